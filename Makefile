@@ -1,0 +1,48 @@
+# 离校通 — two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DB     ?= data/clearance.duckdb
+PORT   ?= 8501
+
+# Debian packages: Chromium + CJK fonts for the browser tests, pcscd + the virtual reader driver
+# for the card-reader tests, and the PC/SC headers pyscard builds against.
+DEBIAN_RUN  := libpcsclite1
+DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig
+
+.PHONY: run test venv deps-run deps-test debian-test seed clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(VENV)/.run-deps: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+deps-run: $(VENV)/.run-deps
+deps-test: $(VENV)/.test-deps
+
+debian-test:
+	@missing=""; for p in $(DEBIAN_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Create, migrate and fill the embedded store with the demo batch if it has no students yet.
+seed: deps-run
+	CLEARANCE_DB=$(DB) $(PY) -m loaders demo --if-empty
+
+run: seed
+	CLEARANCE_DB=$(DB) $(PY) -m streamlit run server.py --server.port $(PORT)
+
+test: debian-test deps-test
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

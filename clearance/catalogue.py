@@ -1,0 +1,251 @@
+"""The stage catalogue and the batches: configuration files loaded into the store.
+
+An administrator edits `config/stages.toml` and `config/batches.toml`; the next start loads
+them. A start with unchanged files writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clearance.store import PROJECT_ROOT, Store
+
+STAGES_FILE = Path(os.environ.get("CLEARANCE_STAGES") or PROJECT_ROOT / "config" / "stages.toml")
+BATCHES_FILE = Path(os.environ.get("CLEARANCE_BATCHES") or PROJECT_ROOT / "config" / "batches.toml")
+
+LEVELS = ("博士", "硕士")
+CLEARANCE_TYPES = ("毕业", "结业", "肄业", "退学")
+DONE_STATES = ("passed", "not_needed")  # ✓ means done or not needed
+
+
+class CatalogueError(ValueError):
+    """The configuration file is wrong; the message says where, in Chinese."""
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    text: str
+    not_required_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    room: str
+    phone: str = ""
+    hours: str = ""
+
+
+@dataclass(frozen=True)
+class Stage:
+    stage_id: str
+    seq: int
+    name: str
+    department: str
+    scope: str  # "college" or "school"
+    brings: str
+    checks: str
+    note: str
+    prerequisites: tuple[str, ...]
+    advice_after: tuple[str, ...]
+    not_required_for: tuple[str, ...]
+    items: tuple[ChecklistItem, ...]
+    locations: dict[str, Location] = field(hash=False)
+    final: bool = False  # prerequisites "*": the last stage, only when every other stage is ✓
+
+    def items_for(self, clearance_type: str) -> list[ChecklistItem]:
+        """The checklist as it applies to a student of this clearance type."""
+        return [i for i in self.items if clearance_type not in i.not_required_for]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    stages: tuple[Stage, ...]
+    campuses: tuple[str, ...]
+    office_campus: dict[str, str] = field(hash=False)
+    fallback_campus: str = "A区"
+
+    def stage(self, stage_id: str) -> Stage:
+        for s in self.stages:
+            if s.stage_id == stage_id:
+                return s
+        raise KeyError(stage_id)
+
+    @property
+    def stage_ids(self) -> list[str]:
+        return [s.stage_id for s in self.stages]
+
+    def dependents(self, stage_id: str) -> list[Stage]:
+        """Stages that need `stage_id` to be ✓ first."""
+        return [s for s in self.stages if stage_id in s.prerequisites]
+
+    def location(self, stage_id: str, campus: str) -> Location:
+        """Where a student of `campus` goes for this stage (the seed: C区 students go to A区)."""
+        locs = self.stage(stage_id).locations
+        for key in (campus, self.office_campus.get(campus, campus), self.fallback_campus, "default"):
+            if key in locs:
+                return locs[key]
+        return Location(room="")
+
+
+def _require(table: dict, key: str, where: str):
+    if key not in table:
+        raise CatalogueError(f"{where} 缺少“{key}”")
+    return table[key]
+
+
+def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{source} 格式错误：{exc}") from exc
+    campus_cfg = _require(data, "campuses", source)
+    raw_stages = _require(data, "stages", source)
+    ids = [_require(s, "id", f"{source} 第{n + 1}个环节") for n, s in enumerate(raw_stages)]
+    if len(set(ids)) != len(ids):
+        raise CatalogueError(f"{source} 环节编号重复")
+    stages = []
+    for raw in raw_stages:
+        where = f"{source} 环节“{raw['id']}”"
+        prereqs = list(raw.get("prerequisites", []))
+        final = prereqs == ["*"]
+        if final:
+            prereqs = [i for i in ids if i != raw["id"]]
+        for ref in prereqs + list(raw.get("advice_after", [])):
+            if ref not in ids:
+                raise CatalogueError(f"{where} 引用了不存在的环节“{ref}”")
+        scope = _require(raw, "scope", where)
+        if scope not in ("college", "school"):
+            raise CatalogueError(f"{where} 的 scope 只能是 college 或 school")
+        for t in list(raw.get("not_required_for", [])):
+            if t not in CLEARANCE_TYPES:
+                raise CatalogueError(f"{where} 的离校类型“{t}”无效")
+        stages.append(
+            Stage(
+                stage_id=raw["id"],
+                seq=int(_require(raw, "seq", where)),
+                name=_require(raw, "name", where),
+                department=raw.get("department", ""),
+                scope=scope,
+                brings=raw.get("brings", ""),
+                checks=raw.get("checks", ""),
+                note=raw.get("note", ""),
+                prerequisites=tuple(prereqs),
+                advice_after=tuple(raw.get("advice_after", [])),
+                not_required_for=tuple(raw.get("not_required_for", [])),
+                items=tuple(
+                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])))
+                    for i in raw.get("items", [])
+                ),
+                locations={
+                    campus: Location(loc.get("room", ""), loc.get("phone", ""), loc.get("hours", ""))
+                    for campus, loc in raw.get("locations", {}).items()
+                },
+                final=final,
+            )
+        )
+    stages.sort(key=lambda s: s.seq)
+    return Catalogue(
+        stages=tuple(stages),
+        campuses=tuple(_require(campus_cfg, "names", f"{source} [campuses]")),
+        office_campus=dict(campus_cfg.get("office_campus", {})),
+        fallback_campus=campus_cfg.get("fallback", "A区"),
+    )
+
+
+def load_catalogue(path: Path = STAGES_FILE) -> Catalogue:
+    return parse_catalogue(path.read_text(encoding="utf-8"), path.name)
+
+
+def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{source} 格式错误：{exc}") from exc
+    batches = []
+    for n, raw in enumerate(data.get("batches", [])):
+        where = f"{source} 第{n + 1}个批次"
+        batches.append(
+            {
+                "batch_id": str(_require(raw, "id", where)),
+                "title": raw.get("title", str(raw["id"])),
+                "period_start": _require(raw, "period_start", where),
+                "period_end": _require(raw, "period_end", where),
+                "diploma_start": raw.get("diploma_start"),
+                "diploma_end": raw.get("diploma_end"),
+                "card_deactivation": raw.get("card_deactivation"),
+            }
+        )
+    return batches
+
+
+def get_catalogue(store: Store) -> Catalogue:
+    """The catalogue this store was started with."""
+    if store.catalogue is None:
+        sync_config(store)
+    return store.catalogue
+
+
+def sync_config(store: Store) -> bool:
+    """Load the catalogue and batches into the store if the files changed. Returns True if written."""
+    stages_text = STAGES_FILE.read_text(encoding="utf-8")
+    batches_text = BATCHES_FILE.read_text(encoding="utf-8")
+    catalogue = parse_catalogue(stages_text, STAGES_FILE.name)
+    batches = parse_batches(batches_text, BATCHES_FILE.name)
+    store.catalogue = catalogue
+    digest = hashlib.sha256((stages_text + "\0" + batches_text).encode()).hexdigest()
+    if store.read_value("SELECT value FROM settings WHERE key = 'config_hash'") == digest:
+        return False
+    from clearance.students import ensure_status_rows  # late import: students needs catalogue
+
+    with store.transaction() as cur:
+        _write_catalogue(cur, catalogue)
+        for b in batches:
+            cur.execute("DELETE FROM batches WHERE batch_id = $batch_id", {"batch_id": b["batch_id"]})
+            cur.execute(
+                "INSERT INTO batches VALUES ($batch_id, $title, $period_start, $period_end,"
+                " $diploma_start, $diploma_end, $card_deactivation)",
+                b,
+            )
+        ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
+        cur.execute(
+            "INSERT OR REPLACE INTO settings VALUES ('config_hash', $h)", {"h": digest}
+        )
+    return True
+
+
+def _write_catalogue(cur, catalogue: Catalogue) -> None:
+    for table in ("stages", "stage_items", "stage_locations", "campus_routes"):
+        cur.execute(f"DELETE FROM {table}")  # table names are constants, not input
+    for s in catalogue.stages:
+        cur.execute(
+            "INSERT INTO stages VALUES ($id, $seq, $name, $dept, $scope, $brings, $checks, $note,"
+            " $pre, $adv, $nrf)",
+            {
+                "id": s.stage_id, "seq": s.seq, "name": s.name, "dept": s.department,
+                "scope": s.scope, "brings": s.brings, "checks": s.checks, "note": s.note,
+                "pre": list(s.prerequisites), "adv": list(s.advice_after),
+                "nrf": list(s.not_required_for),
+            },
+        )
+        for n, item in enumerate(s.items, start=1):
+            cur.execute(
+                "INSERT INTO stage_items VALUES ($id, $n, $text, $nrf)",
+                {"id": s.stage_id, "n": n, "text": item.text, "nrf": list(item.not_required_for)},
+            )
+        for campus, loc in s.locations.items():
+            cur.execute(
+                "INSERT INTO stage_locations VALUES ($id, $campus, $room, $phone, $hours)",
+                {"id": s.stage_id, "campus": campus, "room": loc.room, "phone": loc.phone,
+                 "hours": loc.hours},
+            )
+        for campus in catalogue.campuses:
+            loc = catalogue.location(s.stage_id, campus)
+            cur.execute(
+                "INSERT INTO campus_routes VALUES ($campus, $id, $room, $phone, $hours)",
+                {"campus": campus, "id": s.stage_id, "room": loc.room, "phone": loc.phone,
+                 "hours": loc.hours},
+            )

@@ -1,0 +1,213 @@
+"""Marking a student's stage: the only way any status changes.
+
+A mark is checked against the rules (who may mark what, prerequisites, the final stage,
+reasons), then its event is appended and the current status updated in the same transaction.
+Many marks at once (a bulk pass, a feed, the demo) are one transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from clearance.actors import Actor
+from clearance.catalogue import DONE_STATES, Catalogue, get_catalogue
+from clearance.store import Store, beijing_now
+
+# action → state after it
+ACTIONS = {"pass": "passed", "not_needed": "not_needed", "reject": "rejected", "reset": "open"}
+ACTION_LABELS = {"pass": "通过", "not_needed": "无需办理", "reject": "不通过", "reset": "撤销"}
+STATE_LABELS = {"passed": "✓ 已办理", "not_needed": "✓ 无需办理", "open": "× 未办理", "rejected": "× 不通过"}
+SOURCES = {
+    "page": "办理页面", "bulk": "批量通过", "feed": "系统对接", "card": "刷卡",
+    "import": "名单导入", "catalogue": "环节配置", "demo": "演示数据", "api": "接口",
+}
+MAX_ERRORS_SHOWN = 50
+
+
+class MarkError(Exception):
+    """One or more marks were refused; nothing was written. `errors` are Chinese sentences."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        shown = errors[:MAX_ERRORS_SHOWN]
+        more = f"\n……另有 {len(errors) - len(shown)} 条" if len(errors) > len(shown) else ""
+        super().__init__("\n".join(shown) + more)
+
+
+@dataclass(frozen=True)
+class Mark:
+    student_no: str
+    stage_id: str
+    action: str
+    reason: str | None = None
+    note: str | None = None
+    at: datetime | None = None
+    # Only a system actor may record a mark on behalf of someone else (demo data, feeds).
+    actor_name: str | None = None
+    source: str | None = None
+    source_ref: str | None = None
+
+
+@dataclass
+class Plan:
+    """What a list of marks would do: the changes, the no-ops, and the refusals."""
+
+    changes: list[dict] = field(default_factory=list)
+    unchanged: list[Mark] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    changed: int
+    unchanged: int
+    event_ids: tuple[int, ...]
+
+
+def _stage_names(catalogue: Catalogue, ids) -> str:
+    return "、".join(catalogue.stage(i).name for i in ids)
+
+
+def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
+    """Students' college/type and their current state at every stage."""
+    students = {
+        row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3]}
+        for row in cur.execute(
+            "SELECT student_no, name, college, clearance_type FROM students"
+            " WHERE student_no IN (SELECT unnest($nos))",
+            {"nos": student_nos},
+        ).fetchall()
+    }
+    states: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for no, stage_id, state, reason in cur.execute(
+        "SELECT student_no, stage_id, state, reason FROM stage_status"
+        " WHERE student_no IN (SELECT unnest($nos))",
+        {"nos": student_nos},
+    ).fetchall():
+        states[(no, stage_id)] = (state, reason)
+    return students, states
+
+
+def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, states: dict) -> str | None:
+    """Why this mark is refused, or None. `states` already holds earlier marks of the same call."""
+    who = f"学号 {mark.student_no}"
+    if mark.action not in ACTIONS:
+        return f"{who}：未知的操作“{mark.action}”"
+    student = students.get(mark.student_no)
+    if student is None:
+        return f"{who}：查无此学生"
+    who = f"{student['name']}（{mark.student_no}）"
+    if mark.stage_id not in catalogue.stage_ids:
+        return f"{who}：未知的环节“{mark.stage_id}”"
+    stage = catalogue.stage(mark.stage_id)
+    if (mark.actor_name or mark.source) and actor.role != "system":
+        return f"{who}：只有系统可以代他人记录办理结果"
+    if not actor.may_mark(stage, student["college"]):
+        return f"{who}：{actor.display_name or actor.username} 无权办理{student['college']}学生的“{stage.name}”环节"
+    if mark.action in ("reject", "reset") and not (mark.reason or "").strip():
+        return f"{who}：“{stage.name}”{ACTION_LABELS[mark.action]}必须填写原因"
+    if mark.action in ("pass", "not_needed"):
+        missing = [
+            p for p in stage.prerequisites
+            if states.get((mark.student_no, p), ("open", None))[0] not in DONE_STATES
+        ]
+        if missing:
+            if stage.final:
+                return (f"{who}：“{stage.name}”是最后环节，须其他环节全部 ✓ 后才能办理，"
+                        f"尚未完成：{_stage_names(catalogue, missing)}")
+            return f"{who}：“{stage.name}”须先完成：{_stage_names(catalogue, missing)}"
+    else:
+        blocking = [
+            d.stage_id for d in catalogue.dependents(mark.stage_id)
+            if states.get((mark.student_no, d.stage_id), ("open", None))[0] in DONE_STATES
+        ]
+        if blocking:
+            return (f"{who}：“{_stage_names(catalogue, blocking)}”已办理，"
+                    f"须先撤销它才能{ACTION_LABELS[mark.action]}“{stage.name}”")
+    return None
+
+
+def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, source: str,
+               now: datetime) -> Plan:
+    """Check marks in order against the store as seen by `cur`; write nothing."""
+    plan = Plan()
+    if source not in SOURCES:
+        plan.refusals.append(f"未知的来源“{source}”")
+        return plan
+    students, states = _load_state(cur, sorted({m.student_no for m in marks}))
+    for mark in marks:
+        problem = _check(mark, actor, catalogue, students, states)
+        if problem:
+            plan.refusals.append(problem)
+            continue
+        key = (mark.student_no, mark.stage_id)
+        before, before_reason = states.get(key, ("open", None))
+        after = ACTIONS[mark.action]
+        reason = (mark.reason or "").strip() or None
+        if before == after and (after not in ("rejected", "open") or before_reason == reason):
+            plan.unchanged.append(mark)
+            continue
+        states[key] = (after, reason)
+        plan.changes.append({
+            "student_no": mark.student_no, "stage_id": mark.stage_id, "action": mark.action,
+            "state_before": before, "state_after": after, "reason": reason,
+            "note": (mark.note or "").strip() or None,
+            "actor": mark.actor_name or actor.username,
+            "source": mark.source or source, "source_ref": mark.source_ref,
+            "marked_at": mark.at or now,
+        })
+    return plan
+
+
+def write_events(cur, changes: list[dict]) -> list[int]:
+    """Append events and bring stage_status in step with them. Call inside a transaction."""
+    if not changes:
+        return []
+    first = cur.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchall()[0][0]
+    df = pd.DataFrame(changes)
+    df.insert(0, "event_id", range(first, first + len(df)))
+    cur.register("new_events", df)
+    try:
+        cur.execute(
+            "INSERT INTO events SELECT event_id, student_no, stage_id, action, state_before,"
+            " state_after, reason, note, actor, source, source_ref, marked_at FROM new_events"
+        )
+        # The last event per student and stage decides the current state.
+        cur.execute(
+            "UPDATE stage_status s SET state = n.state_after, reason = n.reason,"
+            " updated_at = n.marked_at, updated_by = n.actor, source = n.source, last_event_id = n.event_id"
+            " FROM (SELECT * FROM new_events QUALIFY row_number() OVER"
+            "       (PARTITION BY student_no, stage_id ORDER BY event_id DESC) = 1) n"
+            " WHERE s.student_no = n.student_no AND s.stage_id = n.stage_id"
+        )
+    finally:
+        cur.unregister("new_events")
+    return list(df["event_id"])
+
+
+def apply_marks(store: Store, actor: Actor, marks: list[Mark], source: str = "page",
+                now: datetime | None = None) -> MarkResult:
+    """Check and write marks in one transaction. Raises MarkError (writing nothing) if any is refused."""
+    catalogue = get_catalogue(store)
+    now = now or beijing_now()
+    with store.transaction() as cur:
+        plan = plan_marks(cur, actor, marks, catalogue, source, now)
+        if plan.refusals:
+            raise MarkError(plan.refusals)
+        ids = write_events(cur, plan.changes)
+    return MarkResult(changed=len(ids), unchanged=len(plan.unchanged), event_ids=tuple(ids))
+
+
+def preview_marks(store: Store, actor: Actor, marks: list[Mark], source: str = "bulk") -> Plan:
+    """What `apply_marks` would do, for a confirmation screen. Writes nothing."""
+    with store.cursor() as cur:
+        return plan_marks(cur, actor, marks, get_catalogue(store), source, beijing_now())
+
+
+def mark(store: Store, actor: Actor, student_no: str, stage_id: str, action: str,
+         reason: str | None = None, note: str | None = None, source: str = "page") -> MarkResult:
+    """One mark, e.g. a staff member pressing 通过 on the marking page."""
+    return apply_marks(store, actor, [Mark(student_no, stage_id, action, reason, note)], source)

@@ -1,0 +1,147 @@
+"""The DuckDB store: one file, one process-wide connection, a cursor per call.
+
+DuckDB connections are not thread-safe and Streamlit runs every session (and parallel
+fragments) on its own thread, so every call here takes a fresh cursor. Writes are serialized
+under one process-wide lock: concurrent DuckDB transactions on the same rows fail with
+"Conflict on update" instead of waiting, and a mark must never be lost.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "clearance.duckdb"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# China has no daylight saving time; all stored times are naive Beijing time.
+BEIJING = timezone(timedelta(hours=8))
+
+
+def beijing_now() -> datetime:
+    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
+
+
+def db_path_from_env() -> Path:
+    return Path(os.environ.get("CLEARANCE_DB") or DEFAULT_DB_PATH)
+
+
+class Store:
+    """A DuckDB file owned by this process."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(
+            str(self.path),
+            # No extension downloads at run time: the machine has no route to the host.
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
+        self._write_lock = threading.RLock()
+        # Bumped after every commit; read caches key on it so a mark shows on the next rerun.
+        self.version = 0
+        self.catalogue = None  # set by clearance.catalogue.sync_config at open
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- reads ---------------------------------------------------------------------------
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for reads that need several statements."""
+        with self._con.cursor() as cur:
+            yield cur
+
+    def read_df(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        with self._con.cursor() as cur:
+            return cur.execute(sql, params or {}).df()
+
+    def read_rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        with self._con.cursor() as cur:
+            return cur.execute(sql, params or {}).fetchall()
+
+    def read_value(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        rows = self.read_rows(sql, params)
+        return rows[0][0] if rows else None
+
+    # -- writes --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One serialized transaction: everything inside commits together or not at all."""
+        with self._write_lock:
+            cur = self._con.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    yield cur
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+                self.version += 1
+            finally:
+                cur.close()
+
+
+def migrate(store: Store) -> list[str]:
+    """Apply numbered migrations not yet applied. Returns the names applied (empty on a re-run)."""
+    if not store.read_value(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ):
+        with store.transaction() as cur:
+            cur.execute(
+                "CREATE TABLE schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
+    done = {row[0] for row in store.read_rows("SELECT version FROM schema_migrations")}
+    applied = []
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
+        version = int(path.name[:3])
+        if version in done:
+            continue
+        with store.transaction() as cur:
+            cur.execute(path.read_text(encoding="utf-8"))
+            cur.execute(
+                "INSERT INTO schema_migrations VALUES ($v, $n, $t)",
+                {"v": version, "n": path.name, "t": beijing_now()},
+            )
+        applied.append(path.name)
+    return applied
+
+
+_stores: dict[Path, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(path: Path | str | None = None) -> Store:
+    """The process-wide store for a path (default: $CLEARANCE_DB or data/clearance.duckdb),
+    migrated and with the stage catalogue and batches loaded."""
+    from clearance.catalogue import sync_config  # late import: catalogue needs Store
+
+    resolved = Path(path) if path else db_path_from_env()
+    key = resolved.resolve() if str(resolved) != ":memory:" else resolved
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = Store(resolved)
+            migrate(store)
+            sync_config(store)
+            _stores[key] = store
+        return store
+
+
+def close_all_stores() -> None:
+    """For tests and CLIs that must release the file lock."""
+    with _stores_lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()

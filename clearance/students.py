@@ -1,0 +1,83 @@
+"""Students: the roster written into the store, and their status rows at every stage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from pypinyin import Style, lazy_pinyin
+
+from clearance.catalogue import Catalogue
+from clearance.marks import write_events
+from clearance.store import beijing_now
+
+STUDENT_COLUMNS = [
+    "student_no", "name", "college", "level", "clearance_type", "campus",
+    "advisor", "phone", "political_status",
+]
+
+
+def name_initials(name: str) -> str:
+    """Pinyin initials of a Chinese name, lower case: 张三 → 'zs'."""
+    return "".join(p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+
+
+def is_party_member(political_status: str) -> bool:
+    """中共党员 and 中共预备党员 transfer their membership; everyone else is 无需办理."""
+    return "党员" in political_status
+
+
+def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -> tuple[int, int]:
+    """Insert new students and update known ones (by 学号). Returns (inserted, updated)."""
+    df = students[STUDENT_COLUMNS].copy()
+    df["name_initials"] = df["name"].map(name_initials)
+    df["batch_id"] = batch_id
+    df["updated_at"] = now
+    cur.register("incoming_students", df)
+    try:
+        known = cur.execute(
+            "SELECT count(*) FROM incoming_students i JOIN students s USING (student_no)"
+        ).fetchall()[0][0]
+        cur.execute(
+            "INSERT INTO students BY NAME SELECT * FROM incoming_students"
+            " ON CONFLICT (student_no) DO UPDATE SET name = excluded.name,"
+            " name_initials = excluded.name_initials, college = excluded.college,"
+            " level = excluded.level, clearance_type = excluded.clearance_type,"
+            " campus = excluded.campus, advisor = excluded.advisor, phone = excluded.phone,"
+            " political_status = excluded.political_status, batch_id = excluded.batch_id,"
+            " updated_at = excluded.updated_at"
+        )
+        cur.execute(
+            "INSERT INTO colleges SELECT DISTINCT college FROM incoming_students"
+            " ON CONFLICT DO NOTHING"
+        )
+    finally:
+        cur.unregister("incoming_students")
+    return len(df) - known, known
+
+
+def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
+                       now: datetime | None = None) -> int:
+    """Give every student a status row at every stage. A stage not required for the student's
+    clearance type starts as 无需办理, recorded as an event like any other mark."""
+    cur.execute(
+        "INSERT INTO stage_status (student_no, stage_id, state)"
+        " SELECT s.student_no, g.stage_id, 'open' FROM students s CROSS JOIN stages g"
+        " WHERE NOT EXISTS (SELECT 1 FROM stage_status x"
+        "                   WHERE x.student_no = s.student_no AND x.stage_id = g.stage_id)"
+    )
+    exempt = cur.execute(
+        "SELECT x.student_no, x.stage_id FROM stage_status x"
+        " JOIN students s USING (student_no) JOIN stages g USING (stage_id)"
+        " WHERE x.state = 'open' AND x.last_event_id IS NULL"
+        "   AND list_contains(g.not_required_for, s.clearance_type)"
+    ).fetchall()
+
+    at = now or beijing_now()
+    changes = [
+        {"student_no": no, "stage_id": stage_id, "action": "not_needed", "state_before": "open",
+         "state_after": "not_needed", "reason": None, "note": "该离校类型无需办理此环节",
+         "actor": actor_name, "source": source, "source_ref": None, "marked_at": at}
+        for no, stage_id in exempt
+    ]
+    return len(write_events(cur, changes))

@@ -1,0 +1,212 @@
+"""A living demo: a deterministic, realistic June-2018 graduate batch.
+
+About 3,000 students over the university's colleges, campuses, 博士/硕士 and clearance types,
+with progress spread over the concentrated period 2018-06-25 … 07-02 the way it happens:
+finance and hospital pass students without arrears in advance, party branches pass
+non-members in bulk, most students clear within the week, and a tail lags at the library or
+the card centre. Every mark goes through the domain API, like any other mark.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+
+from clearance.actors import SYSTEM
+from clearance.catalogue import get_catalogue
+from clearance.marks import Mark, apply_marks
+from clearance.store import Store
+from clearance.students import ensure_status_rows, is_party_member, upsert_students
+
+BATCH = "2018-06"
+SEED = 20180625
+ADVANCE_DAY = date(2018, 6, 20)     # feeds pass students with nothing owed before the period
+PARTY_BULK_DAY = date(2018, 6, 22)  # party branches pass non-members in bulk
+PERIOD = [date(2018, 6, 25) + timedelta(days=d) for d in range(8)]  # 06-25 … 07-02
+# Students come early in the week; the weekend (06-30, 07-01) is quiet.
+DAY_WEIGHTS = [20, 18, 15, 13, 12, 3, 2, 8]
+
+# (college, code for demo staff accounts, students, main campus)
+COLLEGES = [
+    ("建筑城规学院", "arch", 150, "B区"), ("土木工程学院", "civil", 260, "B区"),
+    ("城市建设与环境工程学院", "urban", 170, "B区"), ("机械工程学院", "mech", 240, "A区"),
+    ("电气工程学院", "ee", 230, "A区"), ("计算机学院", "cs", 220, "虎溪"),
+    ("通信工程学院", "comm", 170, "A区"), ("光电工程学院", "opto", 130, "A区"),
+    ("材料科学与工程学院", "mat", 150, "A区"), ("化学化工学院", "chem", 110, "虎溪"),
+    ("资源及环境科学学院", "res", 100, "A区"), ("动力工程学院", "power", 110, "A区"),
+    ("自动化学院", "auto", 160, "A区"), ("经济与工商管理学院", "econ", 240, "A区"),
+    ("公共管理学院", "pub", 90, "虎溪"), ("法学院", "law", 80, "C区"),
+    ("外国语学院", "fl", 60, "虎溪"), ("新闻学院", "news", 50, "虎溪"),
+    ("数学与统计学院", "math", 70, "虎溪"), ("物理学院", "phy", 60, "A区"),
+    ("生物工程学院", "bio", 60, "A区"), ("软件学院", "soft", 110, "虎溪"),
+    ("艺术学院", "art", 50, "虎溪"), ("航空航天学院", "aero", 40, "A区"),
+]
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉健俊帆宇浩然子轩梓涵一诺欣怡博文思远"
+         "晨阳雨婷佳琪嘉怡志强建国海燕晓东文静雪梅丹丹凯旭鑫露琳瑶颖倩蕾昊天睿泽")
+POLITICAL = [("中共党员", 36), ("中共预备党员", 6), ("共青团员", 48), ("群众", 10)]
+TYPES = [("毕业", 955), ("结业", 22), ("肄业", 8), ("退学", 15)]
+
+
+@dataclass
+class DemoResult:
+    students: int
+    events: int
+
+
+def _pick(rng: random.Random, weighted):
+    values, weights = zip(*weighted)
+    return rng.choices(values, weights)[0]
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _roster(rng: random.Random) -> pd.DataFrame:
+    rows, seen = [], set()
+    for n_college, (college, _code, count, campus) in enumerate(COLLEGES, start=1):
+        advisors = [_name(rng) for _ in range(max(8, count // 6))]
+        for _ in range(count):
+            level = "博士" if rng.random() < 0.18 else "硕士"
+            enrolled = 2013 if level == "博士" else rng.choice((2015, 2015, 2015, 2016))
+            while True:
+                no = f"{enrolled}{n_college:02d}{rng.randint(1, 9999):04d}"
+                if no not in seen:
+                    seen.add(no)
+                    break
+            rows.append({
+                "student_no": no, "name": _name(rng), "college": college, "level": level,
+                "clearance_type": _pick(rng, TYPES),
+                "campus": campus if rng.random() < 0.8 else rng.choice(("A区", "B区", "C区", "虎溪")),
+                "advisor": rng.choice(advisors),
+                "phone": f"1{rng.choice((3, 5, 7, 8))}{rng.randint(0, 999999999):09d}",
+                "political_status": _pick(rng, POLITICAL),
+            })
+    return pd.DataFrame(rows)
+
+
+def _at(rng: random.Random, day: date) -> datetime:
+    minutes = rng.randint(8 * 60 + 30, 17 * 60 + 30)
+    return datetime.combine(day, time(minutes // 60, minutes % 60, rng.randint(0, 59)))
+
+
+def _day(rng: random.Random, earliest: date | None = None) -> date:
+    days = [d for d in PERIOD if earliest is None or d >= earliest]
+    return rng.choices(days, DAY_WEIGHTS[-len(days):])[0]
+
+
+def _student_marks(rng: random.Random, s: dict, code: str) -> list[Mark]:
+    """One student's marks over the batch, in the order they happen."""
+    marks: list[Mark] = []
+
+    def add(stage, action, when, actor, source, reason=None):
+        marks.append(Mark(s["student_no"], stage, action, reason=reason, at=when,
+                          actor_name=actor, source=source))
+
+    # Lagging tail: a few students never get to some stages.
+    lag = rng.random()
+    never = set()
+    if lag < 0.16:
+        never.add(rng.choices(["library", "card_center", "dorm", "thesis_center", "student_work",
+                               "secretary"], [30, 30, 12, 10, 8, 10])[0])
+        if rng.random() < 0.3:
+            never.add(rng.choice(["card_center", "library", "dorm"]))
+    start = _day(rng)
+
+    # Finance: no arrears → passed in advance by the feed; arrears → rejected, most pay later.
+    if rng.random() < 0.86:
+        add("finance", "pass", _at(rng, ADVANCE_DAY), "feed:finance", "feed")
+    else:
+        owed = rng.choice((800, 1200, 1500, 3000, 4500, 8000))
+        add("finance", "reject", _at(rng, ADVANCE_DAY), "feed:finance", "feed", f"欠学费 {owed} 元")
+        if rng.random() < 0.8:
+            add("finance", "pass", _at(rng, _day(rng, start)), "feed:finance", "feed")
+    # Loan centre: no loan → 无需办理 in advance.
+    if rng.random() < 0.8:
+        add("loan", "not_needed", _at(rng, ADVANCE_DAY), "feed:loan", "feed")
+    elif rng.random() < 0.9:
+        add("loan", "pass", _at(rng, _day(rng, start)), "loan_staff", "page")
+    # Hospital: no arrears → passed in advance.
+    if rng.random() < 0.96:
+        add("hospital", "pass", _at(rng, ADVANCE_DAY), "feed:hospital", "feed")
+    elif rng.random() < 0.8:
+        add("hospital", "pass", _at(rng, _day(rng, start)), "hospital_staff", "page")
+    # Party branch: non-members in bulk before the period; members transfer in the week.
+    if not is_party_member(s["political_status"]):
+        add("party", "not_needed", _at(rng, PARTY_BULK_DAY), f"{code}_party", "bulk")
+    elif rng.random() < 0.96:
+        add("party", "pass", _at(rng, _day(rng, start)), f"{code}_party", "page")
+
+    # The parallel stages of the week.
+    # The secretary records the advisor's signed form, then passes their own stage.
+    if "secretary" not in never or rng.random() < 0.5:
+        advisor_at = _at(rng, _day(rng, start))
+        add("advisor", "pass", advisor_at, f"{code}_secretary", "page")
+        if "secretary" not in never:
+            secretary_at = _at(rng, _day(rng, advisor_at.date()))
+            add("secretary", "pass", max(secretary_at, advisor_at + timedelta(minutes=2)),
+                f"{code}_secretary", "page")
+    if "student_work" not in never:
+        add("student_work", "pass", _at(rng, _day(rng, start)), f"{code}_work", "page")
+    if "library" not in never:
+        when = _day(rng, start)
+        if rng.random() < 0.12:  # books still out when the library feed first looks
+            add("library", "reject", _at(rng, start), "feed:library", "feed", "图书未还 2 册")
+            when = _day(rng, start)
+        add("library", "pass", _at(rng, when), "feed:library", "feed")
+    elif rng.random() < 0.6:
+        add("library", "reject", _at(rng, start), "feed:library", "feed",
+            rng.choice(["图书未还 1 册", "图书未还 3 册", "超期违约金 23.5 元未缴", "学位论文未提交"]))
+    if "dorm" not in never:
+        add("dorm", "pass", _at(rng, _day(rng, start)), "dorm_staff", "page")
+    if "thesis_center" not in never:
+        add("thesis_center", "pass", _at(rng, _day(rng, start)), "thesis_staff", "page")
+
+    marks.sort(key=lambda m: m.at)
+    # The card centre comes after the other stages, and the graduate-school office last.
+    if "card_center" not in never:
+        last = marks[-1].at
+        add("card_center", "pass", max(_at(rng, _day(rng, last.date())), last + timedelta(minutes=5)),
+            "feed:card", "feed")
+    return marks
+
+
+def _is_cleared(marks: list[Mark], stage_ids: list[str], not_needed: set[str]) -> bool:
+    final = {}
+    for m in marks:
+        final[m.stage_id] = m.action
+    return all(final.get(s) in ("pass", "not_needed") or s in not_needed for s in stage_ids)
+
+
+def generate(store: Store) -> DemoResult:
+    """Fill an empty store with the demo batch. Refuses a store that already has students."""
+    if store.read_value("SELECT count(*) FROM students"):
+        raise RuntimeError("数据库中已有学生，演示数据只能写入空库")
+    rng = random.Random(SEED)
+    catalogue = get_catalogue(store)
+    roster = _roster(rng)
+    imported_at = datetime(2018, 6, 10, 9, 0)
+    with store.transaction() as cur:
+        upsert_students(cur, roster, BATCH, imported_at)
+        ensure_status_rows(cur, catalogue, "gs_admin", "import", imported_at)
+    codes = {college: code for college, code, _n, _c in COLLEGES}
+    others = [s for s in catalogue.stage_ids if s != "gso_office"]
+    all_marks: list[Mark] = []
+    for s in roster.to_dict("records"):
+        marks = _student_marks(rng, s, codes[s["college"]])
+        exempt = {st.stage_id for st in catalogue.stages if s["clearance_type"] in st.not_required_for}
+        if _is_cleared(marks, others, exempt) and rng.random() < 0.9:
+            last = max(m.at for m in marks)
+            gso_day = _day(rng, last.date())
+            marks.append(Mark(s["student_no"], "gso_office", "pass",
+                              at=max(_at(rng, gso_day), last + timedelta(minutes=10)),
+                              actor_name="gso_staff", source="page"))
+        all_marks += marks
+    all_marks.sort(key=lambda m: m.at)
+    result = apply_marks(store, SYSTEM, all_marks, source="demo")
+    return DemoResult(students=len(roster), events=result.changed)

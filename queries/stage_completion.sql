@@ -1,0 +1,15 @@
+-- name: stage_completion(batch)
+-- Per stage of a batch: ✓ counts (passed, 无需办理), open and rejected. Parameters: :batch.
+SELECT g.stage_id, g.seq, g.name,
+       count(*) FILTER (WHERE x.state = 'passed') AS passed,
+       count(*) FILTER (WHERE x.state = 'not_needed') AS not_needed,
+       count(*) FILTER (WHERE x.state IN ('passed', 'not_needed')) AS done,
+       count(*) FILTER (WHERE x.state = 'open') AS open,
+       count(*) FILTER (WHERE x.state = 'rejected') AS rejected,
+       count(*) AS students
+FROM stage_status x
+JOIN students s USING (student_no)
+JOIN stages g USING (stage_id)
+WHERE s.batch_id = :batch
+GROUP BY g.stage_id, g.seq, g.name
+ORDER BY g.seq;

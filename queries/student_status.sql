@@ -1,0 +1,27 @@
+-- name: student_stages(student_no)
+-- One student's row at every stage, in the handbook's order, with where to go on the
+-- student's own campus. Parameters: :student_no.
+SELECT g.seq, g.stage_id, g.name AS stage_name, g.department, g.scope, g.brings, g.checks,
+       g.note, g.prerequisites, g.advice_after, g.not_required_for,
+       x.state, x.reason, x.updated_at, x.updated_by, x.source,
+       r.room, r.phone, r.hours
+FROM stage_status x
+JOIN students s USING (student_no)
+JOIN stages g USING (stage_id)
+LEFT JOIN campus_routes r ON r.campus = s.campus AND r.stage_id = x.stage_id
+WHERE x.student_no = :student_no
+ORDER BY g.seq;
+
+-- name: student_profile(student_no)
+-- One student's roster record. Parameters: :student_no.
+SELECT s.*, b.title AS batch_title
+FROM students s JOIN batches b USING (batch_id)
+WHERE s.student_no = :student_no;
+
+-- name: student_events(student_no)
+-- Every mark ever made on one student, newest first. Parameters: :student_no.
+SELECT e.event_id, e.marked_at, g.name AS stage_name, e.action, e.state_before, e.state_after,
+       e.reason, e.note, e.actor, e.source, e.source_ref
+FROM events e JOIN stages g USING (stage_id)
+WHERE e.student_no = :student_no
+ORDER BY e.event_id DESC;

@@ -1,0 +1,6 @@
+"""The process that owns the DuckDB file: the Streamlit app plus HTTP routes for machine clients
+(desk agents, campus-system feeds). Start with `streamlit run server.py`."""
+
+import streamlit as st
+
+app = st.App("app.py", routes=[])

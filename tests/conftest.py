@@ -1,0 +1,67 @@
+"""Shared fixtures: real DuckDB files in temp dirs, built by the same migrations, catalogue
+and demo generator the app uses. No database mocks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clearance.store import Store, close_all_stores, open_store
+
+_DEMO_CACHE: dict[str, Path] = {}
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    """An empty, migrated store with the catalogue and batches loaded."""
+    s = open_store(tmp_path / "test.duckdb")
+    yield s
+    close_all_stores()
+
+
+def _demo_file(tmp_path_factory) -> Path:
+    """The demo batch, generated once per test run and copied for each test that needs it."""
+    if "path" not in _DEMO_CACHE:
+        from loaders.demo import generate
+
+        path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+        generate(open_store(path))
+        close_all_stores()
+        _DEMO_CACHE["path"] = path
+    return _DEMO_CACHE["path"]
+
+
+@pytest.fixture
+def demo_db_path(tmp_path, tmp_path_factory) -> Path:
+    """A fresh copy of the demo store file (not opened)."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copy(_demo_file(tmp_path_factory), target)
+    return target
+
+
+@pytest.fixture
+def demo_store(demo_db_path) -> Store:
+    s = open_store(demo_db_path)
+    yield s
+    close_all_stores()
+
+
+def roster_frame(n: int = 3, college: str = "计算机学院", **overrides) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        row = {"学号": f"2018{i + 1:07d}", "姓名": f"学生{chr(0x4e00 + i)}", "学院": college,
+               "培养层次": "硕士", "离校类型": "毕业", "校区": "虎溪", "导师": "李老师",
+               "手机": "13800000000", "政治面貌": "群众"}
+        row.update(overrides)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def add_students(store: Store, df: pd.DataFrame, batch: str = "2018-06") -> None:
+    """Import a roster frame through the real loader (CSV bytes)."""
+    from loaders.roster import import_roster
+
+    import_roster(store, df.to_csv(index=False).encode(), "test.csv", batch, "test")

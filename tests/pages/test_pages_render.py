@@ -1,0 +1,30 @@
+"""Every page renders with AppTest over the demo store without an exception."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from clearance.store import close_all_stores
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.fixture
+def demo_env(demo_db_path, monkeypatch):
+    monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
+    yield demo_db_path
+    close_all_stores()
+
+
+def test_app_entry_renders_home(demo_env):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("离校学生" == m.label for m in at.metric)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(demo_env, page):
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60).run()
+    assert not at.exception, at.exception

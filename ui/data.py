@@ -1,0 +1,37 @@
+"""The store as the pages see it: one per process, and reads cached until the next write."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import queries
+from clearance.store import Store, open_store
+
+
+def store() -> Store:
+    """The process-wide store ($CLEARANCE_DB); `open_store` keeps one per path."""
+    return open_store()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(name: str, db_path: str, version: int, params: tuple) -> pd.DataFrame:
+    # `version` is part of the key: every commit bumps it, so a mark shows on the next rerun.
+    return queries.run(store(), name, **dict(params))
+
+
+def read(name: str, **params) -> pd.DataFrame:
+    """A named query's result, cached per store and store version."""
+    s = store()
+    return _cached(name, str(s.path), s.version, tuple(sorted(params.items())))
+
+
+def current_batch() -> dict:
+    """The batch chosen in the sidebar (newest by default)."""
+    batches = read("batch_list")
+    if batches.empty:
+        st.error("系统中还没有离校批次，请在 config/batches.toml 中添加后重启。")
+        st.stop()
+    ids = list(batches["batch_id"])
+    chosen = st.sidebar.selectbox("离校批次", ids, key="batch", format_func=lambda b: b)
+    return batches.set_index("batch_id").loc[chosen].to_dict() | {"batch_id": chosen}
