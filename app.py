@@ -14,6 +14,9 @@ STAFF = ("admin", "gradschool", "college", "office")
 # (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
 PAGES = [
     ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
+    ("pages/marking.py", "办理", ":material/how_to_reg:", STAFF),
+    ("pages/queue.py", "待办名单", ":material/checklist:", ("admin", "college", "office")),
+    ("pages/admin_accounts.py", "账号管理", ":material/manage_accounts:", ("admin",)),
 ]
 
 actor = current_actor()

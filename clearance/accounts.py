@@ -90,23 +90,57 @@ def create_account(store: Store, username: str, display_name: str, role: str, pa
     """Create a staff account. `password_hash` (from hash_password) lets a seeder create many
     accounts with one shared password without hashing it each time."""
     username = username.strip()
-    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        raise AccountError("用户名只能包含字母、数字、下划线、点和连字符")
+    check_username(username)
     stages = list(stages or [])
     validate_account(store, role, college, stages)
     password_hash = password_hash or hash_password(password)
+    with store.transaction() as cur:
+        _insert_account(cur, username, display_name, role, college, stages, password_hash, by,
+                        beijing_now())
+    return get_actor(store, username)
+
+
+def check_username(username: str) -> None:
+    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise AccountError("用户名只能包含字母、数字、下划线、点和连字符")
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    display_name: str
+    role: str
+    college: str | None
+    stages: tuple[str, ...]
+    password: str
+
+
+def create_accounts(store: Store, accounts: list[NewAccount], by: str) -> int:
+    """Create many accounts in one transaction (a staff list import): all or none. The caller
+    has validated them (loaders.staff); this re-checks and raises AccountError on any problem."""
+    for a in accounts:
+        check_username(a.username)
+        validate_account(store, a.role, a.college, list(a.stages))
+    hashes = [hash_password(a.password) for a in accounts]  # slow (argon2): outside the lock
     now = beijing_now()
     with store.transaction() as cur:
-        if cur.execute("SELECT count(*) FROM staff WHERE username = $u", {"u": username}).fetchall()[0][0]:
-            raise AccountError(f"用户名“{username}”已存在")
-        cur.execute(
-            "INSERT INTO staff (username, display_name, role, college, stages, password_hash,"
-            " created_at, updated_at) VALUES ($u, $n, $r, $c, $s, $h, $t, $t)",
-            {"u": username, "n": display_name.strip() or username, "r": role, "c": college,
-             "s": stages, "h": password_hash, "t": now},
-        )
-        _log(cur, username, "created", f"{ROLES[role]} {college or ''} {','.join(stages)}".strip(), by, now)
-    return get_actor(store, username)
+        for a, password_hash in zip(accounts, hashes):
+            _insert_account(cur, a.username, a.display_name, a.role, a.college, list(a.stages),
+                            password_hash, by, now)
+    return len(accounts)
+
+
+def _insert_account(cur, username: str, display_name: str, role: str, college: str | None,
+                    stages: list[str], password_hash: str, by: str, now: datetime) -> None:
+    if cur.execute("SELECT count(*) FROM staff WHERE username = $u", {"u": username}).fetchall()[0][0]:
+        raise AccountError(f"用户名“{username}”已存在")
+    cur.execute(
+        "INSERT INTO staff (username, display_name, role, college, stages, password_hash,"
+        " created_at, updated_at) VALUES ($u, $n, $r, $c, $s, $h, $t, $t)",
+        {"u": username, "n": display_name.strip() or username, "r": role, "c": college,
+         "s": stages, "h": password_hash, "t": now},
+    )
+    _log(cur, username, "created", f"{ROLES[role]} {college or ''} {','.join(stages)}".strip(), by, now)
 
 
 def update_account(store: Store, username: str, *, display_name: str, role: str,

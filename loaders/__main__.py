@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次")
     demo.add_argument("--if-empty", action="store_true", help="库中已有学生时不做任何事并返回 0")
     template = sub.add_parser("template", help="写出导入模板")
-    template.add_argument("kind", choices=["roster"])
+    template.add_argument("kind", choices=["roster", "staff"])
     template.add_argument("out", type=Path)
     return p
 
@@ -34,9 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "template":
-        from loaders.roster import template_xlsx
+        from loaders import roster, staff
 
-        args.out.write_bytes(template_xlsx())
+        args.out.write_bytes({"roster": roster, "staff": staff}[args.kind].template_xlsx())
         print(f"已写出模板：{args.out}")
         return 0
     try:
