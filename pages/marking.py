@@ -5,11 +5,11 @@ The graduate school sees the same view without the actions (学生详情)."""
 import streamlit as st
 
 from clearance.catalogue import DONE_STATES
-from clearance.marks import ACTION_LABELS, STATE_LABELS, Mark, MarkError, apply_marks
+from clearance.marks import STATE_LABELS
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
 from ui.desk import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
-                     history_table, pick_stage, show_flash, student_row_table)
+                     history_table, mark_at_desk, pick_stage, show_flash, student_row_table)
 
 actor = require_actor("admin", "gradschool", "college", "office")
 scope = college_scope(actor)
@@ -30,15 +30,9 @@ instant = stage is not None and st.session_state.get("instant_pass", False)
 def _do(student_no: str, action: str, reason: str | None = None) -> bool:
     """Mark this desk's stage for one student; the outcome is flashed. True if accepted."""
     name = st.session_state.get("desk_student_name", student_no)
-    try:
-        result = apply_marks(store(), actor, [Mark(student_no, stage.stage_id, action, reason,
-                                                   source_ref=desk_ref())], source="page")
-    except MarkError as exc:
-        flash("error", ["未办理：" + exc.errors[0]] + exc.errors[1:])
-        return False
-    done = "无变化（已是该状态）" if result.changed == 0 else f"已{ACTION_LABELS[action]}"
-    flash("success", f"{name}（{student_no}）“{stage.name}”{done}")
-    return True
+    ok, kind, lines = mark_at_desk(actor, student_no, stage, action, reason, name, desk_ref())
+    flash(kind, lines)
+    return ok
 
 
 def _act(action: str) -> None:

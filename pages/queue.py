@@ -118,7 +118,8 @@ with pick:
     # Positional selections go stale when the list changes: the key carries the list's version,
     # and rows are turned into 学号 at once.
     key = f"queue_table_{stage.stage_id}_{st.session_state.get('queue_version', 0)}"
-    event = st.dataframe(table, hide_index=True, width="stretch", height=420, key=key,
+    event = st.dataframe(table, hide_index=True, width="stretch", key=key,
+                         height=min(420, 35 * (len(table) + 1) + 3),
                          on_select="rerun", selection_mode="multi-row")
     chosen = list(table.iloc[event.selection.rows]["学号"]) if event.selection.rows else []
     everyone = st.checkbox(f"选择当前筛选出的全部 {len(table):,} 人", key="queue_all")

@@ -3,7 +3,8 @@
 SELECT username, display_name, role, college, stages, active, failed_logins, locked_until,
        created_at, updated_at
 FROM staff
-ORDER BY role, college NULLS FIRST, username;
+ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'gradschool' THEN 1 WHEN 'office' THEN 2 ELSE 3 END,
+         college NULLS FIRST, username;
 
 -- name: staff_history(username)
 -- Changes to staff accounts, newest first; :username NULL = every account.

@@ -10,7 +10,7 @@ import streamlit as st
 
 from clearance.actors import Actor
 from clearance.catalogue import Catalogue, Stage, get_catalogue
-from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS
+from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
 from ui.data import store
 
 LOOKUP_LABEL = "学号 / 姓名 / 姓名拼音首字母"
@@ -112,3 +112,16 @@ def show_flash() -> None:
     if message:
         kind, lines = message
         getattr(st, kind)("\n\n".join(lines))
+
+
+def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reason: str | None,
+                 name: str, desk: str | None) -> tuple[bool, str, list[str]]:
+    """One mark from the marking page: (accepted, message kind, message lines). The page's
+    whole write path, so tests can drive it from many threads at once."""
+    try:
+        result = apply_marks(store(), actor, [Mark(student_no, stage.stage_id, action, reason,
+                                                   source_ref=desk)], source="page")
+    except MarkError as exc:
+        return False, "error", ["未办理：" + exc.errors[0]] + exc.errors[1:]
+    done = "无变化（已是该状态）" if result.changed == 0 else f"已{ACTION_LABELS[action]}"
+    return True, "success", [f"{name}（{student_no}）“{stage.name}”{done}"]

@@ -1,0 +1,37 @@
+"""Helpers for AppTest tests of the desk pages: a signed-in AppTest over the demo store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def page_test(page: str, username: str | None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
+    if username:
+        at.session_state["signed_in"] = {"username": username, "seen": time.monotonic()}
+    return at
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r} among {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def texts(at: AppTest) -> str:
+    """Every message, markdown, caption and title on the page, joined."""
+    parts = []
+    for kind in ("title", "subheader", "markdown", "caption", "success", "error", "warning", "info"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def lookup(at: AppTest, query: str) -> AppTest:
+    at.text_input(key="lookup_q").input(query)
+    submit = [b for b in at.button if b.label in ("查找", "查找并通过")][0]
+    return submit.click().run()

@@ -1,0 +1,173 @@
+"""The marking page (办理) through AppTest over the demo store: find, mark, refuse, scope."""
+
+import threading
+
+from tests.conftest import add_students, roster_frame
+from tests.pages.desk import button, lookup, page_test, texts
+
+
+def _student(store, where: str, params: dict | None = None) -> dict:
+    rows = store.read_dicts(
+        "SELECT s.* FROM students s JOIN stage_status x USING (student_no) WHERE " + where +
+        " ORDER BY s.student_no LIMIT 1", params or {})
+    assert rows, where
+    return rows[0]
+
+
+def _state(store, no: str, stage: str) -> str:
+    return store.read_value("SELECT state FROM stage_status WHERE student_no=$n AND stage_id=$s",
+                            {"n": no, "s": stage})
+
+
+def test_library_desk_finds_by_number_and_passes(desk_store):
+    s = _student(desk_store, "x.stage_id='library' AND x.state='open'")
+    at = lookup(page_test("marking.py", "lib_staff").run(), s["student_no"])
+    assert not at.exception
+    assert s["name"] in texts(at)
+    assert "核对事项" in texts(at) and "所借图书已全部归还" in texts(at)
+    button(at, "通过").click().run()
+    assert _state(desk_store, s["student_no"], "library") == "passed"
+    assert "已通过" in texts(at)
+    event = desk_store.read_dicts("SELECT * FROM events WHERE student_no=$n ORDER BY event_id DESC LIMIT 1",
+                                  {"n": s["student_no"]})[0]
+    assert (event["actor"], event["source"], event["stage_id"]) == ("lib_staff", "page", "library")
+
+
+def _found(at) -> str:
+    """What a lookup shows: the student heading, or the choices when several match."""
+    choices = list(at.radio(key="desk_pick").options) if any(r.key == "desk_pick" for r in at.radio) else []
+    return texts(at) + "\n".join(choices)
+
+
+def test_find_by_pinyin_initials_and_by_name(desk_store):
+    s = _student(desk_store, "x.stage_id='dorm' AND length(s.name)=3")
+    at = lookup(page_test("marking.py", "dorm_staff").run(), s["name_initials"])
+    assert not at.exception
+    assert s["name"] in _found(at)
+    at = lookup(page_test("marking.py", "dorm_staff").run(), s["name"])
+    assert s["name"] in _found(at)
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "不存在的人")
+    assert "未找到" in texts(at)
+
+
+def test_reject_needs_a_reason_the_student_will_see(desk_store):
+    s = _student(desk_store, "x.stage_id='dorm' AND x.state='open'")
+    at = lookup(page_test("marking.py", "dorm_staff").run(), s["student_no"])
+    button(at, "不通过").click().run()
+    assert "必须填写原因" in texts(at)
+    assert _state(desk_store, s["student_no"], "dorm") == "open"
+    at.text_input(key="act_reason").input("钥匙未归还")
+    button(at, "不通过").click().run()
+    row = desk_store.read_dicts("SELECT state, reason FROM stage_status WHERE student_no=$n AND stage_id='dorm'",
+                                {"n": s["student_no"]})[0]
+    assert row == {"state": "rejected", "reason": "钥匙未归还"}
+    button(at, "撤销").click().run()  # the reason box was cleared after the reject
+    assert "必须填写原因" in texts(at)
+
+
+def test_last_stage_refused_while_library_is_open_names_the_open_stages(desk_store):
+    s = _student(desk_store, "x.stage_id='library' AND x.state IN ('open','rejected')")
+    at = lookup(page_test("marking.py", "gso_staff").run(), s["student_no"])
+    button(at, "通过").click().run()
+    message = "\n".join(e.value for e in at.error)
+    assert "最后环节" in message and "图书馆" in message
+    assert _state(desk_store, s["student_no"], "gso_office") == "open"
+
+
+def test_college_staff_find_only_their_college(desk_store):
+    other = _student(desk_store, "s.college <> '计算机学院'")
+    at = lookup(page_test("marking.py", "cs_secretary").run(), other["student_no"])
+    assert "不是计算机学院的学生" in texts(at)
+    assert other["name"] not in texts(at)
+    assert not [b for b in at.button if b.label == "通过"]
+    mine = _student(desk_store, "s.college = '计算机学院'")
+    at = lookup(at, mine["student_no"])
+    assert mine["name"] in texts(at)
+    # The secretary holds two stages and picks one.
+    assert list(at.radio(key="desk_stage").options) == ["导师", "学院研究生教务秘书"]
+
+
+def test_instant_mode_passes_on_enter(desk_store):
+    s = _student(desk_store, "x.stage_id='card_center' AND x.state='open'")
+    at = page_test("marking.py", "card_staff").run()
+    at.toggle(key="instant_pass").set_value(True).run()
+    at = lookup(at, s["student_no"])
+    assert _state(desk_store, s["student_no"], "card_center") == "passed"
+    assert "已通过" in texts(at)
+
+
+def test_graduate_school_sees_the_row_and_history_read_only(desk_store):
+    s = _student(desk_store, "x.stage_id='library' AND x.state='passed'")
+    at = lookup(page_test("marking.py", "gs").run(), s["student_no"])
+    assert not at.exception
+    assert at.title[0].value == "学生详情"
+    assert s["name"] in texts(at)
+    assert not [b for b in at.button if b.label == "通过"]
+    assert len(at.dataframe) == 2  # the row and the history
+
+
+def test_expired_session_asks_to_sign_in_again(desk_store):
+    at = page_test("marking.py", "lib_staff")
+    at.session_state["signed_in"] = {"username": "lib_staff", "seen": 0.0}  # long ago
+    at.run()
+    assert "已自动退出" in texts(at)
+    assert [b.label for b in at.button] == ["登录"]
+
+
+DESKS = {"dorm_staff": "dorm", "thesis_staff": "thesis_center", "lib_staff": "library",
+         "loan_staff": "loan", "hospital_staff": "hospital", "finance_staff": "finance",
+         "cs_work": "student_work", "cs_party": "party"}
+
+
+def _passed(store, students) -> int:
+    return store.read_value(
+        "SELECT count(*) FROM stage_status WHERE student_no IN (SELECT unnest($n))"
+        " AND stage_id IN (SELECT unnest($s)) AND state='passed'",
+        {"n": students, "s": list(DESKS.values())})
+
+
+def test_many_sessions_on_the_same_students_lose_nothing(desk_store):
+    """Eight desks (AppTest sessions) each draw the same student, then all press 通过 on pages
+    drawn before the others' marks: every pass lands, in the log and in the status."""
+    add_students(desk_store, roster_frame(6, college="计算机学院"))  # every stage open
+    students = [f"2018{i + 1:07d}" for i in range(6)]
+    before = desk_store.read_value("SELECT count(*) FROM events")
+    sessions = {u: page_test("marking.py", u).run() for u in DESKS}
+    for no in students:
+        for u in DESKS:
+            sessions[u] = lookup(sessions[u], no)
+        for u in DESKS:
+            sessions[u] = button(sessions[u], "通过").click().run()
+            assert not sessions[u].exception
+            assert "已通过" in texts(sessions[u]), (u, texts(sessions[u]))
+    assert _passed(desk_store, students) == len(students) * len(DESKS)
+    assert desk_store.read_value("SELECT count(*) FROM events") - before == len(students) * len(DESKS)
+
+
+def test_threads_through_the_page_write_path_lose_nothing(desk_store):
+    """The page's write path (ui.desk.mark_at_desk) from eight threads at once, as Streamlit
+    runs sessions: every pass is recorded once, status in step with the log."""
+    from clearance.accounts import get_actor
+    from clearance.catalogue import get_catalogue
+    from ui.desk import mark_at_desk
+
+    add_students(desk_store, roster_frame(40, college="计算机学院"))
+    students = [f"2018{i + 1:07d}" for i in range(40)]
+    catalogue = get_catalogue(desk_store)
+    before = desk_store.read_value("SELECT count(*) FROM events")
+    outcomes = []
+
+    def desk(username, stage_id):
+        actor, stage = get_actor(desk_store, username), catalogue.stage(stage_id)
+        for no in students:
+            outcomes.append(mark_at_desk(actor, no, stage, "pass", None, no, "ip:test")[0])
+
+    threads = [threading.Thread(target=desk, args=item) for item in DESKS.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count(True) == len(students) * len(DESKS)
+    assert _passed(desk_store, students) == len(students) * len(DESKS)
+    assert desk_store.read_value("SELECT count(*) FROM events") - before == len(students) * len(DESKS)
+    assert desk_store.read_value("SELECT max(event_id) - count(*) FROM events") == 0
