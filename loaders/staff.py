@@ -103,9 +103,9 @@ def import_staff(store: Store, data: bytes, file_name: str, by: str) -> int:
 def template_xlsx() -> bytes:
     """The staff-list workbook with the headers and one example row per kind of account."""
     examples = [
-        ["lib_tan", "图书馆 谭老师", "部门工作人员", "", "图书馆", "请改为初始密码"],
-        ["cs_mi", "计算机学院 米老师", "学院工作人员", "计算机学院", "导师、学院研究生教务秘书", "请改为初始密码"],
-        ["gs_zhang", "研究生院 张老师", "研究生院", "", "", "请改为初始密码"],
+        ["lib_tan", "图书馆 谭老师", "部门工作人员", "", "图书馆", "ChangeMe-2018"],
+        ["cs_mi", "计算机学院 米老师", "学院工作人员", "计算机学院", "导师、学院研究生教务秘书", "ChangeMe-2018"],
+        ["gs_zhang", "研究生院 张老师", "研究生院", "", "", "ChangeMe-2018"],
     ]
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
