@@ -20,8 +20,16 @@ PAGES = [
 ]
 
 actor = current_actor()
+
+def _title(path: str, title: str) -> str:
+    # The graduate school marks nothing: for them the marking page is a read-only look-up.
+    if path == "pages/marking.py" and actor is not None and actor.role == "gradschool":
+        return "学生详情"
+    return title
+
+
 visible = [
-    st.Page(path, title=title, icon=icon, default=(path == "pages/home.py"))
+    st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"))
     for path, title, icon, roles in PAGES
     if roles is None or (actor is not None and actor.role in roles) or path == "pages/home.py"
 ]

@@ -73,12 +73,14 @@ def history_table(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def desk_ref() -> str | None:
-    """Where a page mark comes from: the desk's address (behind a proxy, the proxy's)."""
+    """Where a page mark comes from, for the history: the desk's address as the reverse proxy
+    reports it (X-Forwarded-For), else the peer address; informational, not a security check."""
     try:
-        ip = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+        ip = forwarded.split(",")[0].strip() or st.context.ip_address
     except Exception:  # AppTest and bare mode have no request
-        ip = None
-    return f"ip:{ip}" if ip else None
+        return None
+    return f"ip:{ip}" if ip else "ip:本机"
 
 
 def focus(selector: str) -> None:

@@ -2,6 +2,8 @@
 
 import threading
 
+from clearance.catalogue import get_catalogue
+
 from tests.conftest import add_students, roster_frame
 from tests.pages.desk import button, lookup, page_test, texts
 
@@ -103,7 +105,9 @@ def test_graduate_school_sees_the_row_and_history_read_only(desk_store):
     assert at.title[0].value == "学生详情"
     assert s["name"] in texts(at)
     assert not [b for b in at.button if b.label == "通过"]
-    assert len(at.dataframe) == 2  # the row and the history
+    assert len(at.table) == 1 and len(at.dataframe) == 1  # the row and the history
+    row = at.table[0].value
+    assert list(row["环节"]) == [s.name for s in get_catalogue(desk_store).stages]
 
 
 def test_expired_session_asks_to_sign_in_again(desk_store):

@@ -1,0 +1,102 @@
+"""The desk story in a real browser: the library passes a student by keyboard alone, the
+graduate school sees the ✓ with the right name and time, another college's secretary cannot
+mark the student."""
+
+from datetime import timedelta
+
+import duckdb
+
+from clearance.store import beijing_now
+from loaders.demo import COLLEGES
+from tests.browser.harness import open_page, sign_in, sign_out, wait_idle
+
+LOOKUP = 'input[aria-label="学号 / 姓名 / 姓名拼音首字母"]'
+
+
+def _pick_students(db_path):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT s.student_no, s.name, s.college FROM students s JOIN stage_status x USING (student_no)"
+            " WHERE x.stage_id = 'library' AND x.state IN ('open', 'rejected')"
+            " ORDER BY s.student_no LIMIT 2").fetchall()
+    finally:
+        con.close()
+
+
+def _active(page) -> str:
+    return page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return (e.getAttribute('aria-label') || '') + '|' + e.tagName + '|' + e.innerText; }")
+
+
+def _go(page, link: str) -> None:
+    page.get_by_role("link", name=link).click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def _press(page, key: str) -> None:
+    page.keyboard.press(key)
+    page.wait_for_timeout(400)
+    wait_idle(page)
+    page.wait_for_timeout(300)  # the focus script runs after the render
+
+
+def test_library_passes_by_keyboard_gradschool_sees_it_other_college_cannot(demo_app, browser_page, demo_db_path):
+    page = browser_page
+    started = beijing_now() - timedelta(minutes=1)
+    (no, name, college), (no2, name2, _c2) = _pick_students(demo_db_path)
+    other_code = next(code for c, code, _n, _campus in COLLEGES if c != college)
+
+    # The library desk: 学号, Enter, Enter — no mouse after opening the page.
+    page.set_extra_http_headers({"X-Forwarded-For": "10.20.30.40"})  # as the campus proxy sends
+    open_page(page, demo_app.url)
+    sign_in(page, "lib_staff", "demo1234")
+    _go(page, "办理")
+    page.wait_for_timeout(300)
+    assert _active(page).startswith("学号 / 姓名"), _active(page)
+    for student_no, student_name in ((no, name), (no2, name2)):
+        page.keyboard.type(student_no)
+        _press(page, "Enter")
+        assert student_name in page.inner_text("body")
+        assert _active(page).endswith("|BUTTON|通过"), _active(page)
+        _press(page, "Enter")
+        assert f"{student_name}（{student_no}）“图书馆”已通过" in page.inner_text("body")
+        assert _active(page).startswith("学号 / 姓名"), _active(page)  # ready for the next one
+    sign_out(page)
+    assert "工作人员登录" in page.inner_text("body")
+
+    # The graduate school looks the student up (read only).
+    sign_in(page, "gs", "demo1234")
+    _go(page, "学生详情")
+    page.locator(LOOKUP).fill(no)
+    _press(page, "Enter")
+    gs_view = page.inner_text("body")
+    assert name in gs_view and "✓ 已办理" in gs_view and "图书馆 谭老师" in gs_view
+    assert page.get_by_role("button", name="通过").count() == 0
+    sign_out(page)
+
+    # Another college's secretary cannot even open the student, let alone mark them.
+    sign_in(page, f"{other_code}_secretary", "demo1234")
+    _go(page, "办理")
+    page.locator(LOOKUP).fill(no)
+    _press(page, "Enter")
+    refused = page.inner_text("body")
+    assert f"学号 {no} 不是" in refused and name not in refused
+    assert page.get_by_role("button", name="通过").count() == 0
+
+    demo_app.stop()  # release the file, then check what was written
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    try:
+        event = con.execute(
+            "SELECT actor, source, source_ref, marked_at FROM events WHERE student_no = $n"
+            " AND stage_id = 'library' ORDER BY event_id DESC LIMIT 1", {"n": no}).fetchall()[0]
+        # Demo marks are dated 2018; anything today was written by this test.
+        by_secretary = con.execute("SELECT count(*) FROM events WHERE actor = $a AND marked_at >= $t",
+                                   {"a": f"{other_code}_secretary", "t": started}).fetchall()[0][0]
+    finally:
+        con.close()
+    assert event[:3] == ("lib_staff", "page", "ip:10.20.30.40")
+    assert f"{event[3]:%Y-%m-%d %H:%M}" in gs_view  # the time the graduate school saw
+    assert by_secretary == 0

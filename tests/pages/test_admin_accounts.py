@@ -1,0 +1,48 @@
+"""账号管理 through AppTest: admin only; add, disable, reset; history shown."""
+
+from clearance.accounts import authenticate
+from tests.pages.desk import button, page_test, texts
+
+
+def test_only_the_admin_gets_the_page(desk_store):
+    for username in ("gs", "lib_staff", "cs_secretary"):
+        at = page_test("admin_accounts.py", username).run()
+        assert "无权访问" in texts(at)
+        assert not at.dataframe
+    at = page_test("admin_accounts.py", None).run()
+    assert [b.label for b in at.button] == ["登录"] and not at.dataframe
+
+
+def test_admin_adds_disables_and_resets(desk_store):
+    at = page_test("admin_accounts.py", "admin").run()
+    assert not at.exception
+    form = [t for t in at.text_input if t.label.startswith("用户名")][0]
+    form.input("dorm_b")
+    [t for t in at.text_input if t.label.startswith("姓名（显示用")][0].input("公寓 B区 刘老师")
+    [s for s in at.selectbox if s.label == "角色"][0].select("office")
+    [m for m in at.multiselect if m.label.startswith("办理环节（")][0].select("dorm")
+    [t for t in at.text_input if t.label.startswith("初始密码")][0].input("dorm-b-pass")
+    button(at, "新增账号").click().run()
+    assert "已新增账号 dorm_b" in texts(at), texts(at)
+    assert authenticate(desk_store, "dorm_b", "dorm-b-pass").actor.stages == frozenset({"dorm"})
+
+    at.selectbox(key="edit_who").select("dorm_b").run()
+    button(at, "停用账号").click().run()
+    assert "停用" in authenticate(desk_store, "dorm_b", "dorm-b-pass").message
+    [t for t in at.text_input if t.label.startswith("新密码")][0].input("another-pass")
+    button(at, "重置密码").click().run()
+    button(at, "启用账号").click().run()
+    assert authenticate(desk_store, "dorm_b", "another-pass").actor is not None
+    history = at.dataframe[-1].value
+    assert {"新增", "停用", "重置密码", "启用"} <= set(history[history["账号"] == "dorm_b"]["变更"])
+
+
+def test_a_wrong_combination_is_refused_plainly(desk_store):
+    at = page_test("admin_accounts.py", "admin").run()
+    [t for t in at.text_input if t.label.startswith("用户名")][0].input("bad1")
+    [s for s in at.selectbox if s.label == "角色"][0].select("office")
+    [m for m in at.multiselect if m.label.startswith("办理环节（")][0].select("party")
+    [t for t in at.text_input if t.label.startswith("初始密码")][0].input("long-enough")
+    button(at, "新增账号").click().run()
+    assert "部门工作人员不能办理学院环节" in texts(at)
+    assert desk_store.read_value("SELECT count(*) FROM staff WHERE username='bad1'") == 0
