@@ -50,7 +50,8 @@ with add:
         name = c2.text_input("姓名（显示用，如 图书馆 谭老师）")
         role = c1.selectbox("角色", ROLE_CODES, format_func=ROLES.get)
         college = c2.selectbox("学院（仅学院工作人员）", [None] + colleges, format_func=lambda c: c or "—")
-        stages = st.multiselect("办理环节（学院或部门工作人员）", list(stage_names), format_func=stage_names.get)
+        stages = st.multiselect("办理环节（学院或部门工作人员）", list(stage_names), format_func=stage_names.get,
+                                placeholder="选择办理环节")
         password = st.text_input("初始密码（至少 8 位，请告知本人登录后修改）", type="password")
         if st.form_submit_button("新增账号", type="primary"):
             try:
@@ -77,7 +78,7 @@ with edit:
             college = c1.selectbox("学院（仅学院工作人员）", choices, format_func=lambda c: c or "—",
                                    index=choices.index(acc["college"]) if acc["college"] in choices else 0)
             stages = st.multiselect("办理环节", list(stage_names), default=list(acc["stages"]),
-                                    format_func=stage_names.get)
+                                    format_func=stage_names.get, placeholder="选择办理环节")
             if st.form_submit_button("保存修改", type="primary"):
                 try:
                     update_account(store(), who, display_name=name, role=role, college=college,

@@ -86,8 +86,10 @@ show_flash()
 matches = st.session_state.get("desk_matches")
 if matches:
     labels = {m["student_no"]: f"{m['name']}　{m['student_no']}　{m['college']}" for m in matches}
-    picked = st.radio(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
-                      format_func=labels.get)
+    # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
+    choose = st.radio if len(matches) <= 6 else st.selectbox
+    picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
+                    format_func=labels.get)
     st.session_state["desk_student"] = picked
     st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
 

@@ -47,13 +47,27 @@ def pick_stage(actor: Actor) -> Stage | None:
     return catalogue().stage(st.session_state["desk_stage"])
 
 
+# Feeds from other campus systems mark as "feed:<system>"; staff see the system's name.
+FEED_NAMES = {"finance": "财务处系统", "loan": "助学贷款系统", "library": "图书馆系统",
+              "hospital": "校医院系统", "card": "一卡通系统", "dorm": "公寓系统"}
+
+
+def who(actor_name) -> str:
+    if not isinstance(actor_name, str):
+        return ""
+    if actor_name.startswith("feed:"):
+        system = actor_name.removeprefix("feed:")
+        return FEED_NAMES.get(system, f"{system} 系统")
+    return actor_name
+
+
 def student_row_table(row: pd.DataFrame, current_stage: str | None = None) -> pd.DataFrame:
     """A student's row at every stage as a table for staff (▶ marks this desk's stage)."""
     return pd.DataFrame({
         "环节": [("▶ " if s == current_stage else "") + n for s, n in zip(row["stage_id"], row["stage_name"])],
         "状态": row["state"].map(STATE_LABELS),
         "原因/说明": row["reason"].fillna(""),
-        "办理人": row["updated_by"].fillna(""),
+        "办理人": row["updated_by"].map(who),
         "时间": row["updated_at"].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}"),
         "方式": row["source"].map(lambda s: SOURCES.get(s, s) if isinstance(s, str) else ""),
     })
@@ -66,7 +80,7 @@ def history_table(events: pd.DataFrame) -> pd.DataFrame:
         "操作": events["action"].map(ACTION_LABELS),
         "结果": events["state_after"].map(STATE_LABELS),
         "原因/说明": events["reason"].fillna(events["note"]).fillna(""),
-        "操作人": events["actor_name"],
+        "操作人": events["actor_name"].map(who),
         "方式": events["source"].map(lambda s: SOURCES.get(s, s)),
         "终端": events["source_ref"].fillna(""),
     })

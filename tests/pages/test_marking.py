@@ -37,7 +37,8 @@ def test_library_desk_finds_by_number_and_passes(desk_store):
 
 def _found(at) -> str:
     """What a lookup shows: the student heading, or the choices when several match."""
-    choices = list(at.radio(key="desk_pick").options) if any(r.key == "desk_pick" for r in at.radio) else []
+    pickers = [w for w in list(at.radio) + list(at.selectbox) if w.key == "desk_pick"]
+    choices = list(pickers[0].options) if pickers else []
     return texts(at) + "\n".join(choices)
 
 
