@@ -117,7 +117,7 @@ if stage is not None:
     left, right = st.columns([1, 1])
     with left:
         st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[here['state']]}")
-        if here["reason"]:
+        if isinstance(here["reason"], str) and here["reason"]:
             st.caption(f"原因：{here['reason']}")
         items = stage.items_for(p["clearance_type"])
         st.markdown("核对事项：\n" + "\n".join(f"- {i.text}" for i in items))
