@@ -3,4 +3,6 @@
 
 import streamlit as st
 
-app = st.App("app.py", routes=[])
+from webapi.desk import routes as desk_routes
+
+app = st.App("app.py", routes=[*desk_routes])

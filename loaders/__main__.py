@@ -1,5 +1,6 @@
 """Command line: `python -m loaders roster FILE --batch 2018-06`, `python -m loaders demo`,
-`python -m loaders template roster OUT.xlsx`. Exit code 0 on success, 1 with the error list."""
+`python -m loaders cards FILE`,
+`python -m loaders template roster|cards OUT.xlsx`. Exit code 0 on success, 1 with the error list."""
 
 from __future__ import annotations
 
@@ -23,10 +24,13 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("file", type=Path)
     roster.add_argument("--batch", required=True, help="离校批次，如 2018-06")
     roster.add_argument("--actor", default="cli", help="记录在导入日志中的操作人")
+    cards = sub.add_parser("cards", help="导入一卡通中心的校园卡导出（学号、卡号、卡UID、余额）")
+    cards.add_argument("file", type=Path)
+    cards.add_argument("--actor", default="cli", help="记录在导入日志中的操作人")
     demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次")
     demo.add_argument("--if-empty", action="store_true", help="库中已有学生时不做任何事并返回 0")
     template = sub.add_parser("template", help="写出导入模板")
-    template.add_argument("kind", choices=["roster"])
+    template.add_argument("kind", choices=["roster", "cards"])
     template.add_argument("out", type=Path)
     return p
 
@@ -34,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "template":
-        from loaders.roster import template_xlsx
+        if args.kind == "cards":
+            from loaders.cards import template_xlsx
+        else:
+            from loaders.roster import template_xlsx
 
         args.out.write_bytes(template_xlsx())
         print(f"已写出模板：{args.out}")
@@ -53,6 +60,15 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             result = import_roster(store, args.file.read_bytes(), args.file.name, args.batch, args.actor)
             print(f"导入成功：{result.rows} 行，新增 {result.inserted} 人，更新 {result.updated} 人")
+            return 0
+        if args.command == "cards":
+            from loaders.cards import import_cards
+
+            if not args.file.is_file():
+                print(f"找不到文件：{args.file}", file=sys.stderr)
+                return 1
+            result = import_cards(store, args.file.read_bytes(), args.file.name, args.actor)
+            print(f"导入成功：{result.rows} 张校园卡，新增 {result.inserted}，更新 {result.updated}")
             return 0
         if args.command == "demo":
             from loaders.demo import generate
