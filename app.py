@@ -1,14 +1,27 @@
-"""离校通 entry point: page setup and navigation.
+"""离校通 entry point: page setup, sign-in state and navigation by role.
 
-Every page file also checks who is asking at its own top: on a fresh server Streamlit may
-serve a file under pages/ directly, before this script has run.
+Every page file also checks who is asking at its own top (`ui.auth.require_actor`): on a fresh
+server Streamlit may serve a file under pages/ directly, before this script has run.
 """
 
 import streamlit as st
 
+from ui.auth import current_actor, sidebar_account
+
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
 
-pages = [
-    st.Page("pages/home.py", title="离校总览", icon=":material/dashboard:", default=True),
+STAFF = ("admin", "gradschool", "college", "office")
+# (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
+PAGES = [
+    ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
 ]
-st.navigation(pages).run()
+
+actor = current_actor()
+visible = [
+    st.Page(path, title=title, icon=icon, default=(path == "pages/home.py"))
+    for path, title, icon, roles in PAGES
+    if roles is None or (actor is not None and actor.role in roles) or path == "pages/home.py"
+]
+if actor is not None:
+    sidebar_account(actor)
+st.navigation(visible).run()

@@ -69,6 +69,13 @@ class Store:
         with self._con.cursor() as cur:
             return cur.execute(sql, params or {}).fetchall()
 
+    def read_dicts(self, sql: str, params: dict[str, Any] | None = None) -> list[dict]:
+        """Rows as plain Python dicts (lists stay lists, NULL is None): for domain code."""
+        with self._con.cursor() as cur:
+            result = cur.execute(sql, params or {})
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row)) for row in result.fetchall()]
+
     def read_value(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = self.read_rows(sql, params)
         return rows[0][0] if rows else None

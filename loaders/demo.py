@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+from clearance.accounts import create_account, hash_password
 from clearance.actors import SYSTEM
 from clearance.catalogue import get_catalogue
 from clearance.marks import Mark, apply_marks
@@ -50,6 +51,26 @@ GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
          "晨阳雨婷佳琪嘉怡志强建国海燕晓东文静雪梅丹丹凯旭鑫露琳瑶颖倩蕾昊天睿泽")
 POLITICAL = [("中共党员", 36), ("中共预备党员", 6), ("共青团员", 48), ("群众", 10)]
 TYPES = [("毕业", 955), ("结业", 22), ("肄业", 8), ("退学", 15)]
+
+
+DEMO_PASSWORD = "demo1234"  # demo store only; listed in the README
+# (username, display name, stage ids) of the school-wide offices' demo staff
+OFFICE_STAFF = [
+    ("finance_staff", "财务处 陈老师", ["finance"]),
+    ("loan_staff", "贷款中心 刘老师", ["loan"]),
+    ("lib_staff", "图书馆 谭老师", ["library"]),
+    ("dorm_staff", "公寓中心 王老师", ["dorm"]),
+    ("hospital_staff", "校医院 赵老师", ["hospital"]),
+    ("thesis_staff", "研究生教育服务中心 周老师", ["thesis_center"]),
+    ("card_staff", "一卡通中心 孙老师", ["card_center"]),
+    ("gso_staff", "研工办 李老师", ["gso_office"]),
+]
+# (suffix, role in the college, stage ids) for each college's demo staff
+COLLEGE_STAFF = [
+    ("secretary", "研究生教务秘书", ["advisor", "secretary"]),
+    ("work", "研究生工作组", ["student_work"]),
+    ("party", "党委/党总支", ["party"]),
+]
 
 
 @dataclass
@@ -183,6 +204,19 @@ def _is_cleared(marks: list[Mark], stage_ids: list[str], not_needed: set[str]) -
     return all(final.get(s) in ("pass", "not_needed") or s in not_needed for s in stage_ids)
 
 
+def create_demo_accounts(store: Store) -> int:
+    """Demo staff for every role, all with DEMO_PASSWORD. Listed in the README."""
+    accounts = [("admin", "系统管理员", "admin", None, []), ("gs", "研究生院 张老师", "gradschool", None, [])]
+    accounts += [(u, n, "office", None, st) for u, n, st in OFFICE_STAFF]
+    accounts += [(f"{code}_{suffix}", f"{college}{title}", "college", college, st)
+                 for college, code, _n, _c in COLLEGES for suffix, title, st in COLLEGE_STAFF]
+    shared_hash = hash_password(DEMO_PASSWORD)
+    for username, name, role, college, stages in accounts:
+        create_account(store, username, name, role, DEMO_PASSWORD, college=college, stages=stages,
+                       by="demo", password_hash=shared_hash)
+    return len(accounts)
+
+
 def generate(store: Store) -> DemoResult:
     """Fill an empty store with the demo batch. Refuses a store that already has students."""
     if store.read_value("SELECT count(*) FROM students"):
@@ -209,4 +243,5 @@ def generate(store: Store) -> DemoResult:
         all_marks += marks
     all_marks.sort(key=lambda m: m.at)
     result = apply_marks(store, SYSTEM, all_marks, source="demo")
+    create_demo_accounts(store)
     return DemoResult(students=len(roster), events=result.changed)

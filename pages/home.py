@@ -4,8 +4,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from ui.auth import require_actor
 from ui.data import current_batch, read
 
+require_actor("admin", "gradschool", "college", "office")
 batch = current_batch()
 summary = read("batch_summary", batch=batch["batch_id"]).iloc[0]
 stages = read("stage_completion", batch=batch["batch_id"])

@@ -6,12 +6,24 @@ import pandas as pd
 import streamlit as st
 
 import queries
+from clearance.accounts import bootstrap_admin
 from clearance.store import Store, open_store
 
 
 def store() -> Store:
     """The process-wide store ($CLEARANCE_DB); `open_store` keeps one per path."""
-    return open_store()
+    s = open_store()
+    _bootstrap_admin(str(s.path))
+    return s
+
+
+@st.cache_resource(show_spinner=False)
+def _bootstrap_admin(db_path: str) -> None:
+    # Once per store per process: a store without an admin gets one, password printed once.
+    password = bootstrap_admin(open_store(db_path))
+    if password:
+        print(f"[离校通] 已创建管理员账号 admin，初始密码：{password}（请登录后在账号管理中修改）",
+              flush=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

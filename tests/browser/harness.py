@@ -101,3 +101,18 @@ def wait_idle(page: Page, timeout: float = 30_000) -> None:
 def open_page(page: Page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill the staff sign-in form and wait for the app to settle."""
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_timeout(500)
+    wait_idle(page)

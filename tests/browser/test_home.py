@@ -1,14 +1,16 @@
-"""Smoke test: a real Chromium loads the running app and sees the home page's real numbers."""
+"""Smoke test: a real Chromium signs in to the running app and sees the home page's real numbers."""
 
 import duckdb
 
-from tests.browser.harness import open_page
+from tests.browser.harness import open_page, sign_in
 
 
 def test_home_page_shows_the_batch_numbers(demo_app, browser_page, demo_db_path, tmp_path):
     open_page(browser_page, demo_app.url)
+    assert "工作人员登录" in browser_page.inner_text("body")
+    sign_in(browser_page, "gs", "demo1234")
     text = browser_page.inner_text("body")
-    assert "离校总览" in text or "研究生电子离校" in text
+    assert "研究生电子离校" in text
     browser_page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
     demo_app.stop()  # release the file to count directly in the store
     con = duckdb.connect(str(demo_db_path), read_only=True)
@@ -20,3 +22,11 @@ def test_home_page_shows_the_batch_numbers(demo_app, browser_page, demo_db_path,
     assert f"{students:,}" in text
     assert f"{cleared:,}" in text
     assert "图书馆" in text and "一卡通管理中心" in text
+
+
+def test_wrong_password_is_refused(demo_app, browser_page):
+    open_page(browser_page, demo_app.url)
+    sign_in(browser_page, "gs", "wrong-password")
+    text = browser_page.inner_text("body")
+    assert "用户名或密码错误" in text
+    assert "离校学生" not in text
