@@ -14,6 +14,8 @@ STAFF = ("admin", "gradschool", "college", "office")
 # (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
 PAGES = [
     ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
+    ("pages/card_desk.py", "刷卡办理", ":material/contactless:", ("admin", "office")),
+    ("pages/admin_desks.py", "校园卡与工作台", ":material/badge:", ("admin",)),
 ]
 
 actor = current_actor()

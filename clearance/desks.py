@@ -106,17 +106,3 @@ def record_scan(store: Store, desk: Desk, uid: str, reader: str = "") -> tuple[i
         cur.execute("UPDATE desks SET last_seen_at = $at WHERE desk_id = $id",
                     {"at": now, "id": desk.desk_id})
     return scan_id, student_no
-
-
-def scans_after(store: Store, desk_id: str, after_scan_id: int) -> list[dict]:
-    """A desk's scans newer than `after_scan_id`, oldest first (what the scan page polls)."""
-    rows = store.read_rows(
-        "SELECT scan_id, uid, reader, student_no, scanned_at FROM desk_scans"
-        " WHERE desk_id = $desk AND scan_id > $after ORDER BY scan_id",
-        {"desk": desk_id, "after": after_scan_id})
-    return [dict(zip(("scan_id", "uid", "reader", "student_no", "scanned_at"), r)) for r in rows]
-
-
-def last_scan_id(store: Store, desk_id: str) -> int:
-    return store.read_value("SELECT coalesce(max(scan_id), 0) FROM desk_scans WHERE desk_id = $d",
-                            {"d": desk_id})

@@ -127,3 +127,26 @@ def template_xlsx() -> bytes:
                 cell.number_format = "@"
             sheet.column_dimensions[col].width = 16
     return buf.getvalue()
+
+
+def demo_uid(student_no: str) -> str:
+    """The demo store's card UID for a student: 4 bytes derived from the 学号 (deterministic)."""
+    import hashlib
+
+    return hashlib.sha256(f"card:{student_no}".encode()).hexdigest()[:8].upper()
+
+
+def create_demo_cards(store: Store) -> int:
+    """Every demo student gets a card (UID from `demo_uid`, card number from the 学号, a small
+    balance), written like an import so the scan page finds tapped students on first run."""
+    students = [r[0] for r in store.read_rows("SELECT student_no FROM students ORDER BY 1")]
+    df = pd.DataFrame({
+        "student_no": students,
+        "card_no": [f"1{no[-6:]}" for no in students],
+        "export_uid": [demo_uid(no) for no in students],
+        "uid": [demo_uid(no) for no in students],
+        "balance": [round((int(demo_uid(no), 16) % 5000) / 100, 2) for no in students],
+    })
+    with store.transaction() as cur:
+        inserted, _updated = upsert_bindings(cur, df, "demo", "demo", beijing_now())
+    return inserted

@@ -244,4 +244,7 @@ def generate(store: Store) -> DemoResult:
     all_marks.sort(key=lambda m: m.at)
     result = apply_marks(store, SYSTEM, all_marks, source="demo")
     create_demo_accounts(store)
+    from loaders.cards import create_demo_cards  # late import: cards imports the roster's tools
+
+    create_demo_cards(store)
     return DemoResult(students=len(roster), events=result.changed)
