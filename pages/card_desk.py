@@ -8,8 +8,6 @@ stage and lets the desk mark its own stage with one confirmed click.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
@@ -18,6 +16,7 @@ from clearance.cards import (CardError, bind_card, load_card_config, may_bind_ca
 from clearance.catalogue import DONE_STATES, get_catalogue
 from clearance.desks import Desk, active_desks
 from clearance.marks import MarkError, mark
+from clearance.store import beijing_now
 from clearance.reader import CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
 from ui.data import read, store
@@ -40,7 +39,7 @@ def _show_student(student_no: str | None, uid: str | None, how: str, text: str =
         profile = read("student_profile", student_no=student_no)
         name = profile.iloc[0]["name"] if not profile.empty else ""
     state["card_current"] = {"student_no": student_no, "uid": uid, "how": how, "text": text,
-                             "at": datetime.now().strftime("%H:%M:%S"), "marked": None}
+                             "at": beijing_now().strftime("%H:%M:%S"), "marked": None}
     state["card_log"] = ([{"时间": state["card_current"]["at"], "方式": how,
                            "卡UID/输入": uid or text, "学号": student_no or "",
                            "姓名": name, "结果": "已找到" if student_no else "未找到"}]
@@ -163,6 +162,10 @@ def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id
             st.rerun(scope="fragment")
 
 
+def _text(value) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
 def _show_panel(stage_id: str | None) -> None:
     current = state.get("card_current")
     if current is None:
@@ -190,7 +193,12 @@ def _show_panel(stage_id: str | None) -> None:
         if done.all():
             st.success("全部环节已办结 ✓", icon=":material/verified:")
         else:
-            st.warning(f"还有 {int((~done).sum())} 个环节未办结", icon=":material/pending:")
+            lines = [f"- **{r.stage_name}**：{_text(r.room) or '—'}"
+                     + (f"，电话 {_text(r.phone)}" if _text(r.phone) else "")
+                     + (f"（{_text(r.reason)}）" if _text(r.reason) else "")
+                     for r in stages[~done].itertuples()]
+            st.warning(f"还有 {int((~done).sum())} 个环节未办结，请到：\n" + "\n".join(lines),
+                       icon=":material/pending:")
         if stage_id:
             _show_mark_button(no, p["name"], stages, stage_id)
         table = pd.DataFrame({
