@@ -8,10 +8,11 @@ PORT   ?= 8501
 
 # Debian packages: Chromium + CJK fonts for the browser tests, pcscd + the virtual reader driver
 # for the card-reader tests, and the PC/SC headers pyscard builds against.
-DEBIAN_RUN  := libpcsclite1
+# pyscard has no Linux wheel: it builds from source against the PC/SC headers (and swig).
+DEBIAN_RUN  := libpcsclite1 libpcsclite-dev swig
 DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig
 
-.PHONY: run test venv deps-run deps-test debian-test seed clean
+.PHONY: run test venv deps-run deps-test debian-run debian-test seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +28,13 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 deps-run: $(VENV)/.run-deps
 deps-test: $(VENV)/.test-deps
 
+debian-run:
+	@missing=""; for p in $(DEBIAN_RUN); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
 debian-test:
 	@missing=""; for p in $(DEBIAN_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -35,7 +43,7 @@ debian-test:
 	fi
 
 # Create, migrate and fill the embedded store with the demo batch if it has no students yet.
-seed: deps-run
+seed: debian-run deps-run
 	CLEARANCE_DB=$(DB) $(PY) -m loaders demo --if-empty
 
 run: seed

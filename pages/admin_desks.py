@@ -62,14 +62,15 @@ def _show_new_desk() -> None:
             st.error(str(exc))
         else:
             st.session_state["new_desk_token"] = (desk.name, token)
+            st.rerun()  # so the list above shows the new desk
     issued = st.session_state.pop("new_desk_token", None)
     if issued:
         st.success(f"已创建工作台“{issued[0]}”。令牌只显示这一次，请立即复制到该工作台电脑上：")
         st.code(issued[1], language=None)
-        st.caption("在工作台电脑上运行（服务器地址按实际填写）：")
-        st.code(f"python -m clearance.desk --server https://离校通服务器地址 --token {issued[1]}\n"
-                f"python -m clearance.desk --server https://离校通服务器地址 --token {issued[1]} --once",
-                language="bash")
+        st.caption("在工作台电脑上设置环境变量 CLEARANCE_DESK_TOKEN 为上面的令牌，然后运行"
+                   "（服务器地址按实际填写；先用 --once 刷一张卡检查安装）：")
+        st.code("python -m clearance.desk --server https://离校通服务器地址 --once\n"
+                "python -m clearance.desk --server https://离校通服务器地址", language="bash")
 
 
 def _show_desks() -> None:

@@ -11,7 +11,7 @@ from clearance.actors import SYSTEM
 from clearance.desks import issue_desk
 from clearance.store import close_all_stores, open_store
 from loaders.cards import demo_uid
-from tests.browser.harness import open_page, running_app, sign_in, wait_idle
+from tests.browser.harness import open_page, running_app, sign_in
 from tests.cards.pcscd import wait_reader_empty
 from tests.cards.vpcd_card import VirtualCard
 
@@ -34,8 +34,9 @@ def _open_scan_page(page, url, user="card_staff"):
     open_page(page, url)
     sign_in(page, user, "demo1234")
     page.get_by_role("link", name="刷卡办理").click()
-    page.get_by_text("读卡方式").wait_for()
-    wait_idle(page)
+    # The reader fragment reruns every 0.5 s, so the app is rarely "idle": wait for the page.
+    page.get_by_text("学号 / 卡号").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
 
 
 def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_app, browser_page):
