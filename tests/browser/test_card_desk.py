@@ -42,7 +42,7 @@ def _open_scan_page(page, url, user="card_staff"):
 def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_app, browser_page):
     (no, name), (other_no, other_name) = card_app["students"]
     _open_scan_page(browser_page, card_app["server"].url)
-    assert "Virtual PCD 00 00" in browser_page.inner_text("body")
+    browser_page.get_by_text("正在使用读卡器“Virtual PCD 00 00”").wait_for(timeout=10_000)
     with VirtualCard(demo_uid(no)).inserted():
         browser_page.get_by_text(no).first.wait_for(timeout=10_000)
     body = browser_page.inner_text("body")
