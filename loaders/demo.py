@@ -181,8 +181,10 @@ def _student_marks(rng: random.Random, s: dict, code: str) -> list[Mark]:
             when = _day(rng, start)
         add("library", "pass", _at(rng, when), "feed:library", "feed")
     elif rng.random() < 0.6:
-        add("library", "reject", _at(rng, start), "feed:library", "feed",
-            rng.choice(["图书未还 1 册", "图书未还 3 册", "超期违约金 23.5 元未缴", "学位论文未提交"]))
+        reasons = ["图书未还 1 册", "图书未还 3 册", "超期违约金 23.5 元未缴"]
+        if s["clearance_type"] == "毕业":  # only graduates submit a thesis
+            reasons.append("学位论文未提交")
+        add("library", "reject", _at(rng, start), "feed:library", "feed", rng.choice(reasons))
     if "dorm" not in never:
         add("dorm", "pass", _at(rng, _day(rng, start)), "dorm_staff", "page")
     if "thesis_center" not in never:
