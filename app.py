@@ -14,6 +14,7 @@ STAFF = ("admin", "gradschool", "college", "office")
 # (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
 PAGES = [
     ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
+    ("pages/admin_roster.py", "名单导入", ":material/upload_file:", ("admin",)),
 ]
 
 actor = current_actor()

@@ -9,6 +9,7 @@ the card centre. Every mark goes through the domain API, like any other mark.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -229,7 +230,14 @@ def generate(store: Store) -> DemoResult:
     imported_at = datetime(2018, 6, 10, 9, 0)
     with store.transaction() as cur:
         upsert_students(cur, roster, BATCH, imported_at)
-        ensure_status_rows(cur, catalogue, "gs_admin", "import", imported_at)
+        ensure_status_rows(cur, catalogue, "admin", "import", imported_at)
+        digest = hashlib.sha256(roster.to_csv(index=False).encode()).hexdigest()
+        cur.execute(
+            "INSERT INTO import_runs (run_id, kind, batch_id, file_name, content_hash, row_count,"
+            " actor, imported_at, inserted) VALUES ('demo-roster', 'roster', $b, $f, $h, $n,"
+            " 'admin', $t, $n)",
+            {"b": BATCH, "f": "2018届研究生离校名单（演示）.xlsx", "h": digest, "n": len(roster),
+             "t": imported_at})
     codes = {college: code for college, code, _n, _c in COLLEGES}
     others = [s for s in catalogue.stage_ids if s != "gso_office"]
     all_marks: list[Mark] = []
