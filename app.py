@@ -10,5 +10,8 @@ st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="�
 
 pages = [
     st.Page("pages/home.py", title="离校总览", icon=":material/dashboard:", default=True),
+    # Public: students look themselves up with 学号 + 姓名, no staff sign-in.
+    st.Page("pages/student.py", title="学生查询", icon=":material/person_search:",
+            url_path="student"),
 ]
 st.navigation(pages).run()

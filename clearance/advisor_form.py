@@ -2,7 +2,8 @@
 
 The student downloads it, prints it and has the advisor sign it; the college secretary then
 records the advisor stage. fpdf2 embeds a subset of a CJK font (a face of a .ttc collection
-works), so the Chinese renders on any printer and viewer.
+works), so the Chinese renders on any printer and viewer; the preferred font has TrueType
+outlines so the text layer uses the standard Identity-H encoding.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from fpdf import FPDF
 from clearance.store import beijing_now
 
 FORM_TITLE = "导师准许学生离校确认书"
-FONT_PACKAGE = "fonts-noto-cjk"
-DEFAULT_FONTS = ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+FONT_PACKAGE = "fonts-arphic-uming"
+# TrueType outlines first: see config/student_page.toml for why Noto CJK (CFF) comes last.
+DEFAULT_FONTS = ("/usr/share/fonts/truetype/arphic/uming.ttc",
+                 "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
                  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-DEFAULT_FACES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
+DEFAULT_FACES = ("AR PL UMing CN", "Noto Serif CJK SC", "Noto Sans CJK SC")
 
 
 class AdvisorFormUnavailable(RuntimeError):
@@ -54,7 +57,7 @@ def form_settings(config: Mapping) -> FormSettings:
 
 @lru_cache(maxsize=8)
 def find_font(fonts: tuple[str, ...], faces: tuple[str, ...]) -> FontChoice | None:
-    """The first font file that exists; in a collection, the face named in `faces`
+    """The first font file that exists; in a collection, the first face named in `faces`
     (Noto's .ttc holds JP, KR, SC, TC, HK: the SC face draws the mainland glyph forms)."""
     for path in fonts:
         if not path or not Path(path).is_file():

@@ -109,6 +109,7 @@ class Stop:
     note: str
     waiting_for: tuple[str, ...]    # required stages not yet ✓ (names)
     better_after: tuple[str, ...]   # advised-first stages not yet ✓ (names)
+    final: bool = False             # the last stage: only when every other stage is ✓
 
     @property
     def can_go_now(self) -> bool:
@@ -196,6 +197,7 @@ def next_stops(catalogue: Catalogue, states: Mapping[str, tuple[str, str | None]
             note=stage.note,
             waiting_for=tuple(names[p] for p in stage.prerequisites if p in pending),
             better_after=tuple(names[p] for p in stage.advice_after if p in pending),
+            final=stage.final,
         ))
     return stops
 
@@ -245,5 +247,5 @@ def _day(value) -> str:
 def _office_period(batch: Mapping | None) -> str:
     if not batch:
         return "工作时间"
-    return (f"集中办理期 {_day(batch['period_start'])}至{_day(batch['period_end'])}，工作时间"
-            "（其他时间亦可在工作时间办理）")
+    start, end = (_day(batch[k]).split("年", 1)[1] for k in ("period_start", "period_end"))
+    return f"集中办理期 {start}—{end}，工作时间"
