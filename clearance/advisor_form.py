@@ -8,6 +8,7 @@ outlines so the text layer uses the standard Identity-H encoding.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,11 @@ DEFAULT_FONTS = ("/usr/share/fonts/truetype/arphic/uming.ttc",
                  "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
                  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 DEFAULT_FACES = ("AR PL UMing CN", "Noto Serif CJK SC", "Noto Sans CJK SC")
+
+
+# AR PL UMing carries bitmap strikes (a BDF table) that fontTools' subsetter drops with a
+# warning on every form; the outlines are what the PDF needs, so keep the log quiet.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 
 class AdvisorFormUnavailable(RuntimeError):

@@ -25,7 +25,7 @@ STUDENT_PAGE_FILE = Path(os.environ.get("CLEARANCE_STUDENT_PAGE")
                          or PROJECT_ROOT / "config" / "student_page.toml")
 
 # One message for an unknown 学号 and for a wrong name: the page must not reveal which exist.
-LOOKUP_FAILED = "未找到与该学号和姓名对应的离校记录，请核对后重试。"
+LOOKUP_FAILED = "未找到与该学号和姓名对应的离校记录，请核对后重试；如仍查不到，请联系所在学院研究生教务秘书。"
 LOOKUP_INCOMPLETE = "请输入学号和姓名。"
 
 STATE_MARKS = {"passed": "✓", "not_needed": "✓", "open": "×", "rejected": "×"}
