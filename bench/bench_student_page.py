@@ -50,14 +50,14 @@ def main() -> None:
     def hammer(n):
         for i in range(20_000):
             limiter.check(f"ip:10.0.{n}.{i % 250}")
-            limiter.record_failure(f"ip:10.0.{n}.{i % 250}")
+            limiter.acquire(f"ip:10.0.{n}.{i % 250}")
     t = time.perf_counter()
     threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    print("limiter: %.0f check+record/s over 8 threads" % (160_000 / (time.perf_counter() - t)))
+    print("limiter: %.0f check+acquire/s over 8 threads" % (160_000 / (time.perf_counter() - t)))
 
 
 if __name__ == "__main__":

@@ -27,10 +27,16 @@ class LookupLimits:
 class Decision:
     allowed: bool
     retry_after: float = 0.0  # seconds until the next attempt is allowed (when refused)
+    stamp: float | None = None  # the attempt's slot, to hand back with `refund` on success
 
 
 class FailureLimiter:
-    """At most `max_failures` failures per client key within `window_seconds`."""
+    """At most `max_failures` failures per client key within `window_seconds`.
+
+    An attempt takes its slot *before* the lookup (`acquire`) and gives it back only when the
+    lookup succeeds (`refund`): a check-then-record pair would let a burst of parallel
+    sessions from one client all pass the check before any failure was recorded.
+    """
 
     def __init__(self, limits: LookupLimits, clock: Callable[[], float] = time.monotonic):
         self.limits = limits
@@ -49,15 +55,31 @@ class FailureLimiter:
                 return Decision(True)
             return Decision(False, max(0.0, times[0] + self.limits.window_seconds - now))
 
-    def record_failure(self, key: str) -> None:
+    def acquire(self, key: str) -> Decision:
+        """Take a slot for one attempt, counted as a failure unless refunded."""
         now = self._clock()
         with self._lock:
             times = self._recent(key, now)
+            if len(times) >= self.limits.max_failures:
+                return Decision(False, max(0.0, times[0] + self.limits.window_seconds - now))
             times.append(now)
             self._failures[key] = times
             self._failures.move_to_end(key)
             while len(self._failures) > self.limits.max_clients:
                 self._failures.popitem(last=False)
+            return Decision(True, stamp=now)
+
+    def refund(self, key: str, stamp: float | None) -> None:
+        """The attempt succeeded: it was not a failure. Removes only that attempt's slot."""
+        with self._lock:
+            times = self._failures.get(key)
+            if times is not None and stamp is not None:
+                try:
+                    times.remove(stamp)
+                except ValueError:
+                    pass  # already out of the window
+                if not times:
+                    self._failures.pop(key, None)
 
     def reset(self) -> None:
         with self._lock:

@@ -55,20 +55,20 @@ class LookupOutcome:
 
 
 def attempt_lookup(student_no: str, name: str) -> LookupOutcome:
-    """Check the limiter, then the pair. Only a mismatch counts as a failure."""
+    """Take a limiter slot, then check the pair. Only a mismatch keeps the slot (a failure)."""
     no = normalise_student_no(student_no)
     if not no or not name.strip():
         return LookupOutcome(None, LOOKUP_INCOMPLETE)
     client = current_client()
-    decision = limiter().check(client)
+    decision = limiter().acquire(client)
     if not decision.allowed:
         wait = max(1, math.ceil(decision.retry_after))
         return LookupOutcome(None, f"查询失败次数过多，请 {wait} 秒后再试。")
     profile = read("student_profile", student_no=no)
     roster_name = None if profile.empty else str(profile.iloc[0]["name"])
     if identity_matches(roster_name, name):
+        limiter().refund(client, decision.stamp)
         return LookupOutcome(no)
-    limiter().record_failure(client)
     return LookupOutcome(None, LOOKUP_FAILED)
 
 
