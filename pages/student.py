@@ -38,8 +38,8 @@ def _leave() -> None:
 
 
 def _show_header(view: StudentView) -> None:
-    st.subheader(f"{view.name}（{view.student_no}）")
-    st.caption(f"{view.college}　{view.level}　{view.clearance_type}　{view.campus}校区")
+    st.subheader(f"{_plain(view.name)}（{view.student_no}）")
+    st.caption(f"{_plain(view.college)}　{view.level}　{view.clearance_type}　{view.campus}校区")
     total = len(view.stages)
     st.progress(view.done_count / total if total else 0.0,
                 text=f"已完成 {view.done_count}/{total} 个环节")
@@ -119,6 +119,8 @@ def _show_dates(view: StudentView) -> None:
     st.markdown("  \n".join(f"**{d.label}**：{d.text}" for d in view.dates))
 
 
+# A bookmark may reach this file before app.py has run (see app.py): name the tab here too.
+st.set_page_config(page_title="学生查询 · 离校通", page_icon="🎓")
 st.title("学生离校查询")
 if SESSION_KEY not in st.session_state:
     _lookup_form()
