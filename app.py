@@ -11,9 +11,13 @@ from ui.auth import current_actor, sidebar_account
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
 
 STAFF = ("admin", "gradschool", "college", "office")
-# (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
+EVERYONE = None  # signed in or not
+# (file, title, icon, roles that see it in the menu). The home page is always listed: signed
+# out, it is the sign-in form.
 PAGES = [
     ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
+    # Public: students look themselves up with 学号 + 姓名, no staff sign-in.
+    ("pages/student.py", "学生查询", ":material/person_search:", EVERYONE),
     ("pages/admin_roster.py", "名单导入", ":material/upload_file:", ("admin",)),
 ]
 
@@ -21,7 +25,7 @@ actor = current_actor()
 visible = [
     st.Page(path, title=title, icon=icon, default=(path == "pages/home.py"))
     for path, title, icon, roles in PAGES
-    if roles is None or (actor is not None and actor.role in roles) or path == "pages/home.py"
+    if roles is EVERYONE or path == "pages/home.py" or (actor is not None and actor.role in roles)
 ]
 if actor is not None:
     sidebar_account(actor)
