@@ -14,6 +14,8 @@ STAFF = ("admin", "gradschool", "college", "office")
 # (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
 PAGES = [
     ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
+    ("pages/admin_feeds.py", "系统对接数据", ":material/sync_alt:", ("admin",)),
+    ("pages/imports.py", "导入记录", ":material/history:", ("admin", "gradschool")),
 ]
 
 actor = current_actor()

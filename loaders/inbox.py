@@ -227,3 +227,19 @@ def drop_and_wait(root: Path, kind: str, data: bytes, file_name: str, timeout: f
         return Delivery(3, None, f"应用在 {timeout:g} 秒内没有处理收件箱中的文件，已撤回")
     except FileNotFoundError:
         return Delivery(3, None, "应用已收下文件但尚未给出结果，请稍后在“导入记录”页面查看")
+
+
+def inbox_status(root: Path, kinds) -> list[dict]:
+    """Per feed folder: files waiting, and the newest result (for the admin page)."""
+    rows = []
+    for kind in kinds:
+        folder = root / kind
+        waiting = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")] \
+            if folder.is_dir() else []
+        results = sorted(
+            (p for sub in ("done", "rejected") if (folder / sub).is_dir()
+             for p in (folder / sub).glob(f"*{RESULT_SUFFIX}")),
+            key=lambda p: p.stat().st_mtime, reverse=True)
+        last = json.loads(results[0].read_text(encoding="utf-8")) if results else None
+        rows.append({"kind": kind, "folder": str(folder), "waiting": len(waiting), "last": last})
+    return rows
