@@ -42,12 +42,15 @@ upload_key = f"feed_upload_{kind}_{st.session_state.get('feed_upload_n', 0)}"
 uploaded = st.file_uploader("上传文件", type=["csv", "xlsx"], key=upload_key)
 
 
-def _show_plan(plan) -> None:
+def _show_counts(plan) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("将通过 / 无需办理", plan.passed)
     c2.metric("将不通过 / 未办理", plan.rejected)
     c3.metric("无变化", plan.unchanged)
     c4.metric("跳过", len(plan.skipped))
+
+
+def _show_rows(plan) -> None:
     if plan.changes:
         st.subheader("将发生的变化")
         st.dataframe(pd.DataFrame([{
@@ -72,12 +75,14 @@ if uploaded is not None:
         st.code("\n".join(exc.errors[:200]), language=None)
     else:
         st.markdown(f"**预览**：{uploaded.name}，共 {len(parsed.rows)} 行")
-        _show_plan(plan)
+        _show_counts(plan)
+        st.caption("确认时按当时的数据重新判断：预览之后工作人员新办理的结果同样不会被覆盖。")
         if st.button("确认导入", type="primary", key="feed_commit"):
             result = import_feed(store(), kind, data, uploaded.name, actor.username, "upload")
             st.session_state["feed_done"] = result.as_dict()
             st.session_state["feed_upload_n"] = st.session_state.get("feed_upload_n", 0) + 1
             st.rerun()
+        _show_rows(plan)
 
 st.divider()
 st.subheader("收件箱（自动对接）")

@@ -28,6 +28,8 @@ with runs_tab:
             "导入时间": runs["imported_at"],
             "数据来源": runs["kind"].map(lambda k: KINDS.get(k, k)),
             "文件": runs["file_name"],
+            "发送者": runs["actor"],
+            "方式": runs["channel"].map(lambda c: CHANNELS.get(c, "—") if isinstance(c, str) else "—"),
             "行数": runs["row_count"],
             "通过": runs["passed"],
             "不通过/未办理": runs["rejected"],
@@ -35,8 +37,6 @@ with runs_tab:
             "跳过": runs["skipped"],
             "新增学生": runs["inserted"],
             "更新学生": runs["updated"],
-            "方式": runs["channel"].map(lambda c: CHANNELS.get(c, "—") if isinstance(c, str) else "—"),
-            "发送者": runs["actor"],
             "文件指纹": runs["content_hash"].str[:12],
         })
         st.caption("点选一行查看这次导入改变了什么。")
