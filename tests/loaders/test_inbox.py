@@ -9,7 +9,7 @@ import pytest
 
 from loaders.inbox import (InboxWatcher, drop_and_wait, ensure_folders, process_waiting,
                            waiting_files)
-from tests.loaders.test_feeds import STUDENTS, cohort, state  # noqa: F401  (fixture)
+from tests.loaders.test_feeds import cohort, state  # noqa: F401  (cohort is a fixture)
 
 KINDS = ("finance", "library")
 
