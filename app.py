@@ -19,6 +19,8 @@ PAGES = [
     # Public: students look themselves up with 学号 + 姓名, no staff sign-in.
     ("pages/student.py", "学生查询", ":material/person_search:", EVERYONE),
     ("pages/admin_roster.py", "名单导入", ":material/upload_file:", ("admin",)),
+    ("pages/admin_feeds.py", "系统对接数据", ":material/sync_alt:", ("admin",)),
+    ("pages/imports.py", "导入记录", ":material/history:", ("admin", "gradschool")),
 ]
 
 actor = current_actor()
