@@ -7,10 +7,13 @@ DB     ?= data/clearance.duckdb
 PORT   ?= 8501
 
 # Debian packages: Chromium + CJK fonts for the browser tests, pcscd + the virtual reader driver
-# for the card-reader tests, and the PC/SC headers pyscard builds against.
-# pyscard has no Linux wheel: it builds from source against the PC/SC headers (and swig).
-DEBIAN_RUN  := libpcsclite1 libpcsclite-dev swig
-DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig
+# for the card-reader tests, and the PC/SC headers pyscard builds against. fonts-arphic-uming is
+# the CJK font embedded in the advisor form PDF (the student page); without it the page says so.
+# pyscard has no Linux wheel: `make run` builds it from source against the PC/SC
+# headers with swig, so those are run-time packages too.
+DEBIAN_RUN  := libpcsclite1 libpcsclite-dev swig fonts-arphic-uming
+DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig \
+               fonts-arphic-uming
 
 .PHONY: run test venv deps-run deps-test debian-run debian-test seed clean
 
@@ -28,11 +31,14 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 deps-run: $(VENV)/.run-deps
 deps-test: $(VENV)/.test-deps
 
+# As root, install what is missing; otherwise name it and go on (the app explains what it lacks).
 debian-run:
 	@missing=""; for p in $(DEBIAN_RUN); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "warning: missing Debian packages (install as root):$$missing"; fi; \
 	fi
 
 debian-test:
@@ -46,7 +52,7 @@ debian-test:
 seed: debian-run deps-run
 	CLEARANCE_DB=$(DB) $(PY) -m loaders demo --if-empty
 
-run: seed
+run: debian-run seed
 	CLEARANCE_DB=$(DB) $(PY) -m streamlit run server.py --server.port $(PORT)
 
 test: debian-test deps-test
