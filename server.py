@@ -1,6 +1,26 @@
 """The process that owns the DuckDB file: the Streamlit app plus HTTP routes for machine clients
-(desk agents, campus-system feeds). Start with `streamlit run server.py`."""
+(desk agents, campus-system feeds). Start with `streamlit run server.py`.
+
+Its lifespan starts the inbox watcher (loaders/inbox.py): campus systems drop their exports
+into the inbox folder and this process, the only one that may open the database, applies them.
+"""
+
+from contextlib import asynccontextmanager
 
 import streamlit as st
 
-app = st.App("app.py", routes=[])
+from clearance.store import open_store
+from loaders.inbox import InboxWatcher
+from webapi.desk import routes as desk_routes
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    watcher = InboxWatcher(open_store).start()
+    try:
+        yield
+    finally:
+        watcher.stop()
+
+
+app = st.App("app.py", routes=[*desk_routes], lifespan=lifespan)

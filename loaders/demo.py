@@ -9,6 +9,7 @@ the card centre. Every mark goes through the domain API, like any other mark.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -181,8 +182,10 @@ def _student_marks(rng: random.Random, s: dict, code: str) -> list[Mark]:
             when = _day(rng, start)
         add("library", "pass", _at(rng, when), "feed:library", "feed")
     elif rng.random() < 0.6:
-        add("library", "reject", _at(rng, start), "feed:library", "feed",
-            rng.choice(["图书未还 1 册", "图书未还 3 册", "超期违约金 23.5 元未缴", "学位论文未提交"]))
+        reasons = ["图书未还 1 册", "图书未还 3 册", "超期违约金 23.5 元未缴"]
+        if s["clearance_type"] == "毕业":  # only graduates submit a thesis
+            reasons.append("学位论文未提交")
+        add("library", "reject", _at(rng, start), "feed:library", "feed", rng.choice(reasons))
     if "dorm" not in never:
         add("dorm", "pass", _at(rng, _day(rng, start)), "dorm_staff", "page")
     if "thesis_center" not in never:
@@ -227,7 +230,14 @@ def generate(store: Store) -> DemoResult:
     imported_at = datetime(2018, 6, 10, 9, 0)
     with store.transaction() as cur:
         upsert_students(cur, roster, BATCH, imported_at)
-        ensure_status_rows(cur, catalogue, "gs_admin", "import", imported_at)
+        ensure_status_rows(cur, catalogue, "admin", "import", imported_at)
+        digest = hashlib.sha256(roster.to_csv(index=False).encode()).hexdigest()
+        cur.execute(
+            "INSERT INTO import_runs (run_id, kind, batch_id, file_name, content_hash, row_count,"
+            " actor, imported_at, inserted) VALUES ('demo-roster', 'roster', $b, $f, $h, $n,"
+            " 'admin', $t, $n)",
+            {"b": BATCH, "f": "2018届研究生离校名单（演示）.xlsx", "h": digest, "n": len(roster),
+             "t": imported_at})
     codes = {college: code for college, code, _n, _c in COLLEGES}
     others = [s for s in catalogue.stage_ids if s != "gso_office"]
     all_marks: list[Mark] = []
@@ -244,4 +254,7 @@ def generate(store: Store) -> DemoResult:
     all_marks.sort(key=lambda m: m.at)
     result = apply_marks(store, SYSTEM, all_marks, source="demo")
     create_demo_accounts(store)
+    from loaders.cards import create_demo_cards  # late import: cards imports the roster's tools
+
+    create_demo_cards(store)
     return DemoResult(students=len(roster), events=result.changed)

@@ -65,3 +65,24 @@ def add_students(store: Store, df: pd.DataFrame, batch: str = "2018-06") -> None
     from loaders.roster import import_roster
 
     import_roster(store, df.to_csv(index=False).encode(), "test.csv", batch, "test")
+
+
+@pytest.fixture(scope="session")
+def pcscd_daemon():
+    """The machine's one pcscd, started by the tests (with the vpcd virtual readers)."""
+    from tests.cards.pcscd import PcscDaemon
+
+    daemon = PcscDaemon()
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def pcscd(pcscd_daemon):
+    """pcscd running with the virtual reader (restarted if an earlier test stopped it)."""
+    from tests.cards.pcscd import wait_reader_empty
+
+    pcscd_daemon.ensure_normal()
+    wait_reader_empty()
+    return pcscd_daemon

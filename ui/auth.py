@@ -43,6 +43,14 @@ def sign_out() -> None:
 
 def sign_in_form() -> None:
     """The sign-in form; on success the app reruns signed in."""
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        _sign_in_box()
+
+
+def _sign_in_box() -> None:
+    st.title("离校通")
+    st.caption("研究生电子离校系统 · 各学院、各部门工作人员请登录后办理")
     st.subheader("工作人员登录")
     notice = st.session_state.pop("auth_notice", None)
     if notice:

@@ -116,3 +116,10 @@ def sign_out(page: Page) -> None:
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_timeout(500)
     wait_idle(page)
+
+
+def go_to(page: Page, title: str) -> None:
+    """Follow a sidebar navigation link in the same session (a reload would start a new one)."""
+    page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+    page.wait_for_timeout(500)
+    wait_idle(page)

@@ -9,6 +9,7 @@ def test_home_page_shows_the_batch_numbers(demo_app, browser_page, demo_db_path,
     open_page(browser_page, demo_app.url)
     assert "工作人员登录" in browser_page.inner_text("body")
     sign_in(browser_page, "gs", "demo1234")
+    browser_page.locator(".js-plotly-plot").first.wait_for()  # the chart draws last
     text = browser_page.inner_text("body")
     assert "研究生电子离校" in text
     browser_page.screenshot(path=str(tmp_path / "home.png"), full_page=True)

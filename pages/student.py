@@ -1,0 +1,138 @@
+"""学生查询: a student's own clearance — ✓/× per stage, where to go next, the dates that
+matter, and the advisor form to print. Public: no staff sign-in, only 学号 + 姓名, and nothing
+but the lookup form until a lookup succeeds. Built for phones."""
+
+import re
+
+import streamlit as st
+
+from clearance.advisor_form import FORM_TITLE, advisor_form_pdf, font_problem
+from clearance.student_view import StudentView, Stop
+from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
+
+SESSION_KEY = "student_lookup_no"
+
+
+def _plain(text: str) -> str:
+    """Data shown inside markdown (an office's reason) must not turn into links or markup."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text)
+
+
+def _lookup_form() -> None:
+    st.caption("输入本人学号和姓名，查看离校手续办理情况、下一步去哪里办理，并下载《导师准许离校确认书》。")
+    with st.form("student_lookup"):
+        student_no = st.text_input("学号", max_chars=32, key="lookup_student_no")
+        name = st.text_input("姓名", max_chars=64, key="lookup_name")
+        submitted = st.form_submit_button("查询", type="primary", width="stretch")
+    if submitted:
+        outcome = attempt_lookup(student_no, name)
+        if outcome.student_no:
+            st.session_state[SESSION_KEY] = outcome.student_no
+            st.rerun()
+        st.error(outcome.message)
+
+
+def _leave() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop("lookup_name", None)
+
+
+def _show_header(view: StudentView) -> None:
+    st.subheader(f"{_plain(view.name)}（{view.student_no}）")
+    st.caption(f"{_plain(view.college)}　{view.level}　{view.clearance_type}　{view.campus}校区")
+    total = len(view.stages)
+    st.progress(view.done_count / total if total else 0.0,
+                text=f"已完成 {view.done_count}/{total} 个环节")
+    if view.all_done:
+        st.success("所有环节均已 ✓，可到所在学院领取毕业证书（结业/肄业证书）、学位证书。")
+
+
+def _show_stages(view: StudentView) -> None:
+    st.markdown("#### 各环节办理情况")
+    lines = []
+    for row in view.stages:
+        color = "green" if row.done else "red"
+        line = f":{color}[**{row.mark}**]　{row.name}　:{color}[{row.label}]"
+        if row.reason and row.state == "rejected":
+            line += f"：{_plain(row.reason)}"
+        lines.append(line)
+    st.markdown("  \n".join(lines))
+    st.caption("✓ 为已办理或无需办理；× 为需要到相应部门办理。")
+
+
+def _show_form_download(view: StudentView) -> None:
+    settings = advisor_form_settings()
+    problem = font_problem(settings)
+    if problem:
+        st.warning(problem)
+        return
+
+    def make_pdf() -> bytes:  # generated only when the student taps the button
+        return advisor_form_pdf(view.name, view.student_no, view.level, view.clearance_type,
+                                view.college, settings)
+
+    st.download_button(f"下载《{FORM_TITLE}》(PDF)", data=make_pdf,
+                       file_name=f"导师准许离校确认书_{view.student_no}.pdf",
+                       mime="application/pdf", on_click="ignore", icon=":material/download:",
+                       width="stretch", key="advisor_form_download")
+    st.caption("打印后交导师或导师授权人签字，再交所在学院研究生教务秘书。")
+
+
+def _show_stop(number: int, stop: Stop) -> None:
+    with st.container(border=True):
+        status = ":red[不通过]" if stop.state == "rejected" else "未办理"
+        st.markdown(f"**{number}. {stop.name}**　{status}")
+        if stop.reason:
+            st.markdown(f"不通过原因：{_plain(stop.reason)}")
+        if stop.final and stop.waiting_for:
+            st.markdown(f":orange[须其他环节全部 ✓ 后才能办理（还差 {len(stop.waiting_for)} 个）]")
+        elif stop.waiting_for:
+            st.markdown(f":orange[须先完成：{'、'.join(stop.waiting_for)}]")
+        elif stop.better_after:
+            st.markdown(f":blue[建议在 {'、'.join(stop.better_after)} 办完后再办理]")
+        details = [f"**带上**：{stop.brings}"] if stop.brings else []
+        if stop.room:
+            details.append(f"**地点**：{stop.room}")
+        if stop.phone:
+            details.append(f"**电话**：{stop.phone}")
+        details.append(f"**时间**：{stop.when}")
+        st.markdown("  \n".join(details))
+        if stop.items:
+            st.caption("办理要点：" + "；".join(stop.items))
+        if stop.note:
+            st.caption(stop.note)
+
+
+def _show_stops(view: StudentView) -> None:
+    if not view.stops:
+        return
+    st.markdown("#### 接下来去哪里办")
+    st.caption(f"按可办理的顺序排列，地点为{view.campus}校区学生的办理地点。")
+    for number, stop in enumerate(view.stops, start=1):
+        _show_stop(number, stop)
+
+
+def _show_dates(view: StudentView) -> None:
+    if not view.dates:
+        return
+    st.markdown("#### 重要日期")
+    st.markdown("  \n".join(f"**{d.label}**：{d.text}" for d in view.dates))
+
+
+# A bookmark may reach this file before app.py has run (see app.py): name the tab here too.
+st.set_page_config(page_title="学生查询 · 离校通", page_icon="🎓")
+st.title("学生离校查询")
+if SESSION_KEY not in st.session_state:
+    _lookup_form()
+    st.stop()
+
+view = student_view(st.session_state[SESSION_KEY])
+if view is None:  # removed from the roster since the lookup
+    _leave()
+    st.rerun()
+_show_header(view)
+_show_stages(view)
+_show_form_download(view)
+_show_stops(view)
+_show_dates(view)
+st.button("退出 / 查询其他学号", on_click=_leave, width="stretch")

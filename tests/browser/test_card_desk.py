@@ -1,0 +1,96 @@
+"""The scan page in a real browser: a card tapped on the virtual reader shows the student, the
+desk marks its stage; scans from a desk agent; manual entry while pcscd is down."""
+
+import json
+import urllib.request
+
+import duckdb
+import pytest
+
+from clearance.actors import SYSTEM
+from clearance.desks import issue_desk
+from clearance.store import close_all_stores, open_store
+from loaders.cards import demo_uid
+from tests.browser.harness import open_page, running_app, sign_in
+from tests.cards.pcscd import wait_reader_empty
+from tests.cards.vpcd_card import VirtualCard
+
+OPEN_AT_CARD_CENTRE = ("SELECT student_no, name FROM stage_status JOIN students USING (student_no)"
+                       " WHERE stage_id = 'card_center' AND state = 'open' ORDER BY 1 LIMIT 2")
+
+
+@pytest.fixture
+def card_app(demo_db_path):
+    store = open_store(demo_db_path)
+    students = store.read_rows(OPEN_AT_CARD_CENTRE)
+    desk, token = issue_desk(store, SYSTEM, "一卡通中心 虎溪 2号窗口", "card_center")
+    close_all_stores()
+    with running_app(demo_db_path) as server:
+        yield {"server": server, "students": students, "desk": desk, "token": token,
+               "db": demo_db_path}
+
+
+def _open_scan_page(page, url, user="card_staff"):
+    open_page(page, url)
+    sign_in(page, user, "demo1234")
+    page.get_by_role("link", name="刷卡办理").click()
+    # The reader fragment reruns every 0.5 s, so the app is rarely "idle": wait for the page.
+    page.get_by_text("学号 / 卡号").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_app, browser_page):
+    (no, name), (other_no, other_name) = card_app["students"]
+    _open_scan_page(browser_page, card_app["server"].url)
+    browser_page.get_by_text("正在使用读卡器“Virtual PCD 00 00”").wait_for(timeout=10_000)
+    with VirtualCard(demo_uid(no)).inserted():
+        browser_page.get_by_text(no).first.wait_for(timeout=10_000)
+    body = browser_page.inner_text("body")
+    assert name in body and "一卡通管理中心" in body and "研究生院研工办" in body
+    browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理").click()
+    browser_page.get_by_text("已记为通过").wait_for(timeout=10_000)
+    # The next tap replaces the panel; both taps are in the session's log.
+    wait_reader_empty()
+    with VirtualCard(demo_uid(other_no)).inserted():
+        browser_page.get_by_role("heading", name=other_name).wait_for(timeout=10_000)
+    wait_reader_empty()
+    with VirtualCard("DEADBEEF").inserted():
+        browser_page.get_by_text("未登记的校园卡（卡UID DEADBEEF）").wait_for(timeout=10_000)
+    assert "本次刷卡记录" in browser_page.inner_text("body")
+    card_app["server"].stop()
+    con = duckdb.connect(str(card_app["db"]), read_only=True)
+    events = con.execute("SELECT student_no, action, actor, source FROM events"
+                         " WHERE stage_id = 'card_center' AND source = 'card'").fetchall()
+    con.close()
+    assert events == [(no, "pass", "card_staff", "card")]
+
+
+def test_scan_from_a_desk_agent_appears_on_that_desks_page(card_app, browser_page):
+    (no, name), _ = card_app["students"]
+    _open_scan_page(browser_page, card_app["server"].url)
+    browser_page.get_by_role("combobox", name="读卡方式").click()
+    browser_page.get_by_role("option", name=f"工作台：{card_app['desk'].name}").click()
+    browser_page.get_by_text("正在等待工作台").wait_for(timeout=10_000)
+    request = urllib.request.Request(
+        card_app["server"].url + "/api/desk/scans", method="POST",
+        data=json.dumps({"uid": demo_uid(no), "reader": "USB reader"}).encode(),
+        headers={"Authorization": f"Bearer {card_app['token']}"})
+    with urllib.request.urlopen(request, timeout=5) as r:
+        assert json.loads(r.read())["student"]["student_no"] == no
+    browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
+
+
+def test_pcscd_down_says_so_and_manual_entry_still_works(pcscd, card_app, browser_page):
+    (no, name), _ = card_app["students"]
+    pcscd.stop()
+    _open_scan_page(browser_page, card_app["server"].url)
+    browser_page.get_by_text("读卡服务（pcscd）未运行").wait_for(timeout=10_000)
+    entry = browser_page.get_by_label("学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）")
+    entry.fill(no)
+    entry.press("Enter")  # what a keyboard-wedge reader does after typing
+    browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
+    # A wedge reader types the UID as a reversed decimal (config/cards.toml [wedge]).
+    wedge = str(int(bytes.fromhex(demo_uid(no))[::-1].hex(), 16))
+    entry.fill(wedge)
+    entry.press("Enter")
+    browser_page.get_by_text("输入卡UID").first.wait_for(timeout=10_000)

@@ -1,0 +1,76 @@
+"""UID formats, card bindings, desk tokens: the rules without a reader."""
+
+import pytest
+
+from clearance.actors import SYSTEM, Actor
+from clearance.cards import (CardError, UidFormat, bind_card, normalise_hex, resolve_entry,
+                             student_for_uid)
+from clearance.desks import DeskError, authenticate, issue_desk, record_scan, revoke_desk
+from tests.conftest import add_students, roster_frame
+
+ADMIN = Actor("admin", "admin", "管理员")
+CARD_STAFF = Actor("card_staff", "office", "孙老师", stages=frozenset({"card_center"}))
+
+
+@pytest.mark.parametrize("fmt, written, reader_uid", [
+    (UidFormat("hex", "reader"), "8f:b2:7f:2c", "8FB27F2C"),
+    (UidFormat("hex", "reversed"), "2C7FB28F", "8FB27F2C"),
+    (UidFormat("decimal", "reversed"), "746566287", "8FB27F2C"),
+    (UidFormat("decimal", "reader"), "2410839852", "8FB27F2C"),
+    (UidFormat("hex", "reversed"), "F6E5D4C3B2A104", "04A1B2C3D4E5F6"),
+    (UidFormat("decimal", "reader"), str(int("04A1B2C3D4E5F6", 16)), "04A1B2C3D4E5F6"),
+])
+def test_uid_formats_round_trip(fmt, written, reader_uid):
+    assert fmt.to_reader_uid(written) == reader_uid
+    assert fmt.from_reader_uid(reader_uid) == (written.replace(":", "").upper()
+                                               if fmt.uid_format == "hex" else written)
+
+
+@pytest.mark.parametrize("bad", ["", "XYZ", "8FB27F", "8FB27F2C0", "123456789012345678901234567890"])
+def test_bad_uids_are_refused_in_chinese(bad):
+    with pytest.raises(CardError, match="卡 UID|卡号|范围"):
+        UidFormat("decimal" if bad.isdigit() else "hex").to_reader_uid(bad)
+
+
+def test_bad_config_values_are_refused():
+    with pytest.raises(CardError, match="byte_order"):
+        UidFormat("hex", "little")
+
+
+def test_only_admins_bind_unknown_cards_and_never_twice(store):
+    add_students(store, roster_frame(2))
+    with pytest.raises(CardError, match="无权"):
+        bind_card(store, CARD_STAFF, "8FB27F2C", "20180000001")
+    with pytest.raises(CardError, match="查无此学生"):
+        bind_card(store, ADMIN, "8FB27F2C", "99999999")
+    bind_card(store, ADMIN, "8fb27f2c", "20180000001")
+    assert student_for_uid(store, "8FB27F2C") == "20180000001"
+    with pytest.raises(CardError, match="已绑定学号 20180000001"):
+        bind_card(store, ADMIN, "8FB27F2C", "20180000002")
+
+
+def test_typed_entry_finds_by_student_no_card_no_or_wedge_uid(store):
+    add_students(store, roster_frame(2))
+    bind_card(store, ADMIN, "8FB27F2C", "20180000002")
+    wedge = UidFormat("decimal", "reversed")
+    assert resolve_entry(store, " 20180000001 ", wedge).student_no == "20180000001"
+    found = resolve_entry(store, "746566287", wedge)
+    assert (found.student_no, found.uid, found.how) == ("20180000002", "8FB27F2C", "卡UID")
+    assert resolve_entry(store, "8FB27F2C", wedge).student_no == "20180000002"
+    assert resolve_entry(store, "nobody", wedge).student_no is None
+
+
+def test_desk_tokens_are_hashed_shown_once_and_revocable(store):
+    add_students(store, roster_frame(1))
+    bind_card(store, ADMIN, "8FB27F2C", "20180000001")
+    with pytest.raises(DeskError, match="无权"):
+        issue_desk(store, CARD_STAFF, "1号窗口", "card_center")
+    desk, token = issue_desk(store, ADMIN, "1号窗口", "card_center")
+    assert token.startswith("ldt_") and len(token) > 40
+    assert store.read_value("SELECT count(*) FROM desks WHERE token_hash = $t", {"t": token}) == 0
+    assert authenticate(store, token) == desk
+    assert authenticate(store, token + "x") is None
+    assert record_scan(store, desk, "8fb27f2c", "reader")[1] == "20180000001"
+    assert record_scan(store, desk, "DEADBEEF")[1] is None
+    revoke_desk(store, ADMIN, desk.desk_id)
+    assert authenticate(store, token) is None
