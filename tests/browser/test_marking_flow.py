@@ -8,7 +8,7 @@ import duckdb
 
 from clearance.store import beijing_now
 from loaders.demo import COLLEGES
-from tests.browser.harness import open_page, sign_in, sign_out, wait_idle
+from tests.browser.harness import open_page, running_app, sign_in, sign_out, wait_idle
 
 LOOKUP = 'input[aria-label="学号 / 姓名 / 姓名拼音首字母"]'
 
@@ -31,7 +31,7 @@ def _active(page) -> str:
 
 
 def _go(page, link: str) -> None:
-    page.get_by_role("link", name=link).click()
+    page.get_by_role("link", name=link, exact=True).click()
     page.wait_for_timeout(300)
     wait_idle(page)
 
@@ -43,20 +43,29 @@ def _press(page, key: str) -> None:
     page.wait_for_timeout(300)  # the focus script runs after the render
 
 
-def test_library_passes_by_keyboard_gradschool_sees_it_other_college_cannot(demo_app, browser_page, demo_db_path):
+def test_library_passes_by_keyboard_gradschool_sees_it_other_college_cannot(browser_page, demo_db_path):
     page = browser_page
     started = beijing_now() - timedelta(minutes=1)
+    # Read before the app starts: the running app holds the file's lock.
     (no, name, college), (no2, name2, _c2) = _pick_students(demo_db_path)
     other_code = next(code for c, code, _n, _campus in COLLEGES if c != college)
+    with running_app(demo_db_path) as demo_app:
+        gs_view = _desk_story(page, demo_app.url, (no, name), (no2, name2), other_code)
+    # The app has stopped and released the file: check what was written.
+    _check_store(demo_db_path, no, other_code, started, gs_view)
 
+
+def _desk_story(page, url, first, second, other_code) -> str:
+    """Drive the three desks; returns what the graduate school saw."""
+    no, name = first
     # The library desk: 学号, Enter, Enter — no mouse after opening the page.
     page.set_extra_http_headers({"X-Forwarded-For": "10.20.30.40"})  # as the campus proxy sends
-    open_page(page, demo_app.url)
+    open_page(page, url)
     sign_in(page, "lib_staff", "demo1234")
     _go(page, "办理")
     page.wait_for_timeout(300)
     assert _active(page).startswith("学号 / 姓名"), _active(page)
-    for student_no, student_name in ((no, name), (no2, name2)):
+    for student_no, student_name in (first, second):
         page.keyboard.type(student_no)
         _press(page, "Enter")
         assert student_name in page.inner_text("body")
@@ -85,8 +94,10 @@ def test_library_passes_by_keyboard_gradschool_sees_it_other_college_cannot(demo
     refused = page.inner_text("body")
     assert f"学号 {no} 不是" in refused and name not in refused
     assert page.get_by_role("button", name="通过").count() == 0
+    return gs_view
 
-    demo_app.stop()  # release the file, then check what was written
+
+def _check_store(demo_db_path, no, other_code, started, gs_view):
     con = duckdb.connect(str(demo_db_path), read_only=True)
     try:
         event = con.execute(
