@@ -82,8 +82,9 @@ class Store:
 
     # -- writes --------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One serialized transaction: everything inside commits together or not at all."""
+    def transaction(self, touches_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One serialized transaction: everything inside commits together or not at all.
+        `touches_data=False` (sign-in bookkeeping) leaves the read caches valid."""
         with self._write_lock:
             cur = self._con.cursor()
             try:
@@ -94,7 +95,8 @@ class Store:
                     cur.execute("ROLLBACK")
                     raise
                 cur.execute("COMMIT")
-                self.version += 1
+                if touches_data:
+                    self.version += 1
             finally:
                 cur.close()
 

@@ -86,3 +86,13 @@ def pcscd(pcscd_daemon):
     pcscd_daemon.ensure_normal()
     wait_reader_empty()
     return pcscd_daemon
+
+
+def sign_in_apptest(at, username: str, now=None):
+    """Sign an AppTest session in as `username` through a real staff session in the store that
+    $CLEARANCE_DB names (AppTest runs in this process, so it shares the store)."""
+    from clearance.sessions import start_session
+
+    token = start_session(open_store(), username, now=now)
+    at.session_state["signed_in"] = {"token": token}
+    return at

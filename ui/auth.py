@@ -7,38 +7,58 @@ import time
 
 import streamlit as st
 
-from clearance.accounts import authenticate, get_actor
+from clearance.accounts import authenticate
 from clearance.actors import ROLES, Actor
+from clearance.sessions import SESSION_MAX_HOURS, end_session, resume_session, start_session
 from ui.data import store
 
-SESSION_IDLE_MINUTES = 30  # a signed-in desk left alone this long must sign in again
 FAILED_SIGN_IN_DELAY = 1.0  # seconds; slows password guessing from one browser
+COOKIE = "lxt_session"      # the browser keeps the session token, so a reload stays signed in
 _KEY = "signed_in"
 
 
 def current_actor() -> Actor | None:
-    """The signed-in staff member, re-read from the store (a disabled account is out at once)."""
+    """The signed-in staff member, re-read from the store on every run: an expired session or a
+    disabled account is out at once (clearance.sessions has the rules)."""
+    _sync_cookie()
     session = st.session_state.get(_KEY)
-    if not session:
+    token = session["token"] if session else st.context.cookies.get(COOKIE)
+    if not isinstance(token, str) or not token:
         return None
-    if time.monotonic() - session["seen"] > SESSION_IDLE_MINUTES * 60:
-        st.session_state.pop(_KEY, None)
-        st.session_state["auth_notice"] = "长时间未操作，已自动退出，请重新登录"
-        return None
-    actor = get_actor(store(), session["username"])
+    actor = resume_session(store(), token)
     if actor is None:
+        if session:
+            st.session_state["auth_notice"] = "登录已过期（长时间未操作），请重新登录"
         st.session_state.pop(_KEY, None)
         return None
-    session["seen"] = time.monotonic()
+    st.session_state[_KEY] = {"token": token}
     return actor
 
 
 def sign_in(actor: Actor) -> None:
-    st.session_state[_KEY] = {"username": actor.username, "seen": time.monotonic()}
+    token = start_session(store(), actor.username)
+    st.session_state[_KEY] = {"token": token}
+    st.session_state["_cookie"] = token
 
 
 def sign_out() -> None:
-    st.session_state.pop(_KEY, None)
+    session = st.session_state.pop(_KEY, None)
+    if session:
+        end_session(store(), session["token"])
+    st.session_state["_cookie"] = ""
+
+
+def _sync_cookie() -> None:
+    """Hand a new session token to the browser, or forget it, on the run after the change
+    (a script sent before st.rerun() would never reach the browser)."""
+    token = st.session_state.pop("_cookie", None)
+    if token is None:
+        return
+    secure = "; Secure" if (st.context.url or "").startswith("https") else ""
+    age = SESSION_MAX_HOURS * 3600 if token else 0
+    with st.sidebar:
+        st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={age};"
+                f" SameSite=Strict{secure}';</script>", unsafe_allow_javascript=True)
 
 
 def sign_in_form() -> None:

@@ -2,7 +2,7 @@
 
 import duckdb
 
-from tests.browser.harness import open_page, sign_in
+from tests.browser.harness import open_page, sign_in, sign_out
 
 
 def test_home_page_shows_the_batch_numbers(demo_app, browser_page, demo_db_path, tmp_path):
@@ -31,3 +31,14 @@ def test_wrong_password_is_refused(demo_app, browser_page):
     text = browser_page.inner_text("body")
     assert "用户名或密码错误" in text
     assert "离校学生" not in text
+
+
+def test_a_reload_stays_signed_in_until_sign_out(demo_app, browser_page):
+    open_page(browser_page, demo_app.url)
+    sign_in(browser_page, "gs", "demo1234")
+    open_page(browser_page, demo_app.url)  # a reload is a new Streamlit session
+    assert "已登录：研究生院 张老师" in browser_page.inner_text("body")
+    sign_out(browser_page)
+    open_page(browser_page, demo_app.url)
+    text = browser_page.inner_text("body")
+    assert "工作人员登录" in text and "已登录" not in text

@@ -85,3 +85,39 @@ def test_demo_store_has_an_account_for_every_role(demo_store):
     assert roles["office"] == 8 and roles["college"] == 72
     actor = authenticate(demo_store, "cs_secretary", "demo1234").actor
     assert actor.college == "计算机学院" and actor.stages == frozenset({"advisor", "secretary"})
+
+
+def test_sessions_end_on_sign_out_idle_age_and_disable(store):
+    from clearance.sessions import (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS, end_session,
+                                    resume_session, start_session)
+
+    create_account(store, "lib1", "x", "office", "s3cret-pass", stages=["library"])
+    now = beijing_now()
+    token = start_session(store, "lib1", now=now)
+    assert token not in str(store.read_rows("SELECT * FROM staff_sessions"))  # only the hash
+    assert resume_session(store, token, now=now + timedelta(minutes=5)).username == "lib1"
+    assert resume_session(store, "forged-token") is None
+    # Used every 20 minutes it lives on, but not past the working day.
+    t = now
+    while t < now + timedelta(hours=SESSION_MAX_HOURS - 1):
+        t += timedelta(minutes=20)
+        assert resume_session(store, token, now=t) is not None
+    assert resume_session(store, token, now=now + timedelta(hours=SESSION_MAX_HOURS, minutes=1)) is None
+    idle = start_session(store, "lib1", now=now)
+    assert resume_session(store, idle, now=now + timedelta(minutes=SESSION_IDLE_MINUTES + 1)) is None
+    ended = start_session(store, "lib1")
+    end_session(store, ended)
+    assert resume_session(store, ended) is None
+    live = start_session(store, "lib1")
+    set_active(store, "lib1", False, by="admin")
+    assert resume_session(store, live) is None
+
+
+def test_session_bookkeeping_leaves_read_caches_valid(store):
+    from clearance.sessions import resume_session, start_session
+
+    create_account(store, "lib1", "x", "office", "s3cret-pass", stages=["library"])
+    version = store.version
+    token = start_session(store, "lib1")
+    resume_session(store, token, now=beijing_now() + timedelta(minutes=5))
+    assert store.version == version

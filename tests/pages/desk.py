@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def page_test(page: str, username: str | None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
     if username:
-        at.session_state["signed_in"] = {"username": username, "seen": time.monotonic()}
+        sign_in_apptest(at, username)
     return at
 
 

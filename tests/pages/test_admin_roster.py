@@ -1,12 +1,12 @@
 """The roster import page: a bad file is refused with its rows named; a good one imports."""
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from clearance.store import close_all_stores
+from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def admin_page(demo_db_path, monkeypatch):
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
     at = AppTest.from_file(str(ROOT / "pages" / "admin_roster.py"), default_timeout=60)
-    at.session_state["signed_in"] = {"username": "admin", "seen": time.monotonic()}
+    sign_in_apptest(at, "admin")
     yield at
     close_all_stores()
 
@@ -23,7 +23,7 @@ def admin_page(demo_db_path, monkeypatch):
 def test_only_admin_may_import(demo_db_path, monkeypatch):
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
     at = AppTest.from_file(str(ROOT / "pages" / "admin_roster.py"), default_timeout=60)
-    at.session_state["signed_in"] = {"username": "gs", "seen": time.monotonic()}
+    sign_in_apptest(at, "gs")
     at.run()
     assert "无权访问" in at.error[0].value
     close_all_stores()

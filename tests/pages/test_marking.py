@@ -1,10 +1,12 @@
 """The marking page (办理) through AppTest over the demo store: find, mark, refuse, scope."""
 
 import threading
+from datetime import timedelta
 
 from clearance.catalogue import get_catalogue
-
-from tests.conftest import add_students, roster_frame
+from clearance.sessions import SESSION_IDLE_MINUTES
+from clearance.store import beijing_now
+from tests.conftest import add_students, roster_frame, sign_in_apptest
 from tests.pages.desk import button, lookup, page_test, texts
 
 
@@ -112,10 +114,10 @@ def test_graduate_school_sees_the_row_and_history_read_only(desk_store):
 
 
 def test_expired_session_asks_to_sign_in_again(desk_store):
-    at = page_test("marking.py", "lib_staff")
-    at.session_state["signed_in"] = {"username": "lib_staff", "seen": 0.0}  # long ago
+    at = page_test("marking.py", None)
+    sign_in_apptest(at, "lib_staff", now=beijing_now() - timedelta(minutes=SESSION_IDLE_MINUTES + 1))
     at.run()
-    assert "已自动退出" in texts(at)
+    assert "登录已过期" in texts(at)
     assert [b.label for b in at.button] == ["登录"]
 
 

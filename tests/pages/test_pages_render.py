@@ -1,12 +1,12 @@
 """Every page renders with AppTest over the demo store without an exception."""
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from clearance.store import close_all_stores
+from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
@@ -20,8 +20,7 @@ def demo_env(demo_db_path, monkeypatch):
 
 
 def signed_in(at: AppTest, username: str) -> AppTest:
-    at.session_state["signed_in"] = {"username": username, "seen": time.monotonic()}
-    return at
+    return sign_in_apptest(at, username)
 
 
 def test_app_entry_asks_for_sign_in_then_renders_home(demo_env):
