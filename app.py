@@ -14,6 +14,10 @@ STAFF = ("admin", "gradschool", "college", "office")
 # (file, title, icon, roles that see it in the menu; None = everyone, signed in or not)
 PAGES = [
     ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
+    ("pages/overview.py", "进度看板", ":material/monitoring:", ("admin", "gradschool")),
+    ("pages/college.py", "学院催办", ":material/campaign:", ("admin", "gradschool", "college")),
+    ("pages/diplomas.py", "证书发放", ":material/workspace_premium:", ("admin", "gradschool", "college")),
+    ("pages/spot_checks.py", "办理抽查", ":material/fact_check:", ("admin", "gradschool")),
 ]
 
 actor = current_actor()
