@@ -35,13 +35,13 @@ data = load_college(read, batch, college, stage=stage, level=level, clearance_ty
 
 
 def _show_figures() -> None:
-    m = st.columns(4)
+    m = st.columns(5)
     m[0].metric("本院离校学生", f"{data.students:,}")
-    m[1].metric("本院全部办结", f"{data.cleared:,}", f"{data.rate:.1%}", delta_color="off")
-    m[2].metric("全校全部办结率", f"{data.school_rate:.1%}",
-                f"本院 {'高' if data.rate >= data.school_rate else '低'} {abs(data.rate - data.school_rate):.1%}",
-                delta_color="normal" if data.rate >= data.school_rate else "inverse")
-    m[3].metric("各学院平均办结率", f"{data.school_college_mean:.1%}")
+    m[1].metric("本院全部办结", f"{data.cleared:,}")
+    m[2].metric("本院办结率", f"{data.rate:.1%}", f"{(data.rate - data.school_rate) * 100:+.1f} 个百分点",
+                help="与全校办结率相比")
+    m[3].metric("全校办结率", f"{data.school_rate:.1%}")
+    m[4].metric("各学院平均办结率", f"{data.school_college_mean:.1%}")
     st.plotly_chart(figures.college_vs_school_bar(data.stages, college), width="stretch")
 
 

@@ -48,11 +48,12 @@ data = load_overview(read, batch, filters, as_of)
 
 # -- sections ----------------------------------------------------------------------------------
 def _show_headline() -> None:
-    m = st.columns(4)
+    m = st.columns(5)
     m[0].metric("离校学生", f"{data.students:,}")
-    m[1].metric("全部办结", f"{data.cleared:,}", f"{data.cleared_rate:.1%}", delta_color="off")
-    m[2].metric(f"今日办结（{data.as_of:%m-%d}）", f"{data.cleared_today:,}")
-    m[3].metric("尚未办结", f"{data.still_open:,}")
+    m[1].metric("全部办结", f"{data.cleared:,}")
+    m[2].metric("办结率", f"{data.cleared_rate:.1%}")
+    m[3].metric(f"今日办结（{data.as_of:%m-%d}）", f"{data.cleared_today:,}")
+    m[4].metric("尚未办结", f"{data.still_open:,}")
 
 
 def _show_completion() -> None:
@@ -75,7 +76,13 @@ def _show_heat_map() -> None:
         if points[0].get("x") in by_name:
             st.session_state["cell_stage"] = by_name[points[0]["x"]]
     if st.session_state.get("cell_college") not in colleges and len(data.by_college):
-        st.session_state["cell_college"] = data.by_college["college"].iloc[0]  # the weakest
+        # Start at the weakest college's weakest stage, leaving out the last stage (研工办),
+        # which every student who is not cleared still has open.
+        weakest = data.by_college["college"].iloc[0]
+        row = data.heat.loc[weakest].iloc[:-1]
+        st.session_state["cell_college"] = weakest
+        by_name = {v: k for k, v in stage_names.items()}
+        st.session_state["cell_stage"] = by_name.get(row.idxmin(), next(iter(stage_names)))
     c1, c2 = st.columns(2)
     college = c1.selectbox("学院", colleges, key="cell_college")
     stage = c2.selectbox("环节", list(stage_names), key="cell_stage",

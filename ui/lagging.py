@@ -22,9 +22,9 @@ HEADERS = {
 def reminder(row: dict, deadline: date) -> str:
     """The message for one student: which stages are open, where to go, by when."""
     where = row.get("where_to_go") or row.get("open_stages") or ""
-    return (f"【离校通】{row['name']}同学，你的离校手续尚有 {row['open_count']} 个环节未办结："
+    return (f"【离校通】{row['name']}同学，你的离校手续尚有{row['open_count']}个环节未办结："
             f"{row['open_stages']}。办理地点：{where}。"
-            f"请于 {deadline.month} 月 {deadline.day} 日前办理完毕，逾期将影响毕业证书、学位证书领取。")
+            f"请于{deadline.month}月{deadline.day}日前办理完毕。")
 
 
 def lagging_table(lagging: pd.DataFrame, deadline: date) -> pd.DataFrame:
