@@ -54,10 +54,12 @@ def _show_lagging() -> None:
         return
     name = f"{college}_未办结学生_{batch['batch_id']}"
     d = st.columns(3)
-    d[0].download_button("导出 Excel", to_xlsx(table), f"{name}.xlsx", key="dl_xlsx",
+    # Files are built on click (a callable), not on every rerun: a large college's list takes
+    # a second or more to write as xlsx.
+    d[0].download_button("导出 Excel", lambda: to_xlsx(table), f"{name}.xlsx", key="dl_xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d[1].download_button("导出 CSV", to_csv(table), f"{name}.csv", mime="text/csv", key="dl_csv")
-    d[2].download_button("导出短信清单（手机, 短信内容）", sms_list(table), f"{name}_短信.csv",
+    d[1].download_button("导出 CSV", lambda: to_csv(table), f"{name}.csv", mime="text/csv", key="dl_csv")
+    d[2].download_button("导出短信清单（手机, 短信内容）", lambda: sms_list(table), f"{name}_短信.csv",
                          mime="text/csv", key="dl_sms")
     st.dataframe(table.drop(columns=["学院", "提醒短信"]), hide_index=True, width="stretch", height=420)
 

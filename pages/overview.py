@@ -110,10 +110,11 @@ def _show_progress() -> None:
 
 def _show_bottlenecks() -> None:
     st.subheader("瓶颈环节")
-    st.caption("滞留人数：该环节尚未 ✓ 的学生；中位用时：从集中办理开始到该环节通过的天数（提前通过计 0 天）。")
+    st.caption("滞留人数：该环节尚未 ✓ 的学生；中位用时：从集中办理开始（第 0 天）到该环节通过那天的天数，"
+               "取中位数（提前通过计 0 天）。")
     df = data.bottlenecks.rename(columns={"name": "环节", "open": "滞留人数", "median_days": "中位用时（天）"})
     st.dataframe(df, hide_index=True, width="stretch",
-                 column_config={"中位用时（天）": st.column_config.NumberColumn(format="%.1f")})
+                 column_config={"中位用时（天）": st.column_config.NumberColumn(format="%d")})
 
 
 _show_headline()

@@ -1,10 +1,12 @@
 -- name: completion_cube(batch)
--- Status rows of a batch counted per college, campus, level, clearance type, stage and the day
--- the stage became ✓ (done_on NULL = not ✓ now). The one scan behind the overview's stage,
--- college and heat-map figures: filters and the as-of day apply to this small result, so
--- changing them reads nothing again. ✓ = passed or 无需办理. Parameters: :batch.
+-- Status rows of a batch counted per college, campus, level, clearance type, stage, the day the
+-- stage became ✓ (done_on NULL = not ✓ now) and whether it was passed (not 无需办理). The one
+-- scan behind the overview's stage, college, heat-map and bottleneck figures: filters and the
+-- as-of day apply to this small result, so changing them reads nothing again.
+-- ✓ = passed or 无需办理. Parameters: :batch.
 SELECT s.college, s.campus, s.level, s.clearance_type, x.stage_id,
        CASE WHEN x.state IN ('passed', 'not_needed') THEN CAST(x.updated_at AS DATE) END AS done_on,
+       x.state = 'passed' AS passed,
        count(*) AS students
 FROM stage_status x
 JOIN students s USING (student_no)
@@ -30,24 +32,6 @@ SELECT s.college, s.campus, s.level, s.clearance_type,
 FROM per_student p
 JOIN students s USING (student_no)
 GROUP BY ALL;
-
--- name: stage_pass_days(batch, college, campus, level, clearance_type)
--- Per stage: how many passes, and the median days from the start of the batch's concentrated
--- period to the pass (passes made before the period count as day 0). NULL filters mean all.
--- Parameters: :batch, :college, :campus, :level, :clearance_type.
-SELECT x.stage_id,
-       count(*) AS passed,
-       median(greatest(0, epoch(x.updated_at - CAST(b.period_start AS TIMESTAMP)) / 86400.0))
-           AS median_days
-FROM stage_status x
-JOIN students s USING (student_no)
-JOIN batches b USING (batch_id)
-WHERE s.batch_id = :batch AND x.state = 'passed'
-  AND (:college IS NULL OR s.college = :college)
-  AND (:campus IS NULL OR s.campus = :campus)
-  AND (:level IS NULL OR s.level = :level)
-  AND (:clearance_type IS NULL OR s.clearance_type = :clearance_type)
-GROUP BY x.stage_id;
 
 -- name: batch_last_mark_day(batch)
 -- The day of the batch's last mark (the overview's "today" once a past batch is over).

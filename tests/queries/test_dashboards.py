@@ -109,3 +109,13 @@ def test_lagging_filters(demo_store, read):
         " WHERE s.college = '计算机学院' AND s.level = '硕士' AND x.stage_id = 'library'"
         f" AND x.state NOT IN {DONE}")
     assert all("library" in ids for ids in v.lagging["open_stage_ids"])
+
+
+def test_median_pass_days_agree_with_a_direct_median(demo_store, read):
+    o = load_overview(read, BATCH, Filters(college="计算机学院"), LAST_DAY)
+    direct = dict(demo_store.read_rows(
+        "SELECT x.stage_id, CAST(quantile_disc(greatest(0, date_diff('day', DATE '2018-06-25',"
+        " CAST(x.updated_at AS DATE))), 0.5) AS INTEGER) FROM stage_status x JOIN students s USING (student_no)"
+        " WHERE s.college = '计算机学院' AND x.state = 'passed' GROUP BY 1"))
+    shown = o.bottlenecks.merge(o.by_stage[["name", "stage_id"]], on="name")
+    assert dict(zip(shown["stage_id"], shown["median_days"])) == direct
