@@ -7,7 +7,7 @@ import streamlit as st
 from clearance.store import beijing_now
 from ui import figures
 from ui.auth import require_actor
-from ui.dashboards import Filters, as_date, choose_as_of, load_overview
+from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_overview
 from ui.data import current_batch, read
 from ui.filters import choice, level_choice, type_choice
 from ui.lagging import lagging_table
@@ -24,7 +24,7 @@ st.caption(f"{batch['title']}　集中办理：{batch['period_start']:%Y-%m-%d} 
 
 # -- inputs ------------------------------------------------------------------------------------
 period_start, period_end = as_date(batch["period_start"]), as_date(batch["period_end"])
-last_day = as_date(read("batch_last_mark_day", batch=b)["last_day"].iloc[0])
+last_day = last_done_day(read, b)
 default = choose_as_of(period_start, period_end, last_day, beijing_now().date())
 c = st.columns([1.2, 1, 1, 1, 1.6])
 as_of = c[0].date_input(

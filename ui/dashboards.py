@@ -10,7 +10,7 @@ state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable
 
@@ -30,21 +30,23 @@ class Filters:
     level: str | None = None
     clearance_type: str | None = None
 
-    def params(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def sql_params(self) -> dict:
+        """Filters the queries apply (the college is applied to their per-college results)."""
+        return {"campus": self.campus, "level": self.level, "clearance_type": self.clearance_type}
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
-        mask = pd.Series(True, index=df.index)
-        for name, value in self.params().items():
-            if value is not None:
-                mask &= df[name] == value
-        return df[mask]
+        return df if self.college is None else df[df["college"] == self.college]
 
 
 @dataclass(frozen=True)
 class AsOf:
     day: date
     note: str  # says on screen which day "today" is and why
+
+
+def last_done_day(read: Read, batch_id: str) -> date | None:
+    """The last day any stage of the batch became ✓ (from the cube the overview reads anyway)."""
+    return as_date(read("completion_cube", batch=batch_id, **Filters().sql_params())["done_on"].max())
 
 
 def choose_as_of(period_start: date, period_end: date, last_mark_day: date | None, today: date) -> AsOf:
@@ -167,8 +169,8 @@ def progress(days: pd.DataFrame, period_start: date, period_end: date, as_of: da
 def load_overview(read: Read, batch: dict, filters: Filters, as_of: date) -> Overview:
     b = batch["batch_id"]
     stages = read("stage_list")
-    cube = filters.apply(read("completion_cube", batch=b))
-    days = filters.apply(read("clearance_days", batch=b))
+    cube = filters.apply(read("completion_cube", batch=b, **filters.sql_params()))
+    days = filters.apply(read("clearance_days", batch=b, **filters.sql_params()))
 
     students, cleared = cleared_by_day(days, as_of)
     _, cleared_before = cleared_by_day(days, as_of - timedelta(days=1))
@@ -219,8 +221,9 @@ def load_college(read: Read, batch: dict, college: str, stage: str | None = None
                  level: str | None = None, clearance_type: str | None = None) -> CollegeView:
     b = batch["batch_id"]
     stages = read("stage_list")
-    cube = read("completion_cube", batch=b)
-    days = read("clearance_days", batch=b)
+    everyone = Filters().sql_params()
+    cube = read("completion_cube", batch=b, **everyone)
+    days = read("clearance_days", batch=b, **everyone)
     mine = Filters(college=college)
     students, cleared = cleared_by_day(mine.apply(days), None)
     school_students, school_cleared = cleared_by_day(days, None)
