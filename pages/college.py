@@ -9,6 +9,8 @@ from ui.data import current_batch, read
 from ui.filters import choice, level_choice, type_choice
 from ui.lagging import lagging_table, sms_list, to_csv, to_xlsx
 
+REMINDER_CHOICES = 300
+
 actor = require_actor("admin", "gradschool", "college")
 batch = current_batch()
 b = batch["batch_id"]
@@ -64,10 +66,20 @@ def _show_lagging() -> None:
     st.dataframe(table.drop(columns=["学院", "提醒短信"]), hide_index=True, width="stretch", height=420)
 
     st.subheader("提醒短信")
-    pick = st.selectbox("选择学生", range(len(table)), key="cl_reminder_student",
-                        format_func=lambda i: f"{table['学号'].iloc[i]} {table['姓名'].iloc[i]}"
-                                              f"（未办 {table['未办环节数'].iloc[i]} 项）")
-    st.code(table["提醒短信"].iloc[pick], language=None, wrap_lines=True)
+    # A select box of every lagging student would send tens of thousands of options at 1M
+    # students; the first REMINDER_CHOICES (most open first) or a typed 学号 is enough.
+    shown = table.head(REMINDER_CHOICES)
+    c1, c2 = st.columns([2, 1])
+    pick = c1.selectbox(f"选择学生（未办环节最多的前 {len(shown)} 人）", range(len(shown)),
+                        key="cl_reminder_student",
+                        format_func=lambda i: f"{shown['学号'].iloc[i]} {shown['姓名'].iloc[i]}"
+                                              f"（未办 {shown['未办环节数'].iloc[i]} 项）")
+    typed = c2.text_input("或输入学号", key="cl_reminder_no").strip()
+    row = table[table["学号"] == typed] if typed else shown.iloc[[pick]]
+    if row.empty:
+        st.warning(f"学号 {typed} 不在当前未办结名单中。")
+        return
+    st.code(row["提醒短信"].iloc[0], language=None, wrap_lines=True)
     st.caption("点击右上角复制；或用“导出短信清单”批量导入校园短信平台。")
 
 

@@ -10,6 +10,8 @@ from clearance.store import beijing_now
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
 
+KIND_LABELS = {"diploma": "毕业（结业、肄业）证书", "degree": "学位证书"}
+
 actor = require_actor("admin", "gradschool", "college")
 batch = current_batch()
 b = batch["batch_id"]
@@ -34,55 +36,47 @@ if notice:
     st.success(notice)
 
 
-def _status(received_by, handed_at) -> str:
-    if received_by is None or pd.isna(handed_at):
-        return "未发放"
-    return f"已发（{received_by}，{pd.Timestamp(handed_at):%m-%d %H:%M}）"
+def _status(received_by: pd.Series, handed_at: pd.Series, applies: pd.Series) -> pd.Series:
+    handed = "已发（" + received_by.fillna("") + "，" + pd.to_datetime(handed_at).dt.strftime("%m-%d %H:%M") + "）"
+    return handed.where(received_by.notna(), "未发放").where(applies, "不发放")
 
 
-rows = []
-for r in desk.to_dict("records"):
-    certs = certificates_for(r["clearance_type"])
-    rows.append({
-        "学号": r["student_no"], "姓名": r["name"], "培养层次": r["level"], "离校类型": r["clearance_type"],
-        "毕（结、肄）业证书": (_status(r["diploma_received_by"], r["diploma_handed_at"])
-                          if "diploma" in certs else "不发放"),
-        "学位证书": (_status(r["degree_received_by"], r["degree_handed_at"])
-                  if "degree" in certs else "不发放"),
-    })
-table = pd.DataFrame(rows, columns=["学号", "姓名", "培养层次", "离校类型", "毕（结、肄）业证书", "学位证书"])
-pending = [
-    (r["student_no"], r["name"], kind, name)
-    for r in desk.to_dict("records")
-    for kind, name in certificates_for(r["clearance_type"]).items()
-    if r[f"{kind}_received_by"] is None
-]
+types = desk["clearance_type"]
+kinds_of = {t: certificates_for(t) for t in types.unique()}
+diploma_applies = types.map(lambda t: "diploma" in kinds_of[t]).astype(bool)
+degree_applies = types.map(lambda t: "degree" in kinds_of[t]).astype(bool)
+table = pd.DataFrame({
+    "学号": desk["student_no"], "姓名": desk["name"], "培养层次": desk["level"], "离校类型": types,
+    "毕（结、肄）业证书": _status(desk["diploma_received_by"], desk["diploma_handed_at"], diploma_applies),
+    "学位证书": _status(desk["degree_received_by"], desk["degree_handed_at"], degree_applies),
+})
+pending = int((diploma_applies & desk["diploma_received_by"].isna()).sum()
+              + (degree_applies & desk["degree_received_by"].isna()).sum())
 
 m = st.columns(3)
 m[0].metric("可领证学生（全部办结）", f"{len(desk):,}")
 m[1].metric("已登记发放（份）", f"{len(log):,}")
-m[2].metric("待发放（份）", f"{len(pending):,}")
+m[2].metric("待发放（份）", f"{pending:,}")
 
 st.subheader("登记发放")
-if not pending:
-    st.info("没有待发放的证书。")
-else:
-    with st.form("handover", clear_on_submit=True):
-        choice = st.selectbox("学生及证书", range(len(pending)), key="handover_pick",
-                              format_func=lambda i: f"{pending[i][0]} {pending[i][1]} · {pending[i][3]}")
-        c = st.columns(3)
-        received_by = c[0].text_input("领取人", value="本人", help="本人领取填“本人”，代领填代领人姓名")
-        day = c[1].date_input("发放日期", value=beijing_now().date())
-        at = c[2].time_input("发放时间", value=beijing_now().time().replace(second=0))
-        note = st.text_input("备注（可选）", help="如代领人证件、委托书")
-        if st.form_submit_button("登记发放", type="primary"):
-            no, name, kind, cert = pending[choice]
-            try:
-                record_handover(store(), actor, no, kind, received_by, datetime.combine(day, at), note)
-                st.session_state["diploma_notice"] = f"已登记：{name}（{no}）{cert}，领取人 {received_by}"
-                st.rerun()
-            except DiplomaError as exc:
-                st.error(str(exc))
+st.caption("输入或扫描学号；未全部办结、离校类型不发放该证书或已发放的，系统会拒绝登记。")
+with st.form("handover", clear_on_submit=True):
+    c = st.columns([1.2, 1, 1])
+    student_no = c[0].text_input("学号", key="handover_no")
+    kind = c[1].selectbox("证书", list(KIND_LABELS), format_func=KIND_LABELS.get, key="handover_kind")
+    received_by = c[2].text_input("领取人", value="本人", help="本人领取填“本人”，代领填代领人姓名")
+    c = st.columns([1, 1, 2])
+    day = c[0].date_input("发放日期", value=beijing_now().date())
+    at = c[1].time_input("发放时间", value=beijing_now().time().replace(second=0))
+    note = c[2].text_input("备注（可选）", help="如代领人证件、委托书")
+    if st.form_submit_button("登记发放", type="primary"):
+        no = student_no.strip()
+        try:
+            record_handover(store(), actor, no, kind, received_by, datetime.combine(day, at), note)
+            st.session_state["diploma_notice"] = f"已登记：{no} {KIND_LABELS[kind]}，领取人 {received_by.strip()}"
+            st.rerun()
+        except DiplomaError as exc:
+            st.error(str(exc))
 
 st.subheader("可领证学生")
 st.dataframe(table, hide_index=True, width="stretch", height=360)

@@ -98,17 +98,27 @@ def test_gradschool_chooses_a_college(demo_env):
 
 
 def test_diploma_desk_records_a_hand_over_with_the_recorder(demo_env):
+    cleared_no = count(demo_env, CLEARED.replace("count(*)", "min(student_no)", 1).format(
+        where="s.college = '计算机学院' AND s.clearance_type = '毕业'"))
+    open_no = count(demo_env, "SELECT min(student_no) FROM stage_status WHERE state = 'open'"
+                              " AND student_no IN (SELECT student_no FROM students WHERE college = '计算机学院')")
     at = page("diplomas", "cs_secretary")
     assert not at.exception
     before = metrics(at)
     assert before["可领证学生（全部办结）"] == fmt(count(demo_env, CLEARED.format(where="s.college = '计算机学院'")))
-    at.text_input[0].input("王五（代领）")
+    at.text_input(key="handover_no").input(open_no)
+    at.button[0].click().run()
+    assert "尚未全部办结" in at.error[0].value  # the domain refuses; the page says why
+    at.text_input(key="handover_no").input(cleared_no)
+    at.selectbox(key="handover_kind").select("degree")
+    at.text_input[1].input("王五（代领）")
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert "已登记" in at.success[0].value
     assert metrics(at)["已登记发放（份）"] == "1"
-    row = count(demo_env, "SELECT received_by || '/' || recorded_by FROM diploma_handovers")
-    assert row == "王五（代领）/cs_secretary"
+    row = count(demo_env, "SELECT student_no || '/' || kind || '/' || received_by || '/' || recorded_by"
+                          " FROM diploma_handovers")
+    assert row == f"{cleared_no}/degree/王五（代领）/cs_secretary"
 
 
 def test_spot_check_draw_and_outcome(demo_env):
