@@ -186,14 +186,20 @@ def machine() -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| students | page | page data (ms) | slowest query (ms) | floor (ms) | slowest ÷ floor | AppTest cold / warm (ms) |",
+    lines = ["| students | page | page data (ms) | slowest query (ms) | ÷ join floor | ÷ bare floor |"
+             " AppTest cold / warm (ms) |",
              "|---:|---|---:|---|---:|---:|---:|"]
     for r in results:
         for page, p in r["pages"].items():
             name, ms = max(p["queries_ms"].items(), key=lambda kv: kv[1])
             lines.append(f"| {r['students']:,} | {page} | {p['data_ms']:.0f} | {name} {ms:.0f} | "
-                         f"{r['floor_ms']:.0f} | {ms / r['floor_ms']:.1f}× | "
+                         f"{ms / r['floor_ms']:.1f}× | {ms / r['bare_ms']:.1f}× | "
                          f"{p['apptest_cold_ms']:.0f} / {p['apptest_warm_ms']:.0f} |")
+    lines += ["", "| students | join floor (ms) | bare floor (ms) | load avg before → after | run (s) |",
+              "|---:|---:|---:|---|---:|"]
+    for r in results:
+        lines.append(f"| {r['students']:,} | {r['floor_ms']:.0f} | {r['bare_ms']:.0f} | "
+                     f"{r['load_before']:.1f} → {r['load_after']:.1f} | {r.get('bench_seconds', 0)} |")
     return "\n".join(lines)
 
 
