@@ -70,19 +70,24 @@ def _show_heat_map() -> None:
     event = st.plotly_chart(figures.completion_heat_map(data.heat), width="stretch",
                             on_select="rerun", selection_mode="points", key="heat")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points and points[0].get("y") in colleges:
-        st.session_state["cell_college"] = points[0]["y"]
+    clicked = (points[0].get("y"), points[0].get("x")) if points else None
+    # The chart keeps its selection across reruns: apply a click once, so choosing in the
+    # select boxes afterwards is not undone by the old click.
+    if clicked and clicked != st.session_state.get("cell_clicked"):
+        st.session_state["cell_clicked"] = clicked
         by_name = {v: k for k, v in stage_names.items()}
-        if points[0].get("x") in by_name:
-            st.session_state["cell_stage"] = by_name[points[0]["x"]]
+        if clicked[0] in colleges and clicked[1] in by_name:
+            st.session_state["cell_college"] = clicked[0]
+            st.session_state["cell_stage"] = by_name[clicked[1]]
     if st.session_state.get("cell_college") not in colleges and len(data.by_college):
         # Start at the weakest college's weakest stage, leaving out the last stage (研工办),
         # which every student who is not cleared still has open.
         weakest = data.by_college["college"].iloc[0]
-        row = data.heat.loc[weakest].iloc[:-1]
+        row = data.heat.loc[weakest].iloc[:-1].dropna()
         st.session_state["cell_college"] = weakest
         by_name = {v: k for k, v in stage_names.items()}
-        st.session_state["cell_stage"] = by_name.get(row.idxmin(), next(iter(stage_names)))
+        st.session_state["cell_stage"] = by_name.get(row.idxmin() if len(row) else None,
+                                                     next(iter(stage_names)))
     c1, c2 = st.columns(2)
     college = c1.selectbox("学院", colleges, key="cell_college")
     stage = c2.selectbox("环节", list(stage_names), key="cell_stage",

@@ -49,8 +49,15 @@ def completion_heat_map(heat: pd.DataFrame) -> go.Figure:
         text=[[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in heat.values],
         texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{z:.1%}<extra></extra>",
     ))
+    # Streamlit reports clicks on points, not on heat-map cells: an all-but-invisible marker on
+    # every cell makes a click select (college, stage).
+    xs = [stage for _college in heat.index for stage in heat.columns]
+    ys = [college for college in heat.index for _stage in heat.columns]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", showlegend=False,
+                             marker={"symbol": "square", "size": 22, "opacity": 0.01, "color": "#000"},
+                             hovertemplate="%{y} · %{x}：点击查看未办结学生<extra></extra>"))
     fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"side": "top"},
-                      height=80 + 26 * len(heat), margin=_MARGIN)
+                      height=80 + 26 * len(heat), margin=_MARGIN, clickmode="event+select")
     return fig
 
 

@@ -14,9 +14,9 @@ def go_to(page: Page, title: str) -> None:
 
 def choose(page: Page, label: str, option: str, nth: int = 0) -> None:
     """Pick `option` in the `nth` select box labelled exactly `label`."""
-    box = page.get_by_role("combobox", name=label, exact=True).nth(nth)
-    box.click()
-    box.fill(option)  # the list is virtualised: filter it so the option is rendered
+    page.get_by_role("combobox", name=label, exact=True).nth(nth).click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(option)  # the list is virtualised: filter it so the option is rendered
     page.get_by_role("option", name=option, exact=True).first.click()
     page.wait_for_timeout(500)
     wait_idle(page)

@@ -7,7 +7,7 @@ import io
 import duckdb
 import openpyxl
 
-from tests.browser.harness import open_page, sign_in
+from tests.browser.harness import open_page, sign_in, wait_idle
 from tests.browser.navigation import choose, go_to, metric
 
 CLEARED = ("SELECT count(*) FROM (SELECT s.student_no FROM students s JOIN stage_status x USING (student_no)"
@@ -38,20 +38,42 @@ def test_overview_numbers_agree_with_the_store(demo_app, browser_page, demo_db_p
     assert "各环节完成率" in body and "学院 × 环节完成率" in body and "瓶颈环节" in body
 
 
+def _click_heat_map_cell(page, college: str, stage: str) -> None:
+    """Click the heat-map cell of (college, stage), located through plotly's own axes."""
+    pos = page.evaluate("""([college, stage]) => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')]
+            .find(g => g.data.some(t => t.type === 'heatmap'));
+        gd.scrollIntoView({block: 'center'});
+        const L = gd._fullLayout, r = gd.getBoundingClientRect();
+        return {x: r.left + L._size.l + L.xaxis.d2p(stage), y: r.top + L._size.t + L.yaxis.d2p(college)};
+    }""", [college, stage])
+    page.mouse.move(pos["x"], pos["y"])
+    page.wait_for_timeout(300)
+    page.mouse.click(pos["x"], pos["y"])
+    page.wait_for_timeout(800)
+    wait_idle(page)
+
+
+def lagging_at(db_path, college: str, stage_id: str) -> int:
+    (n,) = direct(db_path, "SELECT count(*) FROM stage_status x JOIN students s USING (student_no)"
+                           f" WHERE s.college = '{college}' AND x.stage_id = '{stage_id}'"
+                           " AND x.state NOT IN ('passed', 'not_needed')")
+    return n
+
+
 def test_heat_map_cell_lists_its_students(demo_app, browser_page, demo_db_path):
     page = browser_page
     open_page(page, demo_app.url)
     sign_in(page, "admin", "demo1234")
     go_to(page, "进度看板")
-    choose(page, "学院", "法学院", nth=1)  # the cell chooser; nth=0 is the filter
-    choose(page, "环节", "图书馆")
-    text = page.inner_text("body")
+    _click_heat_map_cell(page, "法学院", "图书馆")
+    clicked = page.inner_text("body")
+    choose(page, "学院", "艺术学院", nth=1)  # the cell chooser; nth=0 is the filter
+    choose(page, "环节", "学生公寓管理中心")
+    chosen = page.inner_text("body")  # a later choice is not undone by the earlier click
     demo_app.stop()
-    (expected,) = direct(demo_db_path,
-                         "SELECT count(*) FROM stage_status x JOIN students s USING (student_no)"
-                         " WHERE s.college = '法学院' AND x.stage_id = 'library'"
-                         " AND x.state NOT IN ('passed', 'not_needed')")
-    assert f"法学院 · 图书馆：当前未办结 {expected} 人" in text
+    assert f"法学院 · 图书馆：当前未办结 {lagging_at(demo_db_path, '法学院', 'library')} 人" in clicked
+    assert f"艺术学院 · 学生公寓管理中心：当前未办结 {lagging_at(demo_db_path, '艺术学院', 'dorm')} 人" in chosen
 
 
 def test_college_page_and_excel_export(demo_app, browser_page, demo_db_path, tmp_path):

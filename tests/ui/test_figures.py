@@ -35,3 +35,10 @@ def test_college_vs_school_has_both_series():
     fig = figures.college_vs_school_bar(stages, "计算机学院")
     assert [t.name for t in fig.data] == ["计算机学院", "全校"]
     assert list(fig.data[1].y) == [0.95, 0.7]
+
+
+def test_heat_map_has_a_clickable_point_on_every_cell():
+    heat = pd.DataFrame([[0.9, 0.8], [1.0, 0.7]], index=["法学院", "艺术学院"], columns=["导师", "图书馆"])
+    points = figures.completion_heat_map(heat).data[1]
+    assert list(zip(points.y, points.x)) == [("法学院", "导师"), ("法学院", "图书馆"),
+                                             ("艺术学院", "导师"), ("艺术学院", "图书馆")]
