@@ -88,6 +88,6 @@ else:
     st.dataframe(pd.DataFrame({
         "学号": log["student_no"], "姓名": log["name"],
         "证书": [("学位证书" if k == "degree" else "毕（结、肄）业证书") for k in log["kind"]],
-        "领取人": log["received_by"], "发放时间": log["handed_at"], "备注": log["note"],
+        "领取人": log["received_by"], "发放时间": log["handed_at"], "备注": log["note"].fillna(""),
         "登记人": log["recorded_by"], "登记时间": log["recorded_at"],
     }), hide_index=True, width="stretch")

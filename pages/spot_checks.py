@@ -51,7 +51,7 @@ def _show_check(check_id: int) -> None:
         "序号": items["item_no"], "学号": items["student_no"], "姓名": items["name"], "学院": items["college"],
         "环节": items["stage_name"], "办理人": items["passed_by"], "办理时间": items["passed_at"],
         "来源": items["passed_source"].map(SOURCES), "当前状态": items["state_now"].map(STATE_LABELS),
-        "核查结果": items["outcome"].map(OUTCOMES).fillna("未核查"), "说明": items["outcome_note"],
+        "核查结果": items["outcome"].map(OUTCOMES).fillna("未核查"), "说明": items["outcome_note"].fillna(""),
     })
     st.dataframe(view, hide_index=True, width="stretch")
     if items.empty:
@@ -65,7 +65,7 @@ def _show_check(check_id: int) -> None:
     st.dataframe(pd.DataFrame({
         "时间": history["marked_at"], "操作": history["action"].map(ACTION_LABELS),
         "之前": history["state_before"].map(STATE_LABELS), "之后": history["state_after"].map(STATE_LABELS),
-        "原因": history["reason"], "备注": history["note"], "办理人": history["actor"],
+        "原因": history["reason"].fillna(""), "备注": history["note"].fillna(""), "办理人": history["actor"],
         "来源": history["source"].map(SOURCES),
     }), hide_index=True, width="stretch")
     with st.form(f"outcome_{check_id}", clear_on_submit=True):
@@ -82,7 +82,7 @@ def _show_check(check_id: int) -> None:
     if not history.empty:
         with st.expander(f"本次抽查的核查记录（{len(history)} 条）"):
             st.dataframe(pd.DataFrame({
-                "序号": history["item_no"], "结果": history["outcome"].map(OUTCOMES), "说明": history["note"],
+                "序号": history["item_no"], "结果": history["outcome"].map(OUTCOMES), "说明": history["note"].fillna(""),
                 "核查人": history["checked_by"], "时间": history["checked_at"],
             }), hide_index=True, width="stretch")
 

@@ -132,10 +132,11 @@ def _heat(cube: pd.DataFrame, stages: pd.DataFrame, as_of: date | None, college_
     return heat
 
 
-def median_pass_days(cube: pd.DataFrame, period_start: date) -> pd.DataFrame:
+def median_pass_days(cube: pd.DataFrame, period_start: date, as_of: date | None = None) -> pd.DataFrame:
     """Per stage: the median whole days from the period's start to the day a stage was passed
-    (passes before the period count as day 0). From the cube's day histogram, so no extra scan."""
-    passed = cube[cube["passed"] & cube["done_on"].notna()]
+    (passes before the period count as day 0), among passes by `as_of`. From the cube's day
+    histogram, so no extra scan."""
+    passed = cube[cube["passed"] & _as_of_flags(cube, as_of)]
     days = (pd.to_datetime(passed["done_on"]) - pd.Timestamp(period_start)).dt.days.clip(lower=0)
     hist = passed.assign(days=days).groupby(["stage_id", "days"], as_index=False)["students"].sum()
     rows = []
@@ -177,7 +178,7 @@ def load_overview(read: Read, batch: dict, filters: Filters, as_of: date) -> Ove
     by_stage = stage_rates(cube, stages, as_of)
     by_college = _college_rates(days, as_of)
     heat = _heat(cube, stages, as_of, list(by_college["college"]))
-    pass_days = median_pass_days(cube, as_date(batch["period_start"]))
+    pass_days = median_pass_days(cube, as_date(batch["period_start"]), as_of)
     bottlenecks = by_stage.merge(pass_days, on="stage_id", how="left")
     bottlenecks = bottlenecks.sort_values(["open", "seq"], ascending=[False, True])[
         ["name", "open", "median_days"]].reset_index(drop=True)

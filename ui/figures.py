@@ -77,7 +77,7 @@ def progress_chart(p: Progress) -> go.Figure:
     fig.add_shape(type="line", x0=p.deadline, x1=p.deadline, y0=0, y1=1, yref="paper",
                   line={"color": RED, "dash": "dash"})
     fig.add_annotation(x=p.deadline, y=1, yref="paper", text=f"截止 {p.deadline:%m-%d}",
-                       showarrow=False, yanchor="bottom", font={"color": RED})
+                       showarrow=False, yanchor="bottom", xanchor="right", font={"color": RED})
     start = d["day"].iloc[0]
     fig.update_layout(xaxis={"range": [start - timedelta(days=0.5), max(p.deadline, last_day) + timedelta(days=0.5)],
                              "tickformat": "%m-%d", "dtick": 86400000},
