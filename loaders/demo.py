@@ -118,8 +118,13 @@ def _at(rng: random.Random, day: date) -> datetime:
 
 
 def _day(rng: random.Random, earliest: date | None = None) -> date:
-    days = [d for d in PERIOD if earliest is None or d >= earliest]
-    return rng.choices(days, DAY_WEIGHTS[-len(days):])[0]
+    """A day of the period: the student's first visit, or a later visit soon after `earliest`
+    (students clear most stages within a day or two of starting)."""
+    if earliest is None:
+        return rng.choices(PERIOD, DAY_WEIGHTS)[0]
+    days = [d for d in PERIOD if d >= earliest] or [PERIOD[-1]]
+    weights = [DAY_WEIGHTS[PERIOD.index(d)] * 0.45 ** k for k, d in enumerate(days)]
+    return rng.choices(days, weights)[0]
 
 
 def _student_marks(rng: random.Random, s: dict, code: str) -> list[Mark]:

@@ -105,8 +105,8 @@ def require_actor(*roles: str) -> Actor:
 
 def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
-        where = f" · {actor.college}" if actor.college else ""
-        st.caption(f"已登录：{actor.display_name}（{ROLES[actor.role]}{where}）")
+        role = " · ".join(p for p in (ROLES[actor.role], actor.college) if p and p != actor.display_name)
+        st.caption(f"已登录：{actor.display_name}" + (f"（{role}）" if role else ""))
         if st.button("退出登录", key="sign_out"):
             sign_out()
             st.rerun()

@@ -1,0 +1,25 @@
+"""Filter widgets shared by the dashboard pages: 全部 maps to None (= all)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from clearance.catalogue import CLEARANCE_TYPES, LEVELS
+
+ALL = "全部"
+
+
+def choice(label: str, options, key: str, container=st, format_func=None) -> str | None:
+    """A select box with 全部 first; returns None for 全部."""
+    options = [ALL] + list(options)
+    fmt = (lambda o: o if o == ALL else format_func(o)) if format_func else str
+    value = container.selectbox(label, options, key=key, format_func=fmt)
+    return None if value == ALL else value
+
+
+def level_choice(key: str, container=st) -> str | None:
+    return choice("培养层次", LEVELS, key, container)
+
+
+def type_choice(key: str, container=st) -> str | None:
+    return choice("离校类型", CLEARANCE_TYPES, key, container)
