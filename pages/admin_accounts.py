@@ -21,7 +21,7 @@ ROLE_CODES = [r for r in ROLES if r != "system"]
 CHANGES = {"created": "新增", "updated": "修改", "disabled": "停用", "enabled": "启用",
            "password_reset": "重置密码", "locked": "锁定"}
 stage_names = {s.stage_id: s.name for s in catalogue().stages}
-colleges = list(read("college_list")["college"])
+colleges = list(read("all_colleges")["college"])
 accounts = read("staff_list")
 
 

@@ -26,7 +26,7 @@ show_flash()
 
 ALL = "全部"
 f1, f2, f3, f4 = st.columns(4)
-colleges = [scope] if scope else [ALL] + list(read("college_list")["college"])
+colleges = [scope] if scope else [ALL] + list(read("all_colleges")["college"])
 college = f1.selectbox("学院", colleges, key="q_college", disabled=bool(scope))
 campus = f2.selectbox("校区", [ALL] + list(catalogue().campuses), key="q_campus")
 level = f3.selectbox("培养层次", [ALL, *LEVELS], key="q_level")

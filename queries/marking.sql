@@ -71,7 +71,7 @@ WHERE x.stage_id = :stage
   AND (:clearance_type IS NULL OR s.clearance_type = :clearance_type)
 ORDER BY s.college, s.student_no;
 
--- name: college_list()
+-- name: all_colleges()
 -- Every college with students. No parameters.
 SELECT college FROM colleges ORDER BY college;
 

@@ -22,7 +22,7 @@ def current_actor() -> Actor | None:
     disabled account is out at once (clearance.sessions has the rules)."""
     _sync_cookie()
     session = st.session_state.get(_KEY)
-    token = session["token"] if session else st.context.cookies.get(COOKIE)
+    token = session.get("token") if session else st.context.cookies.get(COOKIE)
     if not isinstance(token, str) or not token:
         return None
     actor = resume_session(store(), token)

@@ -1,6 +1,5 @@
 """The overview, college, diploma and spot-check pages in AppTest over the demo store."""
 
-import time
 from pathlib import Path
 
 import duckdb
@@ -8,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from clearance.store import close_all_stores
+from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,8 +21,7 @@ def demo_env(demo_db_path, monkeypatch):
 
 def page(name: str, username: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
-    at.session_state["signed_in"] = {"username": username, "seen": time.monotonic()}
-    return at.run()
+    return sign_in_apptest(at, username).run()
 
 
 def metrics(at: AppTest) -> dict:
