@@ -9,6 +9,10 @@ import streamlit as st
 from ui.auth import current_actor, sidebar_account
 
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
+# Streamlit's own English hints ("Press Enter to submit form", the uploader's size line) would
+# be the only English on screen; each page says in Chinese what to type or upload instead.
+st.html("<style>[data-testid='InputInstructions'],"
+        "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>")
 
 STAFF = ("admin", "gradschool", "college", "office")
 SIGNED_OUT = ()  # visitors who have not signed in
@@ -57,14 +61,18 @@ def _visible(roles) -> bool:
     return actor.role in roles
 
 
+# Every page is registered, so a direct link (a bookmark, a link in a notice) opens that page's
+# own gate — the sign-in form, or 无权访问 — instead of Streamlit's English "Page not found";
+# after signing in the visitor stays on the page they asked for. The menu lists only the pages
+# the visitor may use.
 menu = {
     section: [
-        st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"))
+        st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"),
+                visibility="visible" if _visible(roles) or path == "pages/home.py" else "hidden")
         for path, title, icon, roles in pages
-        if _visible(roles) or path == "pages/home.py"
     ]
     for section, pages in SECTIONS.items()
 }
 if actor is not None:
     sidebar_account(actor)
-st.navigation({section: pages for section, pages in menu.items() if pages}).run()
+st.navigation(menu).run()

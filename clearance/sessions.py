@@ -61,3 +61,13 @@ def end_session(store: Store, token: str, now: datetime | None = None) -> None:
     with store.transaction(touches_data=False) as cur:
         cur.execute("UPDATE staff_sessions SET ended_at = $t WHERE token_hash = $h AND ended_at IS NULL",
                     {"t": now or beijing_now(), "h": _hash(token)})
+
+
+def why_ended(store: Store, token: str) -> str:
+    """Why a session that was in use no longer works, for the sign-in page."""
+    rows = store.read_dicts(
+        "SELECT s.active FROM staff_sessions x JOIN staff s USING (username) WHERE x.token_hash = $h",
+        {"h": _hash(token)})
+    if rows and not rows[0]["active"]:
+        return "该账号已停用，请联系系统管理员"
+    return "登录已过期（长时间未操作），请重新登录"

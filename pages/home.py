@@ -7,12 +7,14 @@ import streamlit as st
 from ui.auth import require_actor
 from ui.data import current_batch, read
 
-require_actor("admin", "gradschool", "college", "office")
+actor = require_actor("admin", "gradschool", "college", "office")
 batch = current_batch()
-summary = read("batch_summary", batch=batch["batch_id"]).iloc[0]
-stages = read("stage_completion", batch=batch["batch_id"])
+# College staff see their own college; everyone else the whole school.
+college = actor.college if actor.role == "college" else None
+summary = read("batch_summary", batch=batch["batch_id"], college=college).iloc[0]
+stages = read("stage_completion", batch=batch["batch_id"], college=college)
 
-st.title("研究生电子离校 · 离校通")
+st.title(f"{college} · 离校总览" if college else "研究生电子离校 · 离校通")
 st.caption(
     f"{batch['title']}　集中办理：{batch['period_start']:%m月%d日}—{batch['period_end']:%m月%d日}"
     f"　证书发放：{batch['diploma_start']:%m月%d日}—{batch['diploma_end']:%m月%d日}"
@@ -23,8 +25,8 @@ students = int(summary["students"])
 cleared = int(summary["fully_cleared"])
 c1, c2, c3 = st.columns(3)
 c1.metric("离校学生", f"{students:,}")
-c2.metric("全部办结", f"{cleared:,}", f"{cleared / students:.1%}" if students else None,
-          delta_color="off")
+c2.metric("全部办结", f"{cleared:,}", f"占 {cleared / students:.1%}" if students else None,
+          delta_color="off", delta_arrow="off")
 c3.metric("尚有未办环节", f"{int(summary['still_open']):,}")
 
 st.subheader("各环节办理情况（✓ = 已办理或无需办理）")
@@ -35,7 +37,7 @@ fig = px.bar(chart, y="环节", x=["已办理", "无需办理", "未完成"], or
 fig.update_layout(yaxis={"categoryorder": "array", "categoryarray": list(chart["环节"])[::-1]},
                   legend_title_text="", xaxis_title="人数", yaxis_title="", height=460,
                   margin={"l": 10, "r": 10, "t": 10, "b": 10})
-st.plotly_chart(fig, width="stretch")
+st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
 
 table = pd.DataFrame({
     "环节": stages["name"],

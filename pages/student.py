@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from clearance.advisor_form import FORM_TITLE, advisor_form_pdf, font_problem
+from clearance.advisor_form import advisor_form_pdf, font_problem
 from clearance.student_view import StudentView, Stop
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 
@@ -71,7 +71,7 @@ def _show_form_download(view: StudentView) -> None:
         return advisor_form_pdf(view.name, view.student_no, view.level, view.clearance_type,
                                 view.college, settings)
 
-    st.download_button(f"下载《{FORM_TITLE}》(PDF)", data=make_pdf,
+    st.download_button("下载《导师准许离校确认书》(PDF)", data=make_pdf,
                        file_name=f"导师准许离校确认书_{view.student_no}.pdf",
                        mime="application/pdf", on_click="ignore", icon=":material/download:",
                        width="stretch", key="advisor_form_download")

@@ -1,5 +1,6 @@
--- name: batch_summary(batch)
--- Headline figures of a batch. Parameters: :batch.
+-- name: batch_summary(batch, college)
+-- Headline figures of a batch, of one college or (:college NULL) the whole school.
+-- Parameters: :batch, :college.
 -- A student is fully cleared when every stage is ✓ (passed or 无需办理).
 WITH per_student AS (
     SELECT x.student_no,
@@ -7,7 +8,7 @@ WITH per_student AS (
            count(*) AS stages
     FROM stage_status x
     JOIN students s USING (student_no)
-    WHERE s.batch_id = :batch
+    WHERE s.batch_id = :batch AND (:college IS NULL OR s.college = :college)
     GROUP BY x.student_no
 )
 SELECT count(*) AS students,

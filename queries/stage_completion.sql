@@ -1,5 +1,6 @@
--- name: stage_completion(batch)
--- Per stage of a batch: ✓ counts (passed, 无需办理), open and rejected. Parameters: :batch.
+-- name: stage_completion(batch, college)
+-- Per stage of a batch: ✓ counts (passed, 无需办理), open and rejected, of one college or
+-- (:college NULL) the whole school. Parameters: :batch, :college.
 SELECT g.stage_id, g.seq, g.name,
        count(*) FILTER (WHERE x.state = 'passed') AS passed,
        count(*) FILTER (WHERE x.state = 'not_needed') AS not_needed,
@@ -10,6 +11,6 @@ SELECT g.stage_id, g.seq, g.name,
 FROM stage_status x
 JOIN students s USING (student_no)
 JOIN stages g USING (stage_id)
-WHERE s.batch_id = :batch
+WHERE s.batch_id = :batch AND (:college IS NULL OR s.college = :college)
 GROUP BY g.stage_id, g.seq, g.name
 ORDER BY g.seq;

@@ -9,7 +9,8 @@ import streamlit as st
 
 from clearance.accounts import authenticate
 from clearance.actors import ROLES, Actor
-from clearance.sessions import SESSION_MAX_HOURS, end_session, resume_session, start_session
+from clearance.sessions import (SESSION_MAX_HOURS, end_session, resume_session, start_session,
+                                why_ended)
 from ui.data import store
 
 FAILED_SIGN_IN_DELAY = 1.0  # seconds; slows password guessing from one browser
@@ -28,7 +29,7 @@ def current_actor() -> Actor | None:
     actor = resume_session(store(), token)
     if actor is None:
         if session:
-            st.session_state["auth_notice"] = "登录已过期（长时间未操作），请重新登录"
+            st.session_state["auth_notice"] = why_ended(store(), token)
         st.session_state.pop(_KEY, None)
         return None
     st.session_state[_KEY] = {"token": token}

@@ -42,3 +42,14 @@ def test_a_reload_stays_signed_in_until_sign_out(demo_app, browser_page):
     open_page(browser_page, demo_app.url)
     text = browser_page.inner_text("body")
     assert "工作人员登录" in text and "已登录" not in text
+
+
+def test_a_direct_link_signs_in_to_the_page_asked_for(demo_app, browser_page):
+    open_page(browser_page, demo_app.url + "/marking")
+    text = browser_page.inner_text("body")
+    assert "工作人员登录" in text and "Page not found" not in text
+    sign_in(browser_page, "lib_staff", "demo1234")
+    assert browser_page.locator("h1").first.inner_text() == "办理"
+    open_page(browser_page, demo_app.url + "/admin_accounts")
+    text = browser_page.inner_text("body")
+    assert "无权访问此页面" in text and "Page not found" not in text

@@ -71,7 +71,7 @@ def test_student_on_a_phone(demo_db_path, student, tmp_path):
         assert "A区研究生院305室" not in text  # another campus's office
 
         with page.expect_download() as download:
-            page.get_by_role("button", name=re.compile("下载《导师准许学生离校确认书》")).click()
+            page.get_by_role("button", name=re.compile("下载《导师准许离校确认书》")).click()
         data = open(download.value.path(), "rb").read()
         pdf = re.sub(r"\s+", "", PdfReader(io.BytesIO(data)).pages[0].extract_text())
         assert f"{student['level']}研究生{student['name']}，学号：{student['no']}" in pdf

@@ -3,6 +3,7 @@
 import time
 
 from clearance.accounts import MAX_FAILED_LOGINS
+from tests.pages.desk import ROOT
 from tests.pages.desk import button, page_test, texts
 
 
@@ -28,3 +29,37 @@ def test_signing_in_on_a_page_opens_it(desk_store):
     # Signing out is driven in the real browser (tests/browser/test_marking_flow.py).
     at = _try(page_test("marking.py", None).run(), "lib_staff", "demo1234")
     assert [t.value for t in at.title] == ["办理"]
+
+
+def test_a_disabled_account_is_told_so(demo_db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from clearance.accounts import set_active
+    from clearance.store import close_all_stores, open_store
+    from tests.conftest import sign_in_apptest
+
+    monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
+    at = sign_in_apptest(AppTest.from_file(str(ROOT / "pages" / "marking.py"), default_timeout=60),
+                         "lib_staff").run()
+    assert not at.exception and at.title[0].value == "办理"
+    set_active(open_store(), "lib_staff", False, by="admin")
+    at.run()
+    assert "该账号已停用" in " ".join(i.value for i in at.info)
+    assert [b.label for b in at.button] == ["登录"]
+    close_all_stores()
+
+
+def test_college_staff_home_shows_their_college(demo_db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from clearance.store import close_all_stores, open_store
+    from tests.conftest import sign_in_apptest
+
+    monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
+    cs = open_store().read_value("SELECT count(*) FROM students WHERE college = '计算机学院'")
+    at = sign_in_apptest(AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60),
+                         "cs_secretary").run()
+    assert not at.exception
+    assert at.title[0].value == "计算机学院 · 离校总览"
+    assert {m.label: m.value for m in at.metric}["离校学生"] == f"{cs:,}"
+    close_all_stores()

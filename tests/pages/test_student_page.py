@@ -82,7 +82,7 @@ def test_the_right_pair_shows_every_stage_and_the_stops(demo_env, rejected_stude
     done = sum(s in ("passed", "not_needed") for s in rejected_student["states"].values())
     assert f"已完成 {done}/12 个环节" in at.progress[0].proto.text
     assert "接下来去哪里办" in text and "重要日期" in text
-    assert at.download_button[0].label.startswith("下载《导师准许学生离校确认书》")
+    assert at.download_button[0].label.startswith("下载《导师准许离校确认书》")
     stage_lines = next(m.value for m in at.markdown if "导师" in m.value and "一卡通" in m.value)
     names = {s.stage_id: s.name for s in load_catalogue().stages}
     assert len(stage_lines.split("  \n")) == len(names) == 12
