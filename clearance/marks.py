@@ -91,7 +91,8 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     return students, states
 
 
-def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, states: dict) -> str | None:
+def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, states: dict,
+           source: str = "page") -> str | None:
     """Why this mark is refused, or None. `states` already holds earlier marks of the same call."""
     who = f"学号 {mark.student_no}"
     if mark.action not in ACTIONS:
@@ -107,6 +108,8 @@ def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, state
         return f"{who}：只有系统可以代他人记录办理结果"
     if not actor.may_mark(stage, student["college"]):
         return f"{who}：{actor.display_name or actor.username} 无权办理{student['college']}学生的“{stage.name}”环节"
+    if (mark.source or source) == "bulk" and not stage.bulk:
+        return f"{who}：“{stage.name}”须逐人核对办理，不能批量通过"
     if mark.action in ("reject", "reset") and not (mark.reason or "").strip():
         return f"{who}：“{stage.name}”{ACTION_LABELS[mark.action]}必须填写原因"
     if mark.action in ("pass", "not_needed"):
@@ -139,7 +142,7 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         return plan
     students, states = _load_state(cur, sorted({m.student_no for m in marks}))
     for mark in marks:
-        problem = _check(mark, actor, catalogue, students, states)
+        problem = _check(mark, actor, catalogue, students, states, source)
         if problem:
             plan.refusals.append(problem)
             continue

@@ -1,6 +1,7 @@
-"""待办名单: who is still waiting at this desk's stage, filtered; pass many at once with a
-confirmation (one transaction), mark a party branch's non-members 无需办理 in one action, or pass
-an uploaded / pasted list of 学号 after a preview of what matched."""
+"""待办名单: who is still waiting at this desk's stage, filtered. Where the catalogue allows it
+(`bulk = true`): pass many at once with a confirmation (one transaction), mark a party branch's
+non-members 无需办理 in one action, or pass an uploaded / pasted list of 学号 after a preview of
+what matched. Stages checked in person only list who is waiting."""
 
 import pandas as pd
 import streamlit as st
@@ -95,10 +96,10 @@ def _show_confirmation(bulk: dict) -> None:
 
 
 bulk = st.session_state.get("bulk")
-if bulk and bulk["stage"] == stage.stage_id:
+if bulk and bulk["stage"] == stage.stage_id and stage.bulk:
     _show_confirmation(bulk)
 
-if stage.stage_id == "party":
+if stage.stage_id == "party" and stage.bulk:
     non_members = pending[~pending["political_status"].map(is_party_member)]
     st.button(f"非党员一键标记“无需办理”（{len(non_members):,} 人）", key="party_bulk",
               type="primary", disabled=non_members.empty,
@@ -106,20 +107,28 @@ if stage.stage_id == "party":
                                        "非党员批量办理"))
     st.caption("党员须转出组织关系后逐个办理；非党员可在离校开始前一次全部标记。")
 
+table = pd.DataFrame({
+    "学号": pending["student_no"], "姓名": pending["name"], "学院": pending["college"],
+    "校区": pending["campus"], "层次": pending["level"], "类型": pending["clearance_type"],
+    "政治面貌": pending["political_status"],
+    "状态": pending["state"].map({"open": "× 未办理", "rejected": "× 不通过"}),
+    "原因": pending["reason"].fillna(""), "其他未完成环节": pending["other_open"],
+})
+height = min(420, 35 * (len(table) + 1) + 3)
+
+if not stage.bulk:
+    # The handbook has this stage check every student in person: the list shows who is
+    # waiting, and marking happens one by one on the 办理 page.
+    st.info(f"“{stage.name}”须逐人核对办理，不能批量通过：请在“办理”页面输入学号，核对后逐个办理。")
+    st.dataframe(table, hide_index=True, width="stretch", height=height, key="queue_list")
+    st.stop()
+
 pick, by_list = st.tabs(["勾选办理", "按名单办理（上传或粘贴学号）"])
 with pick:
-    table = pd.DataFrame({
-        "学号": pending["student_no"], "姓名": pending["name"], "学院": pending["college"],
-        "校区": pending["campus"], "层次": pending["level"], "类型": pending["clearance_type"],
-        "政治面貌": pending["political_status"],
-        "状态": pending["state"].map({"open": "× 未办理", "rejected": "× 不通过"}),
-        "原因": pending["reason"].fillna(""), "其他未完成环节": pending["other_open"],
-    })
     # Positional selections go stale when the list changes: the key carries the list's version,
     # and rows are turned into 学号 at once.
     key = f"queue_table_{stage.stage_id}_{st.session_state.get('queue_version', 0)}"
-    event = st.dataframe(table, hide_index=True, width="stretch", key=key,
-                         height=min(420, 35 * (len(table) + 1) + 3),
+    event = st.dataframe(table, hide_index=True, width="stretch", key=key, height=height,
                          on_select="rerun", selection_mode="multi-row")
     chosen = list(table.iloc[event.selection.rows]["学号"]) if event.selection.rows else []
     everyone = st.checkbox(f"选择当前筛选出的全部 {len(table):,} 人", key="queue_all")

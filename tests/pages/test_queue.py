@@ -33,10 +33,10 @@ def test_filters_narrow_the_queue(desk_store):
 
 def test_selected_rows_are_passed_after_confirmation_in_one_go(desk_store):
     add_students(desk_store, roster_frame(5, college="计算机学院"))
-    at = page_test("queue.py", "dorm_staff").run()
+    at = page_test("queue.py", "hospital_staff").run()
     table = _pending(at)
     ours = [i for i, no in enumerate(table["学号"]) if no.startswith("2018000000")]
-    key = "queue_table_dorm_0"  # the list's version is part of the key
+    key = "queue_table_hospital_0"  # the list's version is part of the key
     at.session_state[key] = {"selection": {"rows": ours[:3], "columns": []}}
     at.run()
     button(at, "通过所选 3 人").click().run()
@@ -46,7 +46,7 @@ def test_selected_rows_are_passed_after_confirmation_in_one_go(desk_store):
     assert "已通过 3 人" in texts(at)
     chosen = list(table.iloc[ours[:3]]["学号"])
     assert desk_store.read_value(
-        "SELECT count(*) FROM stage_status WHERE stage_id='dorm' AND state='passed'"
+        "SELECT count(*) FROM stage_status WHERE stage_id='hospital' AND state='passed'"
         " AND student_no IN (SELECT unnest($n))", {"n": chosen}) == 3
     # One transaction: three events with consecutive ids, source bulk.
     rows = desk_store.read_rows("SELECT event_id, source FROM events WHERE event_id > (SELECT max(event_id) - 3 FROM events)")
@@ -74,7 +74,7 @@ def test_party_branch_marks_all_non_members_in_one_action(desk_store):
 
 def test_a_pasted_list_is_previewed_before_anything_is_written(desk_store):
     add_students(desk_store, roster_frame(3, college="计算机学院"))
-    at = page_test("queue.py", "thesis_staff").run()
+    at = page_test("queue.py", "loan_staff").run()
     at.text_area(key="list_text").input("20180000001\n20180000002\n99999999999\n20180000001")
     before = desk_store.read_value("SELECT count(*) FROM events")
     button(at, "预览").click().run()
@@ -85,12 +85,27 @@ def test_a_pasted_list_is_previewed_before_anything_is_written(desk_store):
 
 
 def test_bulk_refusals_are_listed_not_written(desk_store):
-    """The secretary cannot pass students whose advisor form is missing; the preview says so."""
-    add_students(desk_store, roster_frame(2, college="计算机学院"))
-    at = page_test("queue.py", "cs_secretary").run()
-    at.radio(key="desk_stage").set_value("secretary").run()
+    """A party branch cannot pass another college's students; the preview says so, writes nothing."""
+    add_students(desk_store, roster_frame(2, college="土木工程学院"))
+    at = page_test("queue.py", "cs_party").run()
     at.text_area(key="list_text").input("20180000001 20180000002")
     button(at, "预览").click().run()
     assert "不能办理 2 人" in texts(at)
     confirm = button(at, "确认通过 0 人")
     assert confirm.disabled
+
+
+def test_a_stage_checked_in_person_lists_who_waits_but_offers_no_bulk_pass(desk_store):
+    """Dorm keys are returned in person: the queue lists who is waiting and points to 办理."""
+    add_students(desk_store, roster_frame(3, college="计算机学院"))
+    at = page_test("queue.py", "dorm_staff").run()
+    assert not at.exception
+    assert "须逐人核对办理" in texts(at) and "办理" in texts(at)
+    assert {"20180000001", "20180000002", "20180000003"} <= set(_pending(at)["学号"])
+    assert not [b for b in at.button if b.label.startswith("通过所选") or b.label == "预览"]
+    assert len(at.text_area) == 0 and len(at.checkbox) == 0
+    # A bulk proposal left in the session (e.g. from before a catalogue change) is not shown.
+    at.session_state["bulk"] = {"stage": "dorm", "action": "pass", "nos": ["20180000001"],
+                                "title": "x", "unmatched": []}
+    at.run()
+    assert not [b for b in at.button if b.label.startswith("确认")]
