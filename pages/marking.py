@@ -45,6 +45,12 @@ def _act(action: str) -> None:
         st.session_state["desk_focus"] = "lookup"
 
 
+def _stage_state(student_no: str) -> tuple[str, str]:
+    """This desk's stage for one student: (state, reason)."""
+    here = read("student_row", student_no=student_no).set_index("stage_id").loc[stage.stage_id]
+    return here["state"], here["reason"] if isinstance(here["reason"], str) else ""
+
+
 def _lookup(q: str) -> None:
     """Find the student(s) for what was typed or scanned; in instant mode pass an exact 学号."""
     st.session_state.pop("desk_matches", None)
@@ -68,7 +74,13 @@ def _lookup(q: str) -> None:
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
     if instant and first["rank"] == 0:
-        _do(first["student_no"], "pass")
+        state, reason = _stage_state(first["student_no"])
+        if state == "rejected":
+            # A rejection is a decision someone made on purpose: a scan must not overturn it.
+            flash("warning", [f"{first['name']}（{first['student_no']}）“{stage.name}”此前为 × 不通过，"
+                              f"原因：{reason or '未填写'}。未自动通过：请核对后手动点击按钮办理。"])
+        else:
+            _do(first["student_no"], "pass")
         st.session_state["desk_focus"] = "lookup"
     else:
         st.session_state["desk_focus"] = "pass" if stage is not None else "lookup"
@@ -117,8 +129,11 @@ if stage is not None:
     left, right = st.columns([1, 1])
     with left:
         st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[here['state']]}")
-        if isinstance(here["reason"], str) and here["reason"]:
-            st.caption(f"原因：{here['reason']}")
+        reason_here = here["reason"] if isinstance(here["reason"], str) else ""
+        if here["state"] == "rejected":
+            st.error(f"此前不通过，原因：{reason_here or '未填写'}。请核对问题已解决后再点击“通过”。")
+        elif reason_here:
+            st.caption(f"原因：{reason_here}")
         items = stage.items_for(p["clearance_type"])
         st.markdown("核对事项：\n" + "\n".join(f"- {i.text}" for i in items))
         if stage.brings:
@@ -145,7 +160,8 @@ with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
                  width="stretch")
 
 target = st.session_state.pop("desk_focus", "lookup")
-if target == "pass" and stage is not None:
+# After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
+if target == "pass" and stage is not None and here["state"] != "rejected":
     focus(".st-key-act_pass button")
 elif target != "pick":
     focus(f'input[aria-label="{LOOKUP_LABEL}"]')

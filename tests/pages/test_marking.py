@@ -101,6 +101,37 @@ def test_instant_mode_passes_on_enter(desk_store):
     assert "已通过" in texts(at)
 
 
+def test_instant_mode_does_not_overturn_a_rejection(desk_store):
+    from clearance.accounts import get_actor
+    from clearance.marks import mark
+
+    add_students(desk_store, roster_frame(1, college="计算机学院"))
+    no = "20180000001"
+    mark(desk_store, get_actor(desk_store, "card_staff"), no, "card_center", "reject", reason="卡内余额未结算")
+    at = page_test("marking.py", "card_staff").run()
+    at.toggle(key="instant_pass").set_value(True).run()
+    at = lookup(at, no)
+    assert _state(desk_store, no, "card_center") == "rejected"
+    warning = "\n".join(w.value for w in at.warning)
+    assert "此前为 × 不通过" in warning and "卡内余额未结算" in warning and "未自动通过" in warning
+    assert "已通过" not in texts(at)
+    # The decision is left to an explicit click.
+    button(at, "通过").click().run()
+    assert _state(desk_store, no, "card_center") == "passed"
+
+
+def test_a_rejected_student_shows_the_reason_prominently(desk_store):
+    from clearance.accounts import get_actor
+    from clearance.marks import mark
+
+    add_students(desk_store, roster_frame(1, college="计算机学院"))
+    no = "20180000001"
+    mark(desk_store, get_actor(desk_store, "dorm_staff"), no, "dorm", "reject", reason="钥匙未归还")
+    at = lookup(page_test("marking.py", "dorm_staff").run(), no)
+    assert "此前不通过，原因：钥匙未归还" in "\n".join(e.value for e in at.error)
+    assert _state(desk_store, no, "dorm") == "rejected"
+
+
 def test_graduate_school_sees_the_row_and_history_read_only(desk_store):
     s = _student(desk_store, "x.stage_id='library' AND x.state='passed'")
     at = lookup(page_test("marking.py", "gs").run(), s["student_no"])
