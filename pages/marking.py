@@ -144,12 +144,18 @@ if stage is not None:
         if missing:
             names = "、".join(row.set_index("stage_id").loc[missing, "stage_name"])
             st.warning(f"须先完成：{names}")
-        b1, b2, b3, b4 = st.columns(4)
+        b1, b2 = st.columns(2)
         b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
         b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch")
-        b3.button("不通过", key="act_reject", on_click=_act, args=("reject",), width="stretch")
-        b4.button("撤销", key="act_reset", on_click=_act, args=("reset",), width="stretch")
-        st.text_input("原因（不通过、撤销时必填，学生可见）", key="act_reason")
+        # The reason and the two actions that need it are one form: typing a reason and pressing
+        # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
+        with st.form("reject_form", border=False, enter_to_submit=True):
+            st.text_input("原因（不通过、撤销时必填，学生可见；输入后按回车即不通过）", key="act_reason")
+            b3, b4 = st.columns(2)
+            b3.form_submit_button("不通过", key="act_reject", on_click=_act, args=("reject",),
+                                  width="stretch")
+            b4.form_submit_button("撤销", key="act_reset", on_click=_act, args=("reset",),
+                                  width="stretch")
 
 # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
 st.table(student_row_table(row, stage.stage_id if stage else None), hide_index=True,
