@@ -217,3 +217,33 @@ def test_the_bulk_setting_must_be_true_or_false():
     text = STAGES_FILE.read_text(encoding="utf-8").replace("bulk = false", 'bulk = "no"', 1)
     with pytest.raises(CatalogueError, match="bulk 只能是 true 或 false"):
         parse_catalogue(text)
+
+
+@pytest.mark.parametrize("status", ["中共党员", "中共预备党员"])
+def test_a_party_member_cannot_be_marked_not_needed_at_the_party_branch(store, status):
+    add_students(store, roster_frame(1, 政治面貌=status))
+    with pytest.raises(MarkError) as err:
+        mark(store, SYSTEM, NO, "party", "not_needed")
+    assert err.value.errors == [f"学生一（{NO}）：{status}须转出党组织关系，“学院党委/党总支”不能标记为无需办理"]
+    assert state(store, "party") == "open"
+    # The same in a bulk: the whole call is refused.
+    with pytest.raises(MarkError):
+        apply_marks(store, SYSTEM, [Mark(NO, "party", "not_needed")], source="bulk")
+    assert mark(store, SYSTEM, NO, "party", "pass").changed == 1  # transferred: passed
+
+
+def test_a_non_member_may_be_not_needed_and_the_rule_is_the_catalogues(store):
+    import dataclasses
+
+    add_students(store, roster_frame(1, 政治面貌="共青团员"))
+    assert mark(store, SYSTEM, NO, "party", "not_needed").changed == 1
+    catalogue = get_catalogue(store)
+    assert [s.stage_id for s in catalogue.stages if s.not_needed_only_for_non_members] == ["party"]
+    # Another stage (no such setting) may mark a party member 无需办理.
+    add_students(store, roster_frame(1, 政治面貌="中共党员", 学号="20180000009"))
+    assert mark(store, SYSTEM, "20180000009", "loan", "not_needed").changed == 1
+    # Switched off in the catalogue, the party branch may too.
+    party = dataclasses.replace(catalogue.stage("party"), not_needed_only_for_non_members=False)
+    store.catalogue = dataclasses.replace(
+        catalogue, stages=tuple(party if s.stage_id == "party" else s for s in catalogue.stages))
+    assert mark(store, SYSTEM, "20180000009", "party", "not_needed").changed == 1
