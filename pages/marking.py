@@ -39,10 +39,16 @@ def _act(action: str) -> None:
     """Button callback: runs before the page, so the row below already shows the new state."""
     if current_actor() != actor:  # signed out, expired or changed since the page was drawn
         return
+    student_no = st.session_state.get("desk_student")
+    if student_no is None:  # a button of a page drawn before a new search
+        return
     reason = (st.session_state.get("act_reason") or "").strip() or None
-    if _do(st.session_state["desk_student"], action, reason):
+    if _do(student_no, action, reason):
         st.session_state["act_reason"] = ""
         st.session_state["desk_focus"] = "lookup"
+
+
+SHOWN_MATCHES = 50  # find_students returns one more, to tell that the list was cut
 
 
 def _stage_state(student_no: str) -> tuple[str, str]:
@@ -54,6 +60,7 @@ def _stage_state(student_no: str) -> tuple[str, str]:
 def _lookup(q: str) -> None:
     """Find the student(s) for what was typed or scanned; in instant mode pass an exact 学号."""
     st.session_state.pop("desk_matches", None)
+    st.session_state.pop("desk_more_matches", None)
     found = read("find_students", q=q, college=scope)
     if found.empty:
         st.session_state.pop("desk_student", None)
@@ -66,8 +73,12 @@ def _lookup(q: str) -> None:
         return
     first = found.iloc[0]
     if len(found) > 1 and first["rank"] > 0:
-        st.session_state["desk_matches"] = found.to_dict("records")
-        st.session_state["desk_student"] = first["student_no"]
+        # Several match (two 万鑫, a prefix): nobody is chosen until staff pick one, so no
+        # action button is live for a student nobody looked at.
+        st.session_state["desk_matches"] = found.head(SHOWN_MATCHES).to_dict("records")
+        st.session_state["desk_more_matches"] = len(found) > SHOWN_MATCHES
+        st.session_state.pop("desk_student", None)
+        st.session_state.pop("desk_pick", None)
         st.session_state["desk_focus"] = "pick"
         return
     st.session_state["desk_student"] = first["student_no"]
@@ -100,8 +111,13 @@ if matches:
     labels = {m["student_no"]: f"{m['name']}　{m['student_no']}　{m['college']}" for m in matches}
     # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
     choose = st.radio if len(matches) <= 6 else st.selectbox
+    if st.session_state.get("desk_more_matches"):
+        st.warning(f"仅显示前 {SHOWN_MATCHES} 名，请输入更完整的学号或姓名")
     picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
-                    format_func=labels.get)
+                    format_func=labels.get, index=None)
+    if picked is None:
+        st.session_state.pop("desk_student", None)
+        st.stop()
     st.session_state["desk_student"] = picked
     st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
 

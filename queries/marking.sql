@@ -1,7 +1,8 @@
 -- name: find_students(q, college)
 -- Students matching a 学号 (exact or prefix), a name (or part of one), or the name's pinyin
 -- initials ('zs' → 张三); :college limits the search to one college (college staff), NULL =
--- every college. Exact 学号 first, then initials, then names. Parameters: :q, :college.
+-- every college. Exact 学号 first, then initials, then names. One row more than the page shows
+-- (51), so the page can say the list was cut. Parameters: :q, :college.
 SELECT s.student_no, s.name, s.college, s.level, s.clearance_type, s.campus, s.batch_id,
        CASE WHEN s.student_no = :q THEN 0
             WHEN s.name = :q THEN 1
@@ -16,7 +17,7 @@ WHERE length(:q) > 0
        OR contains(s.name, :q)
        OR starts_with(s.name_initials, lower(:q)))
 ORDER BY rank, s.student_no
-LIMIT 50;
+LIMIT 51;
 
 -- name: student_college(student_no)
 -- The college of one student (to tell college staff a number belongs elsewhere, without

@@ -132,6 +132,31 @@ def test_a_rejected_student_shows_the_reason_prominently(desk_store):
     assert _state(desk_store, no, "dorm") == "rejected"
 
 
+def test_two_students_of_the_same_name_are_not_preselected(desk_store):
+    twins = roster_frame(2, college="计算机学院", 姓名="欧阳同名")
+    add_students(desk_store, twins)
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "欧阳同名")
+    assert not at.exception
+    pick = at.radio(key="desk_pick")
+    assert pick.value is None and len(pick.options) == 2
+    assert not [b for b in at.button if b.label in ("通过", "无需办理", "不通过", "撤销")]
+    pick.set_value("20180000002").run()
+    assert "欧阳同名　20180000002" in texts(at)
+    button(at, "通过").click().run()
+    assert _state(desk_store, "20180000002", "dorm") == "passed"
+    assert _state(desk_store, "20180000001", "dorm") == "open"
+
+
+def test_a_search_cut_at_fifty_says_so(desk_store):
+    many = roster_frame(60, college="计算机学院", 姓名="测试同名")
+    add_students(desk_store, many)
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "测试同名")
+    assert "仅显示前 50 名，请输入更完整的学号或姓名" in texts(at)
+    assert len(at.selectbox(key="desk_pick").options) == 50
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "万")  # few or none: no warning
+    assert "仅显示前" not in texts(at)
+
+
 def test_graduate_school_sees_the_row_and_history_read_only(desk_store):
     s = _student(desk_store, "x.stage_id='library' AND x.state='passed'")
     at = lookup(page_test("marking.py", "gs").run(), s["student_no"])
