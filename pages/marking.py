@@ -6,6 +6,7 @@ import streamlit as st
 
 from clearance.catalogue import DONE_STATES
 from clearance.marks import STATE_LABELS
+from clearance.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
 from ui.desk import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
@@ -102,8 +103,8 @@ with st.form("lookup", clear_on_submit=True, border=False):
     query = c1.text_input(LOOKUP_LABEL, key="lookup_q", placeholder="扫码或输入后按回车")
     submitted = c2.form_submit_button("查找并通过" if instant else "查找", type="primary",
                                       width="stretch")
-if submitted and query.strip():
-    _lookup(query.strip().replace(" ", ""))
+if submitted and compact(query):
+    _lookup(compact(query))  # full-width digits (“２０１６…”) as the roster import reads them
 show_flash()
 
 matches = st.session_state.get("desk_matches")

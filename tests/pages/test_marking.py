@@ -44,6 +44,15 @@ def _found(at) -> str:
     return texts(at) + "\n".join(choices)
 
 
+def test_full_width_digits_find_the_student(desk_store):
+    s = _student(desk_store, "x.stage_id='dorm' AND x.state='open'")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in s["student_no"])  # ２０１６…
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "　" + full_width + " ")
+    assert not at.exception
+    assert f"{s['name']}　{s['student_no']}" in texts(at)
+    assert "未找到" not in texts(at)
+
+
 def test_find_by_pinyin_initials_and_by_name(desk_store):
     s = _student(desk_store, "x.stage_id='dorm' AND length(s.name)=3")
     at = lookup(page_test("marking.py", "dorm_staff").run(), s["name_initials"])
