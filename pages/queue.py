@@ -58,7 +58,7 @@ def _confirm() -> None:
     try:
         result = apply_marks(store(), actor, marks, source="bulk")
     except MarkError as exc:
-        flash("error", ["未办理任何学生（名单在确认前发生了变化，请重新预览）："] + exc.errors[:20])
+        flash("error", ["操作未执行，没有办理任何学生（名单在确认前发生了变化，请重新预览）："] + exc.errors[:20])
         return
     st.session_state["queue_version"] = st.session_state.get("queue_version", 0) + 1
     st.session_state["queue_all"] = False

@@ -85,6 +85,8 @@ def test_last_stage_refused_while_library_is_open_names_the_open_stages(desk_sto
     button(at, "通过").click().run()
     message = "\n".join(e.value for e in at.error)
     assert "最后环节" in message and "图书馆" in message
+    # Says the action was not carried out, not something that reads like the student's status.
+    assert message.startswith("操作未执行：") and "未办理：" not in message
     assert _state(desk_store, s["student_no"], "gso_office") == "open"
 
 
