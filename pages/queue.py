@@ -40,6 +40,11 @@ def _opt(value):
 
 pending = read("pending_queue", stage=stage.stage_id, batch=batch["batch_id"], college=_opt(college),
                campus=_opt(campus), level=_opt(level), clearance_type=_opt(ctype))
+if stage.final:
+    # The last stage can only pass students whose every other stage is ✓: by default the list
+    # shows those, who can be done now.
+    if st.toggle("只看其他环节已全部 ✓ 的学生", value=True, key=f"q_ready_{stage.stage_id}"):
+        pending = pending[pending["other_open"] == 0].reset_index(drop=True)
 st.metric(f"“{stage.name}”待办理", f"{len(pending):,} 人")
 
 
@@ -112,7 +117,8 @@ table = pd.DataFrame({
     "校区": pending["campus"], "层次": pending["level"], "类型": pending["clearance_type"],
     "政治面貌": pending["political_status"],
     "状态": pending["state"].map({"open": "× 未办理", "rejected": "× 不通过"}),
-    "原因": pending["reason"].fillna(""), "其他未完成环节": pending["other_open"],
+    "原因": pending["reason"].fillna(""),
+    "其他未完成环节": pending["other_open_names"].replace("", "—（均已 ✓）"),
 })
 height = min(420, 35 * (len(table) + 1) + 3)
 

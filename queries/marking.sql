@@ -49,17 +49,19 @@ ORDER BY e.event_id DESC;
 
 -- name: pending_queue(stage, batch, college, campus, level, clearance_type)
 -- Students of a batch still waiting at one stage (× 未办理 or × 不通过), with how many other
--- stages they still owe. NULL filters match everything. Parameters: :stage, :batch, :college,
--- :campus, :level, :clearance_type.
+-- stages they still owe and their names in the handbook's order. NULL filters match
+-- everything. Parameters: :stage, :batch, :college, :campus, :level, :clearance_type.
 WITH open_elsewhere AS (
-    SELECT student_no, count(*) AS other_open
-    FROM stage_status
-    WHERE state NOT IN ('passed', 'not_needed') AND stage_id <> :stage
-    GROUP BY student_no
+    SELECT o.student_no, count(*) AS other_open,
+           string_agg(g.name, '、' ORDER BY g.seq) AS other_open_names
+    FROM stage_status o
+    JOIN stages g USING (stage_id)
+    WHERE o.state NOT IN ('passed', 'not_needed') AND o.stage_id <> :stage
+    GROUP BY o.student_no
 )
 SELECT s.student_no, s.name, s.college, s.campus, s.level, s.clearance_type,
        s.political_status, x.state, x.reason, x.updated_at,
-       coalesce(o.other_open, 0) AS other_open
+       coalesce(o.other_open, 0) AS other_open, coalesce(o.other_open_names, '') AS other_open_names
 FROM stage_status x
 JOIN students s USING (student_no)
 LEFT JOIN open_elsewhere o USING (student_no)

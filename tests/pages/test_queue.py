@@ -1,6 +1,7 @@
 """The pending queue (待办名单): scope, filters, bulk pass with confirmation in one transaction,
 the party branch's one action for non-members, and a pasted list with a preview."""
 
+from clearance.catalogue import get_catalogue
 from tests.conftest import add_students, roster_frame
 from tests.pages.desk import button, page_test, texts
 
@@ -109,3 +110,29 @@ def test_a_stage_checked_in_person_lists_who_waits_but_offers_no_bulk_pass(desk_
                                 "title": "x", "unmatched": []}
     at.run()
     assert not [b for b in at.button if b.label.startswith("确认")]
+
+
+def test_the_queue_names_the_other_open_stages(desk_store):
+    from clearance.accounts import get_actor
+    from clearance.marks import mark
+
+    add_students(desk_store, roster_frame(1, college="计算机学院"))
+    mark(desk_store, get_actor(desk_store, "lib_staff"), "20180000001", "library", "pass")
+    at = page_test("queue.py", "dorm_staff").run()
+    row = _pending(at).set_index("学号").loc["20180000001"]
+    expected = "、".join(s.name for s in get_catalogue(desk_store).stages
+                        if s.stage_id not in ("dorm", "library"))
+    assert row["其他未完成环节"] == expected
+
+
+def test_the_last_stage_shows_by_default_only_students_ready_for_it(desk_store):
+    at = page_test("queue.py", "gso_staff").run()
+    assert not at.exception
+    toggle = at.toggle(key="q_ready_gso_office")
+    assert toggle.value is True
+    ready = _pending(at)
+    assert len(ready) > 0 and set(ready["其他未完成环节"]) == {"—（均已 ✓）"}
+    toggle.set_value(False).run()
+    everyone = _pending(at)
+    assert len(everyone) > len(ready)
+    assert everyone["其他未完成环节"].str.contains("、|图书馆|财务处").any()
