@@ -48,10 +48,12 @@ if stage.final:
 st.metric(f"“{stage.name}”待办理", f"{len(pending):,} 人")
 
 
-def _propose(action: str, nos: list[str], title: str, unmatched: list[str] | None = None) -> None:
+def _propose(action: str, nos: list[str], title: str, unmatched: list[str] | None = None,
+             elsewhere: list[str] | None = None) -> None:
     """Ask for confirmation before a bulk mark (kept in the session until confirmed)."""
     st.session_state["bulk"] = {"stage": stage.stage_id, "action": action, "nos": list(nos),
-                                "title": title, "unmatched": list(unmatched or [])}
+                                "title": title, "unmatched": list(unmatched or []),
+                                "elsewhere": list(elsewhere or [])}
 
 
 def _confirm() -> None:
@@ -85,6 +87,8 @@ def _show_confirmation(bulk: dict) -> None:
             notes.append(f"不能办理 {len(plan.refusals)} 人")
         if bulk["unmatched"]:
             notes.append(f"名单中未找到 {len(bulk['unmatched'])} 个学号")
+        if bulk.get("elsewhere"):
+            notes.append(f"不是本学院的学生 {len(bulk['elsewhere'])} 个学号")
         if notes:
             st.caption("；".join(notes))
         if plan.refusals:
@@ -93,6 +97,10 @@ def _show_confirmation(bulk: dict) -> None:
         if bulk["unmatched"]:
             with st.expander(f"未找到的学号（{len(bulk['unmatched'])} 个）"):
                 st.text("\n".join(bulk["unmatched"]))
+        if bulk.get("elsewhere"):
+            # Only the numbers: college staff are not shown other colleges' students.
+            with st.expander(f"不是本学院的学生（{len(bulk['elsewhere'])} 个学号）"):
+                st.text("\n".join(f"{no}：不是本学院的学生" for no in bulk["elsewhere"]))
         c1, c2 = st.columns([2, 1])
         c1.button(f"确认{label} {len(bulk['accept'])} 人", key="bulk_confirm", type="primary",
                   on_click=_confirm, disabled=not bulk["accept"], width="stretch")
@@ -157,10 +165,14 @@ with by_list:
         except ImportRejected as exc:
             st.error("文件未能读取，未做任何修改：\n\n" + "\n\n".join(exc.errors[:50]))
         else:
-            known = set(read("existing_students", student_nos=numbers)["student_no"]) if numbers else set()
-            unmatched = [n for n in numbers if n not in known] + bad
+            found = read("existing_students", student_nos=numbers) if numbers else None
+            college_of = dict(zip(found["student_no"], found["college"])) if found is not None else {}
+            unmatched = [n for n in numbers if n not in college_of] + bad
+            # College staff: another college's students are named neither here nor on 办理.
+            elsewhere = [n for n in numbers if n in college_of and scope and college_of[n] != scope]
             if not numbers and not bad:
                 st.warning("没有读到学号")
             else:
-                _propose("pass", [n for n in numbers if n in known], "按名单通过", unmatched)
+                _propose("pass", [n for n in numbers if n in college_of and n not in elsewhere],
+                         "按名单通过", unmatched, elsewhere)
                 st.rerun()

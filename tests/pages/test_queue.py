@@ -86,14 +86,34 @@ def test_a_pasted_list_is_previewed_before_anything_is_written(desk_store):
 
 
 def test_bulk_refusals_are_listed_not_written(desk_store):
-    """A party branch cannot pass another college's students; the preview says so, writes nothing."""
-    add_students(desk_store, roster_frame(2, college="土木工程学院"))
+    """Refusals (here: a party member cannot be 无需办理) are listed in the preview, not written."""
+    add_students(desk_store, roster_frame(2, college="计算机学院", 政治面貌="中共党员"))
     at = page_test("queue.py", "cs_party").run()
-    at.text_area(key="list_text").input("20180000001 20180000002")
-    button(at, "预览").click().run()
+    at.session_state["bulk"] = {"stage": "party", "action": "not_needed", "title": "测试",
+                                "nos": ["20180000001", "20180000002"], "unmatched": []}
+    at.run()
     assert "不能办理 2 人" in texts(at)
-    confirm = button(at, "确认通过 0 人")
-    assert confirm.disabled
+    assert button(at, "确认无需办理 0 人").disabled
+
+
+def test_a_pasted_list_does_not_name_another_colleges_students(desk_store):
+    civil = roster_frame(2, college="土木工程学院", 姓名="周建辉")
+    add_students(desk_store, civil)
+    mine = roster_frame(1, college="计算机学院")
+    mine["学号"] = ["20189999999"]
+    add_students(desk_store, mine)
+    at = page_test("queue.py", "cs_party").run()
+    at.text_area(key="list_text").input("20180000001 20180000002 20189999999")
+    button(at, "预览").click().run()
+    shown = texts(at) + "\n".join(t.value for t in at.text) + "\n".join(e.label for e in at.expander)
+    assert "将通过 1 人" in shown and "不是本学院的学生 2 个学号" in shown
+    assert "20180000001：不是本学院的学生" in shown
+    assert "周建辉" not in shown and "土木工程学院" not in shown
+    before = desk_store.read_value("SELECT count(*) FROM events")
+    button(at, "确认通过 1 人").click().run()
+    assert desk_store.read_value("SELECT count(*) FROM events") == before + 1
+    assert desk_store.read_value("SELECT state FROM stage_status WHERE student_no='20189999999'"
+                                 " AND stage_id='party'") == "passed"
 
 
 def test_a_stage_checked_in_person_lists_who_waits_but_offers_no_bulk_pass(desk_store):
