@@ -55,6 +55,11 @@ class Stage:
     items: tuple[ChecklistItem, ...]
     locations: dict[str, Location] = field(hash=False)
     final: bool = False  # prerequisites "*": the last stage, only when every other stage is ✓
+    # The handbook allows passing this stage for many students at once (source "bulk");
+    # otherwise each student is checked in person at the desk.
+    bulk: bool = False
+    # 无需办理 only for students who are not party members (the party branch's stage).
+    not_needed_only_for_non_members: bool = False
 
     def items_for(self, clearance_type: str) -> list[ChecklistItem]:
         """The checklist as it applies to a student of this clearance type."""
@@ -120,6 +125,9 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
         scope = _require(raw, "scope", where)
         if scope not in ("college", "school"):
             raise CatalogueError(f"{where} 的 scope 只能是 college 或 school")
+        for flag in ("bulk", "not_needed_only_for_non_members"):
+            if not isinstance(raw.get(flag, False), bool):
+                raise CatalogueError(f"{where} 的 {flag} 只能是 true 或 false")
         for t in list(raw.get("not_required_for", [])):
             if t not in CLEARANCE_TYPES:
                 raise CatalogueError(f"{where} 的离校类型“{t}”无效")
@@ -145,6 +153,8 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                     for campus, loc in raw.get("locations", {}).items()
                 },
                 final=final,
+                bulk=raw.get("bulk", False),
+                not_needed_only_for_non_members=raw.get("not_needed_only_for_non_members", False),
             )
         )
     stages.sort(key=lambda s: s.seq)

@@ -74,9 +74,10 @@ def _stage_names(catalogue: Catalogue, ids) -> str:
 def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     """Students' college/type and their current state at every stage."""
     students = {
-        row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3]}
+        row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
+                 "political_status": row[4] or ""}
         for row in cur.execute(
-            "SELECT student_no, name, college, clearance_type FROM students"
+            "SELECT student_no, name, college, clearance_type, political_status FROM students"
             " WHERE student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
         ).fetchall()
@@ -91,7 +92,14 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     return students, states
 
 
-def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, states: dict) -> str | None:
+def is_party_member(political_status: str) -> bool:
+    """中共党员 and 中共预备党员 transfer their membership; everyone else is 无需办理 at the party
+    branch. (Lives here, not in clearance.students, which imports this module.)"""
+    return "党员" in political_status
+
+
+def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, states: dict,
+           source: str = "page") -> str | None:
     """Why this mark is refused, or None. `states` already holds earlier marks of the same call."""
     who = f"学号 {mark.student_no}"
     if mark.action not in ACTIONS:
@@ -107,6 +115,12 @@ def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, state
         return f"{who}：只有系统可以代他人记录办理结果"
     if not actor.may_mark(stage, student["college"]):
         return f"{who}：{actor.display_name or actor.username} 无权办理{student['college']}学生的“{stage.name}”环节"
+    if (mark.source or source) == "bulk" and not stage.bulk:
+        return f"{who}：“{stage.name}”须逐人核对办理，不能批量通过"
+    if (mark.action == "not_needed" and stage.not_needed_only_for_non_members
+            and is_party_member(student["political_status"])):
+        return (f"{who}：{student['political_status']}须转出党组织关系，"
+                f"“{stage.name}”不能标记为无需办理")
     if mark.action in ("reject", "reset") and not (mark.reason or "").strip():
         return f"{who}：“{stage.name}”{ACTION_LABELS[mark.action]}必须填写原因"
     if mark.action in ("pass", "not_needed"):
@@ -139,7 +153,7 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         return plan
     students, states = _load_state(cur, sorted({m.student_no for m in marks}))
     for mark in marks:
-        problem = _check(mark, actor, catalogue, students, states)
+        problem = _check(mark, actor, catalogue, students, states, source)
         if problem:
             plan.refusals.append(problem)
             continue

@@ -20,6 +20,7 @@ from typing import Mapping
 from clearance.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
 from clearance.ratelimit import LookupLimits
 from clearance.store import PROJECT_ROOT
+from clearance.text import compact
 
 STUDENT_PAGE_FILE = Path(os.environ.get("CLEARANCE_STUDENT_PAGE")
                          or PROJECT_ROOT / "config" / "student_page.toml")
@@ -57,7 +58,7 @@ def lookup_limits(config: Mapping) -> LookupLimits:
 # -- the lookup rule --------------------------------------------------------------------------
 def normalise_student_no(text: str) -> str:
     """Full-width digits and stray spaces, as the roster import normalises them."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    return compact(text)
 
 
 def normalise_name(text: str) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 from pypinyin import Style, lazy_pinyin
 
 from clearance.catalogue import Catalogue
-from clearance.marks import write_events
+from clearance.marks import is_party_member, write_events  # noqa: F401  (re-exported)
 from clearance.store import beijing_now
 
 STUDENT_COLUMNS = [
@@ -20,11 +20,6 @@ STUDENT_COLUMNS = [
 def name_initials(name: str) -> str:
     """Pinyin initials of a Chinese name, lower case: 张三 → 'zs'."""
     return "".join(p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
-
-
-def is_party_member(political_status: str) -> bool:
-    """中共党员 and 中共预备党员 transfer their membership; everyone else is 无需办理."""
-    return "党员" in political_status
 
 
 def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -> tuple[int, int]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
+
+from clearance.text import half_width
 
 HEADER_ROW = 1  # spreadsheet row number of the header; data starts on the next row
 
@@ -38,7 +39,7 @@ def clean_text(value) -> str:
     """Full-width → half-width (NFKC), no stray spaces, no Excel float tails."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = half_width(str(value)).strip()
     text = re.sub(r"\s+", " ", text)
     return "" if text.lower() in ("nan", "none", "nat") else text
 

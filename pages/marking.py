@@ -6,6 +6,7 @@ import streamlit as st
 
 from clearance.catalogue import DONE_STATES
 from clearance.marks import STATE_LABELS
+from clearance.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
 from ui.desk import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
@@ -39,15 +40,28 @@ def _act(action: str) -> None:
     """Button callback: runs before the page, so the row below already shows the new state."""
     if current_actor() != actor:  # signed out, expired or changed since the page was drawn
         return
+    student_no = st.session_state.get("desk_student")
+    if student_no is None:  # a button of a page drawn before a new search
+        return
     reason = (st.session_state.get("act_reason") or "").strip() or None
-    if _do(st.session_state["desk_student"], action, reason):
+    if _do(student_no, action, reason):
         st.session_state["act_reason"] = ""
         st.session_state["desk_focus"] = "lookup"
+
+
+SHOWN_MATCHES = 50  # find_students returns one more, to tell that the list was cut
+
+
+def _stage_state(student_no: str) -> tuple[str, str]:
+    """This desk's stage for one student: (state, reason)."""
+    here = read("student_row", student_no=student_no).set_index("stage_id").loc[stage.stage_id]
+    return here["state"], here["reason"] if isinstance(here["reason"], str) else ""
 
 
 def _lookup(q: str) -> None:
     """Find the student(s) for what was typed or scanned; in instant mode pass an exact 学号."""
     st.session_state.pop("desk_matches", None)
+    st.session_state.pop("desk_more_matches", None)
     found = read("find_students", q=q, college=scope)
     if found.empty:
         st.session_state.pop("desk_student", None)
@@ -60,15 +74,25 @@ def _lookup(q: str) -> None:
         return
     first = found.iloc[0]
     if len(found) > 1 and first["rank"] > 0:
-        st.session_state["desk_matches"] = found.to_dict("records")
-        st.session_state["desk_student"] = first["student_no"]
+        # Several match (two 万鑫, a prefix): nobody is chosen until staff pick one, so no
+        # action button is live for a student nobody looked at.
+        st.session_state["desk_matches"] = found.head(SHOWN_MATCHES).to_dict("records")
+        st.session_state["desk_more_matches"] = len(found) > SHOWN_MATCHES
+        st.session_state.pop("desk_student", None)
+        st.session_state.pop("desk_pick", None)
         st.session_state["desk_focus"] = "pick"
         return
     st.session_state["desk_student"] = first["student_no"]
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
     if instant and first["rank"] == 0:
-        _do(first["student_no"], "pass")
+        state, reason = _stage_state(first["student_no"])
+        if state == "rejected":
+            # A rejection is a decision someone made on purpose: a scan must not overturn it.
+            flash("warning", [f"{first['name']}（{first['student_no']}）“{stage.name}”此前为 × 不通过，"
+                              f"原因：{reason or '未填写'}。未自动通过：请核对后手动点击按钮办理。"])
+        else:
+            _do(first["student_no"], "pass")
         st.session_state["desk_focus"] = "lookup"
     else:
         st.session_state["desk_focus"] = "pass" if stage is not None else "lookup"
@@ -79,8 +103,8 @@ with st.form("lookup", clear_on_submit=True, border=False):
     query = c1.text_input(LOOKUP_LABEL, key="lookup_q", placeholder="扫码或输入后按回车")
     submitted = c2.form_submit_button("查找并通过" if instant else "查找", type="primary",
                                       width="stretch")
-if submitted and query.strip():
-    _lookup(query.strip().replace(" ", ""))
+if submitted and compact(query):
+    _lookup(compact(query))  # full-width digits (“２０１６…”) as the roster import reads them
 show_flash()
 
 matches = st.session_state.get("desk_matches")
@@ -88,8 +112,13 @@ if matches:
     labels = {m["student_no"]: f"{m['name']}　{m['student_no']}　{m['college']}" for m in matches}
     # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
     choose = st.radio if len(matches) <= 6 else st.selectbox
+    if st.session_state.get("desk_more_matches"):
+        st.warning(f"仅显示前 {SHOWN_MATCHES} 名，请输入更完整的学号或姓名")
     picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
-                    format_func=labels.get)
+                    format_func=labels.get, index=None)
+    if picked is None:
+        st.session_state.pop("desk_student", None)
+        st.stop()
     st.session_state["desk_student"] = picked
     st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
 
@@ -117,8 +146,11 @@ if stage is not None:
     left, right = st.columns([1, 1])
     with left:
         st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[here['state']]}")
-        if isinstance(here["reason"], str) and here["reason"]:
-            st.caption(f"原因：{here['reason']}")
+        reason_here = here["reason"] if isinstance(here["reason"], str) else ""
+        if here["state"] == "rejected":
+            st.error(f"此前不通过，原因：{reason_here or '未填写'}。请核对问题已解决后再点击“通过”。")
+        elif reason_here:
+            st.caption(f"原因：{reason_here}")
         items = stage.items_for(p["clearance_type"])
         st.markdown("核对事项：\n" + "\n".join(f"- {i.text}" for i in items))
         if stage.brings:
@@ -129,12 +161,18 @@ if stage is not None:
         if missing:
             names = "、".join(row.set_index("stage_id").loc[missing, "stage_name"])
             st.warning(f"须先完成：{names}")
-        b1, b2, b3, b4 = st.columns(4)
+        b1, b2 = st.columns(2)
         b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
         b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch")
-        b3.button("不通过", key="act_reject", on_click=_act, args=("reject",), width="stretch")
-        b4.button("撤销", key="act_reset", on_click=_act, args=("reset",), width="stretch")
-        st.text_input("原因（不通过、撤销时必填，学生可见）", key="act_reason")
+        # The reason and the two actions that need it are one form: typing a reason and pressing
+        # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
+        with st.form("reject_form", border=False, enter_to_submit=True):
+            st.text_input("原因（不通过、撤销时必填，学生可见；输入后按回车即不通过）", key="act_reason")
+            b3, b4 = st.columns(2)
+            b3.form_submit_button("不通过", key="act_reject", on_click=_act, args=("reject",),
+                                  width="stretch")
+            b4.form_submit_button("撤销", key="act_reset", on_click=_act, args=("reset",),
+                                  width="stretch")
 
 # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
 st.table(student_row_table(row, stage.stage_id if stage else None), hide_index=True,
@@ -145,7 +183,8 @@ with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
                  width="stretch")
 
 target = st.session_state.pop("desk_focus", "lookup")
-if target == "pass" and stage is not None:
+# After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
+if target == "pass" and stage is not None and here["state"] != "rejected":
     focus(".st-key-act_pass button")
 elif target != "pick":
     focus(f'input[aria-label="{LOOKUP_LABEL}"]')

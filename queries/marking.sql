@@ -1,7 +1,8 @@
 -- name: find_students(q, college)
 -- Students matching a 学号 (exact or prefix), a name (or part of one), or the name's pinyin
 -- initials ('zs' → 张三); :college limits the search to one college (college staff), NULL =
--- every college. Exact 学号 first, then initials, then names. Parameters: :q, :college.
+-- every college. Exact 学号 first, then initials, then names. One row more than the page shows
+-- (51), so the page can say the list was cut. Parameters: :q, :college.
 SELECT s.student_no, s.name, s.college, s.level, s.clearance_type, s.campus, s.batch_id,
        CASE WHEN s.student_no = :q THEN 0
             WHEN s.name = :q THEN 1
@@ -16,7 +17,7 @@ WHERE length(:q) > 0
        OR contains(s.name, :q)
        OR starts_with(s.name_initials, lower(:q)))
 ORDER BY rank, s.student_no
-LIMIT 50;
+LIMIT 51;
 
 -- name: student_college(student_no)
 -- The college of one student (to tell college staff a number belongs elsewhere, without
@@ -48,17 +49,19 @@ ORDER BY e.event_id DESC;
 
 -- name: pending_queue(stage, batch, college, campus, level, clearance_type)
 -- Students of a batch still waiting at one stage (× 未办理 or × 不通过), with how many other
--- stages they still owe. NULL filters match everything. Parameters: :stage, :batch, :college,
--- :campus, :level, :clearance_type.
+-- stages they still owe and their names in the handbook's order. NULL filters match
+-- everything. Parameters: :stage, :batch, :college, :campus, :level, :clearance_type.
 WITH open_elsewhere AS (
-    SELECT student_no, count(*) AS other_open
-    FROM stage_status
-    WHERE state NOT IN ('passed', 'not_needed') AND stage_id <> :stage
-    GROUP BY student_no
+    SELECT o.student_no, count(*) AS other_open,
+           string_agg(g.name, '、' ORDER BY g.seq) AS other_open_names
+    FROM stage_status o
+    JOIN stages g USING (stage_id)
+    WHERE o.state NOT IN ('passed', 'not_needed') AND o.stage_id <> :stage
+    GROUP BY o.student_no
 )
 SELECT s.student_no, s.name, s.college, s.campus, s.level, s.clearance_type,
        s.political_status, x.state, x.reason, x.updated_at,
-       coalesce(o.other_open, 0) AS other_open
+       coalesce(o.other_open, 0) AS other_open, coalesce(o.other_open_names, '') AS other_open_names
 FROM stage_status x
 JOIN students s USING (student_no)
 LEFT JOIN open_elsewhere o USING (student_no)

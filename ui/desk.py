@@ -138,6 +138,6 @@ def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reaso
         result = apply_marks(store(), actor, [Mark(student_no, stage.stage_id, action, reason,
                                                    source_ref=desk)], source="page")
     except MarkError as exc:
-        return False, "error", ["未办理：" + exc.errors[0]] + exc.errors[1:]
+        return False, "error", ["操作未执行：" + exc.errors[0]] + exc.errors[1:]
     done = "无变化（已是该状态）" if result.changed == 0 else f"已{ACTION_LABELS[action]}"
     return True, "success", [f"{name}（{student_no}）“{stage.name}”{done}"]

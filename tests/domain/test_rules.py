@@ -124,8 +124,9 @@ def test_marks_in_one_call_see_each_other(one_student):
 def test_preview_writes_nothing(store):
     add_students(store, roster_frame(2))
     plan = preview_marks(store, SYSTEM, [Mark("20180000001", "dorm", "pass"),
-                                         Mark("20180000002", "secretary", "pass")])
+                                         Mark("20180000002", "secretary", "pass")], source="page")
     assert len(plan.changes) == 1 and len(plan.refusals) == 1
+    assert "须先完成" in plan.refusals[0]
     assert store.read_value("SELECT count(*) FROM events") == 0
 
 
@@ -184,3 +185,65 @@ def test_only_the_system_may_record_for_someone_else(one_student):
     librarian = Actor("lib", "office", stages=frozenset({"library"}))
     with pytest.raises(MarkError, match="只有系统"):
         apply_marks(one_student, librarian, [Mark(NO, "library", "pass", actor_name="someone")])
+
+
+@pytest.mark.parametrize("stage_id, name", [
+    ("advisor", "导师"), ("secretary", "学院研究生教务秘书"), ("student_work", "学院研究生工作组"),
+    ("dorm", "学生公寓管理中心"), ("thesis_center", "研究生教育服务中心"), ("gso_office", "研究生院研工办"),
+])
+def test_a_stage_checked_in_person_refuses_a_bulk_pass(store, stage_id, name):
+    add_students(store, roster_frame(2))
+    assert not get_catalogue(store).stage(stage_id).bulk
+    marks = [Mark("20180000001", stage_id, "pass"), Mark("20180000002", stage_id, "not_needed")]
+    with pytest.raises(MarkError) as err:
+        apply_marks(store, SYSTEM, marks, source="bulk")
+    assert f"学生一（20180000001）：“{name}”须逐人核对办理，不能批量通过" in err.value.errors[0]
+    assert len(err.value.errors) == 2
+    assert store.read_value("SELECT count(*) FROM events") == 0
+
+
+def test_stages_the_handbook_lets_pass_in_bulk(store):
+    add_students(store, roster_frame(2))
+    catalogue = get_catalogue(store)
+    bulk = {s.stage_id for s in catalogue.stages if s.bulk}
+    assert bulk == {"party", "finance", "loan", "library", "hospital", "card_center"}
+    marks = [Mark(no, s, "pass") for no in ("20180000001", "20180000002") for s in sorted(bulk)]
+    assert apply_marks(store, SYSTEM, marks, source="bulk").changed == len(marks)
+
+
+def test_the_bulk_setting_must_be_true_or_false():
+    from clearance.catalogue import CatalogueError, STAGES_FILE, parse_catalogue
+
+    text = STAGES_FILE.read_text(encoding="utf-8").replace("bulk = false", 'bulk = "no"', 1)
+    with pytest.raises(CatalogueError, match="bulk 只能是 true 或 false"):
+        parse_catalogue(text)
+
+
+@pytest.mark.parametrize("status", ["中共党员", "中共预备党员"])
+def test_a_party_member_cannot_be_marked_not_needed_at_the_party_branch(store, status):
+    add_students(store, roster_frame(1, 政治面貌=status))
+    with pytest.raises(MarkError) as err:
+        mark(store, SYSTEM, NO, "party", "not_needed")
+    assert err.value.errors == [f"学生一（{NO}）：{status}须转出党组织关系，“学院党委/党总支”不能标记为无需办理"]
+    assert state(store, "party") == "open"
+    # The same in a bulk: the whole call is refused.
+    with pytest.raises(MarkError):
+        apply_marks(store, SYSTEM, [Mark(NO, "party", "not_needed")], source="bulk")
+    assert mark(store, SYSTEM, NO, "party", "pass").changed == 1  # transferred: passed
+
+
+def test_a_non_member_may_be_not_needed_and_the_rule_is_the_catalogues(store):
+    import dataclasses
+
+    add_students(store, roster_frame(1, 政治面貌="共青团员"))
+    assert mark(store, SYSTEM, NO, "party", "not_needed").changed == 1
+    catalogue = get_catalogue(store)
+    assert [s.stage_id for s in catalogue.stages if s.not_needed_only_for_non_members] == ["party"]
+    # Another stage (no such setting) may mark a party member 无需办理.
+    add_students(store, roster_frame(1, 政治面貌="中共党员", 学号="20180000009"))
+    assert mark(store, SYSTEM, "20180000009", "loan", "not_needed").changed == 1
+    # Switched off in the catalogue, the party branch may too.
+    party = dataclasses.replace(catalogue.stage("party"), not_needed_only_for_non_members=False)
+    store.catalogue = dataclasses.replace(
+        catalogue, stages=tuple(party if s.stage_id == "party" else s for s in catalogue.stages))
+    assert mark(store, SYSTEM, "20180000009", "party", "not_needed").changed == 1

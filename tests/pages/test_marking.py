@@ -44,6 +44,15 @@ def _found(at) -> str:
     return texts(at) + "\n".join(choices)
 
 
+def test_full_width_digits_find_the_student(desk_store):
+    s = _student(desk_store, "x.stage_id='dorm' AND x.state='open'")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in s["student_no"])  # ２０１６…
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "　" + full_width + " ")
+    assert not at.exception
+    assert f"{s['name']}　{s['student_no']}" in texts(at)
+    assert "未找到" not in texts(at)
+
+
 def test_find_by_pinyin_initials_and_by_name(desk_store):
     s = _student(desk_store, "x.stage_id='dorm' AND length(s.name)=3")
     at = lookup(page_test("marking.py", "dorm_staff").run(), s["name_initials"])
@@ -76,6 +85,8 @@ def test_last_stage_refused_while_library_is_open_names_the_open_stages(desk_sto
     button(at, "通过").click().run()
     message = "\n".join(e.value for e in at.error)
     assert "最后环节" in message and "图书馆" in message
+    # Says the action was not carried out, not something that reads like the student's status.
+    assert message.startswith("操作未执行：") and "未办理：" not in message
     assert _state(desk_store, s["student_no"], "gso_office") == "open"
 
 
@@ -99,6 +110,62 @@ def test_instant_mode_passes_on_enter(desk_store):
     at = lookup(at, s["student_no"])
     assert _state(desk_store, s["student_no"], "card_center") == "passed"
     assert "已通过" in texts(at)
+
+
+def test_instant_mode_does_not_overturn_a_rejection(desk_store):
+    from clearance.accounts import get_actor
+    from clearance.marks import mark
+
+    add_students(desk_store, roster_frame(1, college="计算机学院"))
+    no = "20180000001"
+    mark(desk_store, get_actor(desk_store, "card_staff"), no, "card_center", "reject", reason="卡内余额未结算")
+    at = page_test("marking.py", "card_staff").run()
+    at.toggle(key="instant_pass").set_value(True).run()
+    at = lookup(at, no)
+    assert _state(desk_store, no, "card_center") == "rejected"
+    warning = "\n".join(w.value for w in at.warning)
+    assert "此前为 × 不通过" in warning and "卡内余额未结算" in warning and "未自动通过" in warning
+    assert "已通过" not in texts(at)
+    # The decision is left to an explicit click.
+    button(at, "通过").click().run()
+    assert _state(desk_store, no, "card_center") == "passed"
+
+
+def test_a_rejected_student_shows_the_reason_prominently(desk_store):
+    from clearance.accounts import get_actor
+    from clearance.marks import mark
+
+    add_students(desk_store, roster_frame(1, college="计算机学院"))
+    no = "20180000001"
+    mark(desk_store, get_actor(desk_store, "dorm_staff"), no, "dorm", "reject", reason="钥匙未归还")
+    at = lookup(page_test("marking.py", "dorm_staff").run(), no)
+    assert "此前不通过，原因：钥匙未归还" in "\n".join(e.value for e in at.error)
+    assert _state(desk_store, no, "dorm") == "rejected"
+
+
+def test_two_students_of_the_same_name_are_not_preselected(desk_store):
+    twins = roster_frame(2, college="计算机学院", 姓名="欧阳同名")
+    add_students(desk_store, twins)
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "欧阳同名")
+    assert not at.exception
+    pick = at.radio(key="desk_pick")
+    assert pick.value is None and len(pick.options) == 2
+    assert not [b for b in at.button if b.label in ("通过", "无需办理", "不通过", "撤销")]
+    pick.set_value("20180000002").run()
+    assert "欧阳同名　20180000002" in texts(at)
+    button(at, "通过").click().run()
+    assert _state(desk_store, "20180000002", "dorm") == "passed"
+    assert _state(desk_store, "20180000001", "dorm") == "open"
+
+
+def test_a_search_cut_at_fifty_says_so(desk_store):
+    many = roster_frame(60, college="计算机学院", 姓名="测试同名")
+    add_students(desk_store, many)
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "测试同名")
+    assert "仅显示前 50 名，请输入更完整的学号或姓名" in texts(at)
+    assert len(at.selectbox(key="desk_pick").options) == 50
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "万")  # few or none: no warning
+    assert "仅显示前" not in texts(at)
 
 
 def test_graduate_school_sees_the_row_and_history_read_only(desk_store):
