@@ -41,7 +41,7 @@ def _show_student(student_no: str | None, uid: str | None, how: str, text: str =
     state["card_current"] = {"student_no": student_no, "uid": uid, "how": how, "text": text,
                              "at": beijing_now().strftime("%H:%M:%S"), "marked": None}
     state["card_log"] = ([{"时间": state["card_current"]["at"], "方式": how,
-                           "卡UID/输入": uid or text, "学号": student_no or "",
+                           "卡UID/输入": text or uid, "学号": student_no or "",
                            "姓名": name, "结果": "已找到" if student_no else "未找到"}]
                          + state["card_log"])[:LOG_ROWS]
 
@@ -118,10 +118,13 @@ def _poll_desk(desk: Desk) -> None:
 def _show_unknown(current: dict) -> None:
     uid = current["uid"]
     if not uid:
-        st.error(f"没有找到“{current['text']}”对应的学生。请核对学号或卡号后重试。",
+        st.error(f"没有找到学号或卡号“{current['text']}”，请核对后重新输入",
                  icon=":material/person_off:")
         return
-    st.error(f"未登记的校园卡（卡UID {uid}）。请让学生报学号后手工查找，或由系统管理员绑定此卡。",
+    # Show the card as it reached the desk: the reader's UID for a tap, the typed digits for a
+    # keyboard-wedge reader (the UID it converts to is only for whoever binds the card).
+    seen = f"卡UID {uid}" if not current["text"] else f"读卡器输入 {current['text']}，卡UID {uid}"
+    st.error(f"未登记的校园卡（{seen}）。请让学生报学号后手工查找，或由系统管理员绑定此卡。",
              icon=":material/credit_card_off:")
     if may_bind_cards(actor):
         with st.form(f"bind_{uid}"):

@@ -89,8 +89,14 @@ def test_pcscd_down_says_so_and_manual_entry_still_works(pcscd, card_app, browse
     entry.fill(no)
     entry.press("Enter")  # what a keyboard-wedge reader does after typing
     browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
-    # A wedge reader types the UID as a reversed decimal (config/cards.toml [wedge]).
-    wedge = str(int(bytes.fromhex(demo_uid(no))[::-1].hex(), 16))
+    # A wedge reader types the UID as a reversed decimal, 10 digits (config/cards.toml [wedge]).
+    wedge = str(int(bytes.fromhex(demo_uid(no))[::-1].hex(), 16)).zfill(10)
     entry.fill(wedge)
     entry.press("Enter")
     browser_page.get_by_text("输入卡UID").first.wait_for(timeout=10_000)
+    # Typed numbers that match nothing are said plainly, never shown as a card UID.
+    for typed in ("9999", str(int(no) + 100000)):
+        entry.fill(typed)
+        entry.press("Enter")
+        browser_page.get_by_text(f"没有找到学号或卡号“{typed}”，请核对后重新输入").wait_for(timeout=10_000)
+    assert "未登记的校园卡" not in browser_page.inner_text("body")
