@@ -17,13 +17,14 @@ from clearance.catalogue import DONE_STATES, get_catalogue
 from clearance.desks import Desk, active_desks
 from clearance.marks import MarkError, mark
 from clearance.store import beijing_now
-from clearance.reader import CardPoller, ReaderFailure, list_readers
+from clearance.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
 from ui.data import read, store
 
 actor = require_actor("admin", "office")
 
 LOCAL = "local"
+MANUAL = "manual"
 LOG_ROWS = 200
 config = load_card_config()
 catalogue = get_catalogue(store())
@@ -52,37 +53,69 @@ def _desk_stage_choices() -> list[str]:
     return [s.stage_id for s in catalogue.stages if s.stage_id in actor.stages]
 
 
+def _server_reader_status() -> tuple[list[str], str]:
+    """The readers pcscd on this server sees, and why there are none ("" when there are).
+    Asked once per session: on a real deployment the server has no reader at all."""
+    if "card_server_readers" not in state:
+        try:
+            state["card_server_readers"] = (list_readers(), "")
+        except ReaderFailure as exc:
+            state["card_server_readers"] = ([], exc.kind)
+    return state["card_server_readers"]
+
+
+def _default_source(desks: list[Desk]) -> str:
+    """This server's reader when it has one; else the actor's only desk; else manual entry."""
+    readers, _why = _server_reader_status()
+    if readers:
+        return LOCAL
+    return desks[0].desk_id if len(desks) == 1 else MANUAL
+
+
 def _choose_source() -> tuple[str | Desk, str | None]:
-    """Where cards come from (this server's reader or a desk), and the stage this desk marks."""
+    """Where cards come from (manual entry, a desk agent or this server's reader), and the
+    stage this desk marks."""
     desks = [d for d in active_desks(store())
              if actor.role == "admin" or d.stage_id in actor.stages]
-    options = [LOCAL] + [d.desk_id for d in desks]
+    options = [MANUAL] + [d.desk_id for d in desks] + [LOCAL]
     by_id = {d.desk_id: d for d in desks}
+    if state.get("card_source") not in options:
+        state["card_source"] = _default_source(desks)
+    labels = {MANUAL: "手工输入 / 键盘式读卡器", LOCAL: "本服务器上的读卡器"}
     c1, c2 = st.columns(2)
     chosen = c1.selectbox(
         "读卡方式", options, key="card_source",
-        format_func=lambda o: "本服务器上的读卡器" if o == LOCAL else f"工作台：{by_id[o].name}",
+        format_func=lambda o: labels.get(o) or f"工作台：{by_id[o].name}",
         help="读卡器插在办理窗口的电脑上时，请在该电脑上运行工作台程序并选择对应的工作台。")
+    readers, why = _server_reader_status()
+    if not readers and chosen != LOCAL:
+        st.info(("本服务器的读卡服务未运行" if why == PCSCD_DOWN else "本服务器未连接读卡器")
+                + "，手工输入学号或卡号即可办理；读卡器插在窗口电脑上时，请选择对应的工作台。",
+                icon=":material/info:")
     stages = _desk_stage_choices()
-    if chosen != LOCAL:
+    if chosen in by_id:
         c2.text_input("本台办理环节", catalogue.stage(by_id[chosen].stage_id).name, disabled=True)
         return by_id[chosen], by_id[chosen].stage_id
     if not stages:
         c2.caption("您的账号没有可在此办理的环节，只能查询。")
-        return LOCAL, None
+        return chosen, None
     default = "card_center" if "card_center" in stages else stages[0]
     stage = c2.selectbox("本台办理环节", stages, index=stages.index(default), key="card_stage",
                          format_func=lambda s: catalogue.stage(s).name)
-    return LOCAL, stage
+    return chosen, stage
 
 
 # -- where taps come from -----------------------------------------------------------------
 def _poll_local_reader() -> None:
+    # The error of this run only: the fragment redraws it every poll, so a read that succeeds
+    # after pcscd came back leaves no stale red banner next to the student.
     try:
         readers = list_readers()
     except ReaderFailure as exc:
+        state.pop("card_poller", None)
         st.error(str(exc), icon=":material/error:")
         return
+    state["card_server_readers"] = (readers, "" if readers else NO_READER)
     if not readers:
         st.warning("未检测到读卡器。请检查读卡器的 USB 连接；在此期间可在上方手工输入学号办理。",
                    icon=":material/usb_off:")
@@ -92,10 +125,12 @@ def _poll_local_reader() -> None:
     reader = st.selectbox(f"读卡器（检测到 {len(readers)} 个）", readers, index=default,
                           key="card_reader")
     poller = state.get("card_poller")
-    if poller is None or poller.prefer != reader:
+    fresh = poller is None or poller.prefer != reader
+    if fresh:
         poller = state["card_poller"] = CardPoller(reader)
     try:
-        tap = poller.poll(timeout=min(0.35, config.poll_seconds))
+        # A fresh poller only looks (no wait), so the page shows at once when it opens.
+        tap = poller.poll(timeout=0 if fresh else min(0.35, config.poll_seconds))
     except ReaderFailure as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -172,7 +207,8 @@ def _text(value) -> str:
 def _show_panel(stage_id: str | None) -> None:
     current = state.get("card_current")
     if current is None:
-        st.info("等待刷卡。也可以在上方输入学号或卡号查找。", icon=":material/contactless:")
+        st.info("请在上方输入学号或卡号，或用键盘式读卡器刷卡。" if source == MANUAL
+                else "等待刷卡。也可以在上方输入学号或卡号查找。", icon=":material/contactless:")
         return
     if not current["student_no"]:
         _show_unknown(current)
@@ -230,11 +266,12 @@ with st.form("manual_entry", clear_on_submit=True, border=False):
                       typed.strip())
 
 
-@st.fragment(run_every=config.poll_seconds)
+# Only a reader or a desk is polled; manual entry reruns on its own form, not on a timer.
+@st.fragment(run_every=None if source == MANUAL else config.poll_seconds)
 def desk() -> None:
     if source == LOCAL:
         _poll_local_reader()
-    else:
+    elif source != MANUAL:
         _poll_desk(source)
     _show_panel(desk_stage)
     if state["card_log"]:
