@@ -25,6 +25,7 @@ actor = require_actor("admin", "office")
 
 LOCAL = "local"
 MANUAL = "manual"
+BALANCE_STAGE = "card_center"  # its rule (config/stages.toml): 一卡通余额已结算
 LOG_ROWS = 200
 config = load_card_config()
 catalogue = get_catalogue(store())
@@ -174,6 +175,14 @@ def _show_unknown(current: dict) -> None:
                     st.rerun(scope="fragment")
 
 
+def _unsettled_balance(student_no: str) -> float | None:
+    """The card's balance from the card centre's export when above zero (else None)."""
+    cards = read("student_card", student_no=student_no)
+    if cards.empty or pd.isna(cards.iloc[0]["balance"]) or float(cards.iloc[0]["balance"]) <= 0:
+        return None
+    return float(cards.iloc[0]["balance"])
+
+
 def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id: str) -> None:
     stage = catalogue.stage(stage_id)
     row = stages[stages["stage_id"] == stage_id].iloc[0]
@@ -189,10 +198,21 @@ def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id
     if not open_prereqs.empty:
         st.warning(f"“{stage.name}”须在以下环节办结后办理：{'、'.join(open_prereqs['stage_name'])}")
         return
-    if st.button(f"确认 {name} 的“{stage.name}”已办理", type="primary",
+    balance = _unsettled_balance(student_no) if stage_id == BALANCE_STAGE else None
+    note = None
+    settled = True
+    if balance is not None:
+        # The stage's rule is "balance settled": the card centre's export says it is not yet.
+        st.warning(f"卡内余额 {balance:.2f} 元尚未结算，请先为学生办理退款/结算",
+                   icon=":material/account_balance_wallet:")
+        settled = st.checkbox(f"已结算余额（{balance:.2f} 元已退还或结清）",
+                              key=f"settled_{student_no}_{current['at']}")
+        note = f"刷卡办理时卡内余额 {balance:.2f} 元，已结算"
+    label = f"确认 {name} 的“{stage.name}”已办理" + ("（余额已结算）" if balance is not None else "")
+    if st.button(label, type="primary", disabled=not settled,
                  key=f"mark_{student_no}_{stage_id}_{current['at']}", icon=":material/check_circle:"):
         try:
-            mark(store(), actor, student_no, stage_id, "pass", source="card")
+            mark(store(), actor, student_no, stage_id, "pass", note=note, source="card")
         except MarkError as exc:
             st.error(str(exc))
         else:

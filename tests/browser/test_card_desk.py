@@ -22,12 +22,18 @@ OPEN_AT_CARD_CENTRE = ("SELECT student_no, name FROM stage_status JOIN students 
 def _app(db_path, with_desk: bool):
     store = open_store(db_path)
     students = store.read_rows(OPEN_AT_CARD_CENTRE)
+    # A balance left on the first student's card (the card centre's export), none on the other's.
+    balances = {students[0][0]: 47.2, students[1][0]: 0.0}
+    with store.transaction() as cur:
+        for no, balance in balances.items():
+            cur.execute("UPDATE card_bindings SET balance = $b WHERE student_no = $no",
+                        {"b": balance, "no": no})
     desk, token = (issue_desk(store, SYSTEM, "一卡通中心 虎溪 2号窗口", "card_center")
                    if with_desk else (None, None))
     close_all_stores()
     with running_app(db_path) as server:
         yield {"server": server, "students": students, "desk": desk, "token": token,
-               "db": db_path}
+               "db": db_path, "balances": balances}
 
 
 @pytest.fixture
@@ -57,22 +63,34 @@ def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_
         browser_page.get_by_text(no).first.wait_for(timeout=10_000)
     body = browser_page.inner_text("body")
     assert name in body and "一卡通管理中心" in body and "研究生院研工办" in body
-    browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理").click()
+    # The card centre's stage is "balance settled": with money on the card the button waits
+    # for the desk to say it was refunded.
+    balance = f"{card_app['balances'][no]:.2f}"
+    browser_page.get_by_text(f"卡内余额 {balance} 元尚未结算，请先为学生办理退款/结算").wait_for()
+    confirm = browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理（余额已结算）")
+    assert confirm.is_disabled()
+    browser_page.get_by_text("已结算余额").click()
+    browser_page.wait_for_timeout(300)
+    confirm.click()
     browser_page.get_by_text("已记为通过").wait_for(timeout=10_000)
     # The next tap replaces the panel; both taps are in the session's log.
     wait_reader_empty()
     with VirtualCard(demo_uid(other_no)).inserted():
         browser_page.get_by_role("heading", name=other_name).wait_for(timeout=10_000)
+    # Nothing left on this card: the plain confirm button, no checkbox.
+    assert browser_page.get_by_role(
+        "button", name=f"确认 {other_name} 的“一卡通管理中心”已办理", exact=True).is_enabled()
+    assert "尚未结算" not in browser_page.inner_text("body")
     wait_reader_empty()
     with VirtualCard("DEADBEEF").inserted():
         browser_page.get_by_text("未登记的校园卡（卡UID DEADBEEF）").wait_for(timeout=10_000)
     assert "本次刷卡记录" in browser_page.inner_text("body")
     card_app["server"].stop()
     con = duckdb.connect(str(card_app["db"]), read_only=True)
-    events = con.execute("SELECT student_no, action, actor, source FROM events"
+    events = con.execute("SELECT student_no, action, actor, source, note FROM events"
                          " WHERE stage_id = 'card_center' AND source = 'card'").fetchall()
     con.close()
-    assert events == [(no, "pass", "card_staff", "card")]
+    assert events == [(no, "pass", "card_staff", "card", f"刷卡办理时卡内余额 {balance} 元，已结算")]
 
 
 def test_scan_from_a_desk_agent_appears_on_that_desks_page(card_app, browser_page):
