@@ -126,12 +126,12 @@ def _poll_local_reader() -> None:
     reader = st.selectbox(f"读卡器（检测到 {len(readers)} 个）", readers, index=default,
                           key="card_reader")
     poller = state.get("card_poller")
-    fresh = poller is None or poller.prefer != reader
-    if fresh:
+    if poller is None or poller.prefer != reader:
         poller = state["card_poller"] = CardPoller(reader)
     try:
-        # A fresh poller only looks (no wait), so the page shows at once when it opens.
-        tap = poller.poll(timeout=0 if fresh else min(0.35, config.poll_seconds))
+        # The whole page's run only looks (no wait), so the page shows at once when it opens;
+        # the fragment's own reruns wait a little for a card, to see it sooner.
+        tap = poller.poll(timeout=0 if page_run["first"] else min(0.35, config.poll_seconds))
     except ReaderFailure as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -286,11 +286,15 @@ with st.form("manual_entry", clear_on_submit=True, border=False):
                       typed.strip())
 
 
+page_run = {"first": True}  # a new dict on every whole-page run; fragment reruns share it
+
+
 # Only a reader or a desk is polled; manual entry reruns on its own form, not on a timer.
 @st.fragment(run_every=None if source == MANUAL else config.poll_seconds)
 def desk() -> None:
     if source == LOCAL:
         _poll_local_reader()
+        page_run["first"] = False
     elif source != MANUAL:
         _poll_desk(source)
     _show_panel(desk_stage)
