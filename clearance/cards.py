@@ -37,12 +37,20 @@ def normalise_hex(text: str) -> str:
     return clean
 
 
+# How many decimal digits a 4-, 7- or 10-byte UID takes when written without leading zeros
+# (allowing a few small values): what a decimal wedge types when `length` is not configured.
+DECIMAL_DIGITS = {4: range(8, 11), 7: range(15, 18), 10: range(22, 26)}
+
+
 @dataclass(frozen=True)
 class UidFormat:
     uid_format: str = "hex"      # hex / decimal
     byte_order: str = "reader"   # reader / reversed
+    length: int = 0              # characters the source always writes (0 = any UID length)
 
     def __post_init__(self):
+        if not isinstance(self.length, int) or self.length < 0:
+            raise CardError(f"length 应为非负整数，不是“{self.length}”")
         if self.uid_format not in ("hex", "decimal"):
             raise CardError(f"uid_format 只能是 hex 或 decimal，不是“{self.uid_format}”")
         if self.byte_order not in ("reader", "reversed"):
@@ -66,10 +74,29 @@ class UidFormat:
             value = number.to_bytes(size, "big").hex()
         return self._order(normalise_hex(value))
 
+    def has_uid_shape(self, text: str) -> bool:
+        """Whether `text` is written the way this source writes a UID (right characters, right
+        length): a typed "9999" is not a wedge UID even though it converts to one."""
+        value = str(text).strip()
+        if self.length and len(value) != self.length:
+            return False
+        if self.uid_format == "decimal":
+            if not re.fullmatch(r"\d+", value):
+                return False
+            if not self.length and not any(len(value) in d for d in DECIMAL_DIGITS.values()):
+                return False
+        elif not re.fullmatch(r"[0-9A-Fa-f]+", value):
+            return False
+        try:
+            self.to_reader_uid(value)
+        except CardError:
+            return False
+        return True
+
     def from_reader_uid(self, uid: str) -> str:
         """The stored UID → as this source writes it (for showing staff what to look for)."""
         ordered = self._order(normalise_hex(uid))
-        return str(int(ordered, 16)) if self.uid_format == "decimal" else ordered
+        return str(int(ordered, 16)).zfill(self.length) if self.uid_format == "decimal" else ordered
 
 
 @dataclass(frozen=True)
@@ -85,7 +112,7 @@ def load_card_config(path: Path = CARDS_FILE) -> CardConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return CardConfig(
             export=UidFormat(**data.get("export", {})),
-            wedge=UidFormat(**data.get("wedge", {})),
+            wedge=UidFormat(**data.get("wedge", {})),  # length: see has_uid_shape
             reader_prefer=str(data.get("reader", {}).get("prefer", "")),
             poll_seconds=float(data.get("reader", {}).get("poll_seconds", 0.5)),
         )
@@ -154,16 +181,27 @@ def student_for_uid(store: Store, uid: str) -> str | None:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What a typed or tapped value resolved to. `student_no` None: nobody found."""
+    """What a typed or tapped value resolved to. `student_no` None: nobody found; then `uid` is
+    set only when the value has the shape of a wedge UID (an unregistered card was tapped)."""
     text: str
     student_no: str | None
     uid: str | None  # the card UID when the value was (or mapped to) a card
     how: str         # 学号 / 卡号 / 卡UID / 未知
 
 
+def looks_like_student_no(store: Store, value: str) -> bool:
+    """Same length and the same first six characters (year and college code) as a student on
+    the roster: a mistyped 学号 rather than a card, even when a wedge could type the same digits."""
+    return bool(store.read_rows(
+        "SELECT 1 FROM students WHERE length(student_no) = length($v)"
+        " AND left(student_no, 6) = left($v, 6) LIMIT 1", {"v": value}))
+
+
 def resolve_entry(store: Store, text: str, wedge: UidFormat) -> Lookup:
     """A value typed at the desk (by hand or by a keyboard-wedge reader): a 学号, a printed
-    card number, or a card UID as the wedge reader types it (or as plain reader hex)."""
+    card number, or a bound card's UID as the wedge reader types it (or as plain reader hex).
+    Nothing found: an unregistered card only when the value is shaped like a wedge UID and not
+    like a 学号 — otherwise the desk is told plainly that nothing matched what was typed."""
     value = re.sub(r"\s", "", str(text))
     if not value:
         return Lookup(text, None, None, "未知")
@@ -181,8 +219,6 @@ def resolve_entry(store: Store, text: str, wedge: UidFormat) -> Lookup:
         no = student_for_uid(store, uid)
         if no:
             return Lookup(text, no, uid, "卡UID")
-    try:
-        uid = wedge.to_reader_uid(value)
-    except CardError:
-        uid = None
-    return Lookup(text, None, uid, "未知")
+    if wedge.has_uid_shape(value) and not looks_like_student_no(store, value):
+        return Lookup(text, None, wedge.to_reader_uid(value), "卡UID")
+    return Lookup(text, None, None, "未知")

@@ -19,15 +19,31 @@ OPEN_AT_CARD_CENTRE = ("SELECT student_no, name FROM stage_status JOIN students 
                        " WHERE stage_id = 'card_center' AND state = 'open' ORDER BY 1 LIMIT 2")
 
 
+def _app(db_path, with_desk: bool):
+    store = open_store(db_path)
+    students = store.read_rows(OPEN_AT_CARD_CENTRE)
+    # A balance left on the first student's card (the card centre's export), none on the other's.
+    balances = {students[0][0]: 47.2, students[1][0]: 0.0}
+    with store.transaction() as cur:
+        for no, balance in balances.items():
+            cur.execute("UPDATE card_bindings SET balance = $b WHERE student_no = $no",
+                        {"b": balance, "no": no})
+    desk, token = (issue_desk(store, SYSTEM, "一卡通中心 虎溪 2号窗口", "card_center")
+                   if with_desk else (None, None))
+    close_all_stores()
+    with running_app(db_path) as server:
+        yield {"server": server, "students": students, "desk": desk, "token": token,
+               "db": db_path, "balances": balances}
+
+
 @pytest.fixture
 def card_app(demo_db_path):
-    store = open_store(demo_db_path)
-    students = store.read_rows(OPEN_AT_CARD_CENTRE)
-    desk, token = issue_desk(store, SYSTEM, "一卡通中心 虎溪 2号窗口", "card_center")
-    close_all_stores()
-    with running_app(demo_db_path) as server:
-        yield {"server": server, "students": students, "desk": desk, "token": token,
-               "db": demo_db_path}
+    yield from _app(demo_db_path, with_desk=True)
+
+
+@pytest.fixture
+def app_without_desks(demo_db_path):
+    yield from _app(demo_db_path, with_desk=False)
 
 
 def _open_scan_page(page, url, user="card_staff"):
@@ -47,22 +63,34 @@ def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_
         browser_page.get_by_text(no).first.wait_for(timeout=10_000)
     body = browser_page.inner_text("body")
     assert name in body and "一卡通管理中心" in body and "研究生院研工办" in body
-    browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理").click()
+    # The card centre's stage is "balance settled": with money on the card the button waits
+    # for the desk to say it was refunded.
+    balance = f"{card_app['balances'][no]:.2f}"
+    browser_page.get_by_text(f"卡内余额 {balance} 元尚未结算，请先为学生办理退款/结算").wait_for()
+    confirm = browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理（余额已结算）")
+    assert confirm.is_disabled()
+    browser_page.get_by_text("已结算余额").click()
+    browser_page.wait_for_timeout(300)
+    confirm.click()
     browser_page.get_by_text("已记为通过").wait_for(timeout=10_000)
     # The next tap replaces the panel; both taps are in the session's log.
     wait_reader_empty()
     with VirtualCard(demo_uid(other_no)).inserted():
         browser_page.get_by_role("heading", name=other_name).wait_for(timeout=10_000)
+    # Nothing left on this card: the plain confirm button, no checkbox.
+    assert browser_page.get_by_role(
+        "button", name=f"确认 {other_name} 的“一卡通管理中心”已办理", exact=True).is_enabled()
+    assert "尚未结算" not in browser_page.inner_text("body")
     wait_reader_empty()
     with VirtualCard("DEADBEEF").inserted():
         browser_page.get_by_text("未登记的校园卡（卡UID DEADBEEF）").wait_for(timeout=10_000)
     assert "本次刷卡记录" in browser_page.inner_text("body")
     card_app["server"].stop()
     con = duckdb.connect(str(card_app["db"]), read_only=True)
-    events = con.execute("SELECT student_no, action, actor, source FROM events"
+    events = con.execute("SELECT student_no, action, actor, source, note FROM events"
                          " WHERE stage_id = 'card_center' AND source = 'card'").fetchall()
     con.close()
-    assert events == [(no, "pass", "card_staff", "card")]
+    assert events == [(no, "pass", "card_staff", "card", f"刷卡办理时卡内余额 {balance} 元，已结算")]
 
 
 def test_scan_from_a_desk_agent_appears_on_that_desks_page(card_app, browser_page):
@@ -80,17 +108,47 @@ def test_scan_from_a_desk_agent_appears_on_that_desks_page(card_app, browser_pag
     browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
 
 
-def test_pcscd_down_says_so_and_manual_entry_still_works(pcscd, card_app, browser_page):
-    (no, name), _ = card_app["students"]
+def test_without_a_server_reader_the_page_defaults_to_manual_entry(pcscd, app_without_desks,
+                                                                   browser_page):
+    """No reader on the server (the usual deployment) and no desk: manual entry, an info line,
+    no red error; a keyboard-wedge reader and typed values still work."""
+    (no, name), _ = app_without_desks["students"]
     pcscd.stop()
-    _open_scan_page(browser_page, card_app["server"].url)
-    browser_page.get_by_text("读卡服务（pcscd）未运行").wait_for(timeout=10_000)
+    _open_scan_page(browser_page, app_without_desks["server"].url)
+    browser_page.get_by_text("本服务器的读卡服务未运行，手工输入学号或卡号即可办理").wait_for(timeout=10_000)
+    source = browser_page.get_by_role("combobox", name="读卡方式")
+    assert source.input_value() == "手工输入 / 键盘式读卡器"
+    assert "读卡服务（pcscd）未运行" not in browser_page.inner_text("body")
+    assert not browser_page.locator("[data-testid='stAlertContentError']").count()
     entry = browser_page.get_by_label("学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）")
     entry.fill(no)
     entry.press("Enter")  # what a keyboard-wedge reader does after typing
     browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
-    # A wedge reader types the UID as a reversed decimal (config/cards.toml [wedge]).
-    wedge = str(int(bytes.fromhex(demo_uid(no))[::-1].hex(), 16))
+    # A wedge reader types the UID as a reversed decimal, 10 digits (config/cards.toml [wedge]).
+    wedge = str(int(bytes.fromhex(demo_uid(no))[::-1].hex(), 16)).zfill(10)
     entry.fill(wedge)
     entry.press("Enter")
     browser_page.get_by_text("输入卡UID").first.wait_for(timeout=10_000)
+    # Typed numbers that match nothing are said plainly, never shown as a card UID.
+    for typed in ("9999", str(int(no) + 100000)):
+        entry.fill(typed)
+        entry.press("Enter")
+        browser_page.get_by_text(f"没有找到学号或卡号“{typed}”，请核对后重新输入").wait_for(timeout=10_000)
+    assert "未登记的校园卡" not in browser_page.inner_text("body")
+
+
+def test_a_stale_reader_error_clears_once_a_card_is_read(pcscd, card_app, browser_page):
+    (no, name), _ = card_app["students"]
+    pcscd.stop()
+    _open_scan_page(browser_page, card_app["server"].url)
+    # With one desk for this stage and no reader on the server, the page starts on that desk.
+    browser_page.get_by_text(f"正在等待工作台“{card_app['desk'].name}”").wait_for(timeout=10_000)
+    browser_page.get_by_role("combobox", name="读卡方式").click()
+    browser_page.get_by_role("option", name="本服务器上的读卡器").click()
+    browser_page.get_by_text("读卡服务（pcscd）未运行").wait_for(timeout=10_000)
+    pcscd.start()
+    browser_page.get_by_text("正在使用读卡器“Virtual PCD 00 00”").wait_for(timeout=10_000)
+    with VirtualCard(demo_uid(no)).inserted():
+        browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
+        browser_page.wait_for_timeout(1_000)  # a few more polls with the card on the reader
+        assert "读卡服务（pcscd）未运行" not in browser_page.inner_text("body")

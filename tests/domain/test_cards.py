@@ -74,3 +74,55 @@ def test_desk_tokens_are_hashed_shown_once_and_revocable(store):
     assert record_scan(store, desk, "DEADBEEF")[1] is None
     revoke_desk(store, ADMIN, desk.desk_id)
     assert authenticate(store, token) is None
+
+
+def test_typed_numbers_that_match_nothing_are_not_taken_for_cards(store):
+    """"9999" or a mistyped 学号 used to become an unregistered card with a UID nobody typed."""
+    add_students(store, roster_frame(2))
+    wedge = UidFormat("decimal", "reversed", length=11)
+    for typed in ("9999", "20180000099", "DEADBEEF", "nobody"):
+        found = resolve_entry(store, typed, wedge)
+        assert (found.student_no, found.uid, found.how) == (None, None, "未知"), typed
+    # An 11-digit value unlike any 学号 is what the wedge types for an unregistered card.
+    found = resolve_entry(store, "00746566287", wedge)
+    assert (found.student_no, found.uid, found.how) == (None, "8FB27F2C", "卡UID")
+    # Without a fixed length, a decimal wedge UID still needs the digits a UID takes.
+    loose = UidFormat("decimal", "reversed")
+    assert resolve_entry(store, "9999", loose).uid is None
+    assert resolve_entry(store, "746566287", loose).uid == "8FB27F2C"
+    assert resolve_entry(store, "8FB27F2C", UidFormat("hex")).uid == "8FB27F2C"
+
+
+@pytest.mark.parametrize("fmt, text, shaped", [
+    (UidFormat("decimal", length=10), "0746566287", True),
+    (UidFormat("decimal", length=10), "746566287", False),
+    (UidFormat("decimal"), "9999", False),
+    (UidFormat("decimal"), "8FB27F2C", False),
+    (UidFormat("hex"), "8fb27f2c", True),
+    (UidFormat("hex"), "12345", False),
+])
+def test_wedge_uid_shape(fmt, text, shaped):
+    assert fmt.has_uid_shape(text) is shaped
+
+
+def test_zero_padded_wedge_round_trips():
+    fmt = UidFormat("decimal", "reversed", length=10)
+    assert fmt.from_reader_uid("8FB27F2C") == "0746566287"
+    assert fmt.to_reader_uid("0746566287") == "8FB27F2C"
+
+
+def test_shipped_wedge_config_on_the_demo_store(demo_store):
+    from clearance.cards import load_card_config
+    from loaders.cards import demo_uid
+
+    wedge = load_card_config().wedge
+    no = demo_store.read_rows("SELECT min(student_no) FROM students")[0][0]
+    mistyped = str(int(no) + 1)
+    while demo_store.read_rows("SELECT 1 FROM students WHERE student_no = $n", {"n": mistyped}):
+        mistyped = str(int(mistyped) + 1)
+    for typed in ("9999", mistyped):
+        assert resolve_entry(demo_store, typed, wedge).uid is None, typed
+    tapped = wedge.from_reader_uid(demo_uid(no))
+    assert len(tapped) == 10 and resolve_entry(demo_store, tapped, wedge).student_no == no
+    unknown = resolve_entry(demo_store, wedge.from_reader_uid("DEADBEEF"), wedge)
+    assert (unknown.student_no, unknown.uid) == (None, "DEADBEEF")
