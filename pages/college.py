@@ -6,7 +6,7 @@ from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import load_college
 from ui.data import current_batch, read
-from ui.filters import choice, level_choice, type_choice
+from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_table, sms_list, to_csv, to_xlsx
 
 REMINDER_CHOICES = 300
@@ -17,14 +17,8 @@ b = batch["batch_id"]
 stages = read("stage_list")
 stage_names = dict(zip(stages["stage_id"], stages["name"]))
 
-if actor.role == "college":
-    college = actor.college  # college staff see their own college only
-else:
-    colleges = list(read("college_list", batch=b)["college"])
-    if not colleges:
-        st.warning("本批次还没有学生。")
-        st.stop()
-    college = st.sidebar.selectbox("学院", colleges, key="college_page_college")
+# College staff see their own college only; the graduate school picks one.
+college = college_for(actor, b, key="college_page_college")
 
 st.title(f"{college} · 离校催办")
 st.caption(f"{batch['title']}　集中办理截止：{batch['period_end']:%Y-%m-%d}　数字为当前状态")

@@ -9,6 +9,7 @@ from clearance.diplomas import DiplomaError, certificates_for, record_handover
 from clearance.store import beijing_now
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
+from ui.filters import college_for
 
 KIND_LABELS = {"diploma": "毕业（结业、肄业）证书", "degree": "学位证书"}
 
@@ -16,14 +17,8 @@ actor = require_actor("admin", "gradschool", "college")
 batch = current_batch()
 b = batch["batch_id"]
 
-if actor.role == "college":
-    college = actor.college
-else:
-    colleges = list(read("college_list", batch=b)["college"])
-    if not colleges:
-        st.warning("本批次还没有学生。")
-        st.stop()
-    college = st.sidebar.selectbox("学院", colleges, key="diploma_college")
+# College staff see their own college only; the graduate school picks one.
+college = college_for(actor, b, key="diploma_college")
 
 st.title(f"{college} · 证书发放")
 st.caption(f"证书发放时间：{batch['diploma_start']:%Y-%m-%d} — {batch['diploma_end']:%Y-%m-%d}。"

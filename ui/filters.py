@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from clearance.catalogue import CLEARANCE_TYPES, LEVELS
+from ui.data import read
 
 ALL = "全部"
 
@@ -23,3 +24,15 @@ def level_choice(key: str, container=st) -> str | None:
 
 def type_choice(key: str, container=st) -> str | None:
     return choice("离校类型", CLEARANCE_TYPES, key, container)
+
+
+def college_for(actor, batch_id: str, key: str) -> str:
+    """The college a page is about: college staff get their own; others pick one in the
+    sidebar. Stops the page when the batch has no students yet."""
+    if actor.role == "college":
+        return actor.college
+    colleges = list(read("college_list", batch=batch_id)["college"])
+    if not colleges:
+        st.warning("本批次还没有学生。")
+        st.stop()
+    return st.sidebar.selectbox("学院", colleges, key=key)
