@@ -45,5 +45,6 @@ def current_batch() -> dict:
         st.error("系统中还没有离校批次，请在 config/batches.toml 中添加后重启。")
         st.stop()
     ids = list(batches["batch_id"])
-    chosen = st.sidebar.selectbox("离校批次", ids, key="batch", format_func=lambda b: b)
+    titles = dict(zip(batches["batch_id"], batches["title"]))
+    chosen = st.sidebar.selectbox("离校批次", ids, key="batch", format_func=lambda b: titles[b])
     return batches.set_index("batch_id").loc[chosen].to_dict() | {"batch_id": chosen}

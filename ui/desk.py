@@ -82,8 +82,18 @@ def history_table(events: pd.DataFrame) -> pd.DataFrame:
         "原因/说明": events["reason"].fillna(events["note"]).fillna(""),
         "操作人": events["actor_name"].map(who),
         "方式": events["source"].map(lambda s: SOURCES.get(s, s)),
-        "终端": events["source_ref"].fillna(""),
+        "终端": events["source_ref"].map(terminal_label),
     })
+
+
+def terminal_label(ref) -> str:
+    """A mark's source_ref for people: a desk's address (IPv4 without the IPv6 mapping prefix),
+    or the import run that made it."""
+    if not isinstance(ref, str) or not ref:
+        return ""
+    if ref.startswith("ip:"):
+        return ref[3:].removeprefix("::ffff:")
+    return f"导入 {ref}"
 
 
 def desk_ref() -> str | None:
