@@ -17,6 +17,18 @@ admin = require_actor("admin")
 st.title("账号管理")
 show_flash()
 
+
+def _attempt(change, done: str) -> None:
+    """Run one account change; a refusal is shown in Chinese, success is flashed after a rerun."""
+    try:
+        change()
+    except AccountError as exc:
+        st.error(str(exc))
+    else:
+        flash("success", done)
+        st.rerun()
+
+
 ROLE_CODES = [r for r in ROLES if r != "system"]
 CHANGES = {"created": "新增", "updated": "修改", "disabled": "停用", "enabled": "启用",
            "password_reset": "重置密码", "locked": "锁定"}
@@ -54,14 +66,9 @@ with add:
                                 placeholder="选择办理环节")
         password = st.text_input("初始密码（至少 8 位，请告知本人登录后修改）", type="password")
         if st.form_submit_button("新增账号", type="primary"):
-            try:
-                create_account(store(), username, name, role, password, college=college,
-                               stages=stages, by=admin.username)
-            except AccountError as exc:
-                st.error(str(exc))
-            else:
-                flash("success", f"已新增账号 {username}")
-                st.rerun()
+            _attempt(lambda: create_account(store(), username, name, role, password, college=college,
+                                            stages=stages, by=admin.username),
+                     f"已新增账号 {username}")
 
 with edit:
     if accounts.empty:
@@ -80,36 +87,21 @@ with edit:
             stages = st.multiselect("办理环节", list(stage_names), default=list(acc["stages"]),
                                     format_func=stage_names.get, placeholder="选择办理环节")
             if st.form_submit_button("保存修改", type="primary"):
-                try:
-                    update_account(store(), who, display_name=name, role=role, college=college,
-                                   stages=stages, by=admin.username)
-                except AccountError as exc:
-                    st.error(str(exc))
-                else:
-                    flash("success", f"已保存 {who} 的修改")
-                    st.rerun()
+                _attempt(lambda: update_account(store(), who, display_name=name, role=role,
+                                                college=college, stages=stages, by=admin.username),
+                         f"已保存 {who} 的修改")
         c1, c2 = st.columns(2)
         with c1.form(f"reset_{who}", clear_on_submit=True):
             new_password = st.text_input("新密码（至少 8 位）", type="password")
             if st.form_submit_button("重置密码"):
-                try:
-                    reset_password(store(), who, new_password, by=admin.username)
-                except AccountError as exc:
-                    st.error(str(exc))
-                else:
-                    flash("success", f"已重置 {who} 的密码，并解除锁定")
-                    st.rerun()
+                _attempt(lambda: reset_password(store(), who, new_password, by=admin.username),
+                         f"已重置 {who} 的密码，并解除锁定")
         with c2:
             active = bool(acc["active"])
             st.caption("停用后该账号立即无法登录和办理；办理记录保留。")
             if st.button("停用账号" if active else "启用账号", key=f"toggle_{who}"):
-                try:
-                    set_active(store(), who, not active, by=admin.username)
-                except AccountError as exc:
-                    st.error(str(exc))
-                else:
-                    flash("success", f"已{'停用' if active else '启用'} {who}")
-                    st.rerun()
+                _attempt(lambda: set_active(store(), who, not active, by=admin.username),
+                         f"已{'停用' if active else '启用'} {who}")
 
 with bulk:
     st.markdown(
