@@ -28,7 +28,7 @@ with runs_tab:
             "导入时间": runs["imported_at"],
             "数据来源": runs["kind"].map(lambda k: KINDS.get(k, k)),
             "文件": runs["file_name"],
-            "发送者": runs["actor"],
+            "发送者": runs["sender"],
             "方式": runs["channel"].map(lambda c: CHANNELS.get(c, "—") if isinstance(c, str) else "—"),
             "行数": runs["row_count"],
             "通过": runs["passed"],
@@ -78,5 +78,5 @@ with refused_tab:
         for _, r in refused.iterrows():
             with st.expander(f"{r['refused_at']:%m-%d %H:%M:%S} · {KINDS.get(r['kind'], r['kind'])}"
                              f" · {r['file_name']} · {len(r['errors'])} 处错误"):
-                st.caption(f"方式：{CHANNELS.get(r['channel'], r['channel'])}　发送者：{r['actor']}")
+                st.caption(f"方式：{CHANNELS.get(r['channel'], r['channel'])}　发送者：{r['sender']}")
                 st.code("\n".join(r["errors"]), language=None)

@@ -6,10 +6,13 @@ WHERE kind = 'roster' AND batch_id = :batch
 ORDER BY imported_at DESC;
 -- name: import_runs_recent(kind)
 -- Import runs (roster and feeds), newest first. Parameters: :kind ('' = every kind).
+-- `sender` is the staff member's name where the sender is an account, else the sender as recorded.
 SELECT run_id, imported_at, kind, stage_id, file_name, content_hash, row_count, channel, actor,
+       coalesce(a.display_name, r.actor) AS sender,
        inserted, updated, passed, rejected, unchanged, skipped,
        (SELECT count(*) FROM events e WHERE e.source_ref = r.run_id) AS events
 FROM import_runs r
+LEFT JOIN staff a ON a.username = r.actor
 WHERE :kind = '' OR kind = :kind
 ORDER BY imported_at DESC, run_id
 LIMIT 2000;
