@@ -5,7 +5,7 @@ import streamlit as st
 from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import load_college
-from ui.data import current_batch, read
+from ui.data import current_batch, read, stage_name_map
 from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_table, sms_list, to_csv, to_xlsx
 
@@ -14,8 +14,7 @@ REMINDER_CHOICES = 300
 actor = require_actor("admin", "gradschool", "college")
 batch = current_batch()
 b = batch["batch_id"]
-stages = read("stage_list")
-stage_names = dict(zip(stages["stage_id"], stages["name"]))
+stage_names = stage_name_map()
 
 # College staff see their own college only; the graduate school picks one.
 college = college_for(actor, b, key="college_page_college")

@@ -8,15 +8,14 @@ from clearance.store import beijing_now
 from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_overview
-from ui.data import current_batch, read
+from ui.data import current_batch, read, stage_name_map
 from ui.filters import choice, level_choice, type_choice
 from ui.lagging import lagging_table
 
 require_actor("admin", "gradschool")
 batch = current_batch()
 b = batch["batch_id"]
-stages = read("stage_list")
-stage_names = dict(zip(stages["stage_id"], stages["name"]))
+stage_names = stage_name_map()
 colleges = list(read("college_list", batch=b)["college"])
 
 st.title("离校进度看板")

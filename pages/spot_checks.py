@@ -6,14 +6,13 @@ import streamlit as st
 from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS
 from clearance.spot_checks import MAX_SAMPLE, OUTCOMES, SpotCheckError, draw_sample, record_outcome
 from ui.auth import require_actor
-from ui.data import current_batch, read, store
+from ui.data import current_batch, read, store, stage_name_map
 from ui.filters import choice
 
 actor = require_actor("admin", "gradschool")
 batch = current_batch()
 b = batch["batch_id"]
-stages = read("stage_list")
-stage_names = dict(zip(stages["stage_id"], stages["name"]))
+stage_names = stage_name_map()
 colleges = list(read("college_list", batch=b)["college"])
 
 st.title("办理抽查")

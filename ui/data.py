@@ -48,3 +48,9 @@ def current_batch() -> dict:
     titles = dict(zip(batches["batch_id"], batches["title"]))
     chosen = st.sidebar.selectbox("离校批次", ids, key="batch", format_func=lambda b: titles[b])
     return batches.set_index("batch_id").loc[chosen].to_dict() | {"batch_id": chosen}
+
+
+def stage_name_map() -> dict[str, str]:
+    """Stage id → Chinese name, in the handbook's order."""
+    stages = read("stage_list")
+    return dict(zip(stages["stage_id"], stages["name"]))

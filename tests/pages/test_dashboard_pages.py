@@ -12,13 +12,6 @@ from tests.conftest import sign_in_apptest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def demo_env(demo_db_path, monkeypatch):
-    monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
-    yield demo_db_path
-    close_all_stores()
-
-
 def page(name: str, username: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
     return sign_in_apptest(at, username).run()

@@ -5,18 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clearance.store import close_all_stores
 from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
-
-
-@pytest.fixture
-def demo_env(demo_db_path, monkeypatch):
-    monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
-    yield demo_db_path
-    close_all_stores()
 
 
 def signed_in(at: AppTest, username: str) -> AppTest:
