@@ -16,7 +16,9 @@ import pandas as pd
 from clearance.catalogue import CLEARANCE_TYPES, LEVELS, get_catalogue
 from clearance.store import Store, beijing_now
 from clearance.students import ensure_status_rows, upsert_students
-from loaders.sheets import ImportRejected, Sheet, clean_code, clean_name, duplicate_errors, read_sheet
+from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_codes, clean_names,
+                            duplicate_problems, invisible_problems, messages, read_sheet, show,
+                            student_no_problems, value_problems)
 
 # header → column in the store
 COLUMNS = {
@@ -27,6 +29,8 @@ COLUMNS = {
 OPTIONAL = {"手机"}
 LEVEL_ALIASES = {"博士研究生": "博士", "博": "博士", "硕士研究生": "硕士", "硕": "硕士"}
 TYPE_ALIASES = {"结业": "结业", "肄业": "肄业", "退学": "退学", "毕业": "毕业"}
+STUDENT_NO = re.compile(r"[0-9A-Za-z]{4,20}")
+PHONE = re.compile(r"1\d{10}|0\d{2,3}-?\d{7,8}")
 CAMPUS_ALIASES = {"A": "A区", "B": "B区", "C": "C区", "A校区": "A区", "B校区": "B区",
                   "C校区": "C区", "虎溪校区": "虎溪"}
 
@@ -37,52 +41,104 @@ class RosterResult:
     rows: int
     inserted: int
     updated: int
+    notes: tuple[str, ...] = ()  # what the secretary should know (hidden rows, the sheet used)
+
+
+def _aliased(values: pd.Series, aliases: dict[str, str]) -> pd.Series:
+    return values.map(aliases).fillna(values)
 
 
 def _normalise(sheet: Sheet) -> pd.DataFrame:
-    df = sheet.rows[list(COLUMNS)].rename(columns=COLUMNS).copy()
-    for col in ("student_no", "phone"):
-        df[col] = sheet.rows[[k for k, v in COLUMNS.items() if v == col][0]].map(clean_code)
-    for col in ("name", "advisor"):
-        df[col] = df[col].map(clean_name)
-    df["level"] = df["level"].map(lambda v: LEVEL_ALIASES.get(v, v))
-    df["clearance_type"] = df["clearance_type"].map(lambda v: TYPE_ALIASES.get(v, v))
-    df["campus"] = df["campus"].map(lambda v: CAMPUS_ALIASES.get(v, v))
-    df["college"] = df["college"].str.replace(" ", "")
+    """The file's columns as store columns, cleaned (whole columns at once)."""
+    rows = sheet.rows
+    df = pd.DataFrame(index=rows.index)
+    df["student_no"] = clean_codes(rows["学号"])
+    df["name"] = clean_names(rows["姓名"])
+    df["college"] = rows["学院"].str.replace(" ", "", regex=False)
+    df["level"] = _aliased(rows["培养层次"], LEVEL_ALIASES)
+    df["clearance_type"] = _aliased(rows["离校类型"], TYPE_ALIASES)
+    df["campus"] = _aliased(rows["校区"], CAMPUS_ALIASES)
+    df["advisor"] = clean_names(rows["导师"])
+    df["phone"] = clean_codes(rows["手机"])
+    df["political_status"] = rows["政治面貌"]
     return df
 
 
-def validate(sheet: Sheet, campuses: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+# Each check looks at whole columns and returns (row, header, message) problems; `bad` holds,
+# per header, the cells already refused as not a value (so no second message for them).
+
+def required_problems(sheet: Sheet, df: pd.DataFrame, bad: dict) -> list[Problem]:
+    return [p for header in COLUMNS if header not in OPTIONAL
+            for p in blank_problems(sheet, header, bad[header])]
+
+
+def choice_problems(sheet: Sheet, df: pd.DataFrame, bad: dict, campuses) -> list[Problem]:
+    allowed = {"培养层次": ("level", LEVELS), "离校类型": ("clearance_type", CLEARANCE_TYPES),
+               "校区": ("campus", tuple(campuses))}
+    problems = []
+    for header, (col, choices) in allowed.items():
+        values = df[col]
+        wrong = ~bad[header] & (values != "") & ~values.isin(choices)
+        problems += [(row, header, f"“{show(sheet.rows[header][row])}”无效，应为{'/'.join(choices)}")
+                     for row in values.index[wrong]]
+    return problems
+
+
+def phone_problems(sheet: Sheet, df: pd.DataFrame, bad: dict) -> list[Problem]:
+    phone = df["phone"]
+    wrong = ~bad["手机"] & (phone != "") & ~phone.str.fullmatch(PHONE.pattern)
+    return [(row, "手机", f"“{show(sheet.rows['手机'][row])}”不是有效的电话号码")
+            for row in phone.index[wrong]]
+
+
+def text_problems(sheet: Sheet, df: pd.DataFrame, bad: dict) -> list[Problem]:
+    problems = []
+    for header in ("学号", "姓名", "学院", "导师", "政治面貌"):
+        problems += invisible_problems(sheet, header, sheet.rows[header], bad[header])
+    return problems
+
+
+def expected_lengths(sheet: Sheet, codes: pd.Series, known: set[int]) -> set[int]:
+    """The length a 学号 should have: the roster already in the store, the 学号 written as
+    text in this file, or (all numbers) the usual length in this file."""
+    text_cells = codes[(sheet.kind("学号") == "s") & codes.str.fullmatch(STUDENT_NO.pattern)]
+    lengths = set(known) | set(text_cells.str.len().unique().tolist())
+    if not lengths and len(codes):
+        lengths = {int(codes.str.len().mode().iloc[0])}
+    return lengths
+
+
+def validate(sheet: Sheet, campuses: tuple[str, ...],
+             known_lengths: set[int] = frozenset()) -> tuple[pd.DataFrame, list[str]]:
     """The roster as store rows, and every problem found (empty when the file is good)."""
+    problems: list[Problem] = []
+    bad = {}
+    for header in COLUMNS:
+        found, bad[header] = value_problems(sheet, header, blank_ok=header in OPTIONAL)
+        problems += found
     df = _normalise(sheet)
-    errors: list[str] = []
-    allowed = {"level": LEVELS, "clearance_type": CLEARANCE_TYPES, "campus": campuses}
-    for row, rec in df.iterrows():
-        for header, col in COLUMNS.items():
-            value = rec[col]
-            if value == "":
-                if header not in OPTIONAL:
-                    errors.append(sheet.error(row, header, "不能为空"))
-            elif col in allowed and value not in allowed[col]:
-                errors.append(sheet.error(row, header, f"“{value}”无效，应为{'/'.join(allowed[col])}"))
-        if rec["student_no"] and not re.fullmatch(r"[0-9A-Za-z]{4,20}", rec["student_no"]):
-            errors.append(sheet.error(row, "学号", f"“{rec['student_no']}”不是有效的学号"))
-        if rec["phone"] and not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}", rec["phone"]):
-            errors.append(sheet.error(row, "手机", f"“{rec['phone']}”不是有效的电话号码"))
-    errors += duplicate_errors(sheet, "学号", df["student_no"])
-    return df, errors
+    problems += required_problems(sheet, df, bad)
+    problems += choice_problems(sheet, df, bad, campuses)
+    problems += student_no_problems(sheet, "学号", df["student_no"], bad["学号"] | sheet.rows["学号"].eq(""),
+                                    STUDENT_NO, expected_lengths(sheet, df["student_no"], known_lengths))
+    problems += phone_problems(sheet, df, bad)
+    problems += text_problems(sheet, df, bad)
+    problems += duplicate_problems("学号", df["student_no"].where(~bad["学号"], ""))
+    return df, messages(sheet, problems, list(COLUMNS))
 
 
 def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
                   actor_name: str) -> RosterResult:
     """Validate and import a roster file; raises ImportRejected (changing nothing) on any error."""
-    sheet = read_sheet(data, file_name, [h for h in COLUMNS if h not in OPTIONAL])
-    if "手机" not in sheet.rows.columns:
-        sheet.rows["手机"] = ""
     if store.read_value("SELECT count(*) FROM batches WHERE batch_id = $b", {"b": batch_id}) == 0:
         raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在 config/batches.toml 中添加"])
+    sheet = read_sheet(data, file_name, [h for h in COLUMNS if h not in OPTIONAL], wanted=list(COLUMNS))
+    if "手机" not in sheet.rows.columns:
+        sheet.rows["手机"] = ""
+        sheet.kinds["手机"] = "x"
     catalogue = get_catalogue(store)
-    df, errors = validate(sheet, catalogue.campuses)
+    known = {r[0] for r in store.read_rows("SELECT DISTINCT length(student_no) FROM students")}
+    df, errors = validate(sheet, catalogue.campuses, known)
     if errors:
         raise ImportRejected(errors)
     if df.empty:
@@ -99,7 +155,7 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
             {"id": run_id, "batch": batch_id, "file": file_name, "hash": sheet.content_hash,
              "rows": len(df), "actor": actor_name, "at": now, "ins": inserted, "upd": updated},
         )
-    return RosterResult(run_id, len(df), inserted, updated)
+    return RosterResult(run_id, len(df), inserted, updated, sheet.notes)
 
 
 def template_xlsx() -> bytes:
