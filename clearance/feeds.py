@@ -367,9 +367,12 @@ def preview_feed(store: Store, feed: Feed, rows: list[dict], file_name: str) -> 
 
 
 def run_feed(store: Store, feed: Feed, rows: list[dict], file_name: str, content_hash: str,
-             sent_by: str, channel: str, now: datetime | None = None) -> FeedResult:
+             sent_by: str, channel: str, now: datetime | None = None,
+             max_stored_skips: int | None = None) -> FeedResult:
     """Decide and write a feed run in one transaction: marks, skipped rows, the import_runs row.
-    Decided under the store's write lock, so a staff mark made a moment earlier is seen."""
+    Decided under the store's write lock, so a staff mark made a moment earlier is seen.
+    At most `max_stored_skips` skipped rows are kept (a campus-wide export skips thousands);
+    the count in import_runs is always complete."""
     run_id = uuid.uuid4().hex[:12]
     now = now or beijing_now()
     catalogue = get_catalogue(store)
@@ -386,15 +389,16 @@ def run_feed(store: Store, feed: Feed, rows: list[dict], file_name: str, content
              "rejected": plan.rejected, "unchanged": plan.unchanged,
              "skipped": len(plan.skipped), "channel": channel, "stage": feed.stage_id},
         )
-        if plan.skipped:
-            skips = pd.DataFrame(plan.skipped, columns=["student_no", "reason"]).assign(run_id=run_id)
+        kept = plan.skipped[:max_stored_skips] if max_stored_skips is not None else plan.skipped
+        if kept:
+            skips = pd.DataFrame(kept, columns=["student_no", "reason"]).assign(run_id=run_id)
             cur.register("new_skips", skips)
             try:
                 cur.execute("INSERT INTO feed_skips SELECT run_id, student_no, reason FROM new_skips")
             finally:
                 cur.unregister("new_skips")
     return FeedResult(run_id, feed.kind, file_name, len(rows), plan.passed, plan.rejected,
-                      plan.unchanged, len(plan.skipped), tuple(plan.skipped))
+                      plan.unchanged, len(plan.skipped), tuple(kept))
 
 
 def record_refusal(store: Store, kind: str, file_name: str, content_hash: str, channel: str,

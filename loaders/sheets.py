@@ -192,8 +192,10 @@ def read_sheet(data: bytes, file_name: str, required: list[str],
         raise _refusal(file_name, exc.message) from None
     if not table.get("headers"):
         expected = "、".join(f"“{g[0]}”" for g in groups) or "列名"
-        raise _refusal(file_name, f"没有找到表头：在每个工作表的前 {load_limits().header_search_rows}"
-                                  f" 行中都没有找到含有{expected}的一行")
+        searched = f"已在每个工作表的前 {load_limits().header_search_rows} 行中查找"
+        if len(groups) == 1:
+            raise _refusal(file_name, f"缺少列{expected}（{searched}）")
+        raise _refusal(file_name, f"没有找到表头：应当有一行列名，含有{expected}（{searched}）")
     names = [re.sub(r"\s+", "", clean_text(h)) for h in table["headers"]]
     names = [_INVISIBLE.sub("", n) for n in names]
     errors = _duplicate_headers(file_name, table, names, wanted_keys if groups else None)
