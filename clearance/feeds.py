@@ -269,12 +269,14 @@ class FeedResult:
     unchanged: int
     skipped: int
     skips: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()  # what the reader noticed in the file (hidden rows, …)
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "feed": self.kind, "file": self.file_name,
                 "rows": self.rows, "passed": self.passed, "rejected": self.rejected,
                 "unchanged": self.unchanged, "skipped": self.skipped,
-                "skips": [{"student_no": no, "reason": why} for no, why in self.skips]}
+                "skips": [{"student_no": no, "reason": why} for no, why in self.skips],
+                "notes": list(self.notes)}
 
 
 def _load(cur, stage_id: str, dependents: list[str], nos: list[str]) -> tuple[dict, dict, dict]:

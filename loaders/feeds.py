@@ -7,6 +7,7 @@ roster import does. Headers, yes/no words and amount formats come from config/fe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -217,8 +218,9 @@ def import_feed(store: Store, kind: str, data: bytes, file_name: str, sent_by: s
             record_refusal(store, kind, file_name, hashlib.sha256(data).hexdigest(), channel,
                            sent_by, exc.errors)
         raise
-    return run_feed(store, parsed.feed, parsed.rows, file_name, parsed.content_hash, sent_by, channel,
-                    max_stored_skips=load_limits().max_stored_skips)
+    result = run_feed(store, parsed.feed, parsed.rows, file_name, parsed.content_hash, sent_by,
+                      channel, max_stored_skips=load_limits().max_stored_skips)
+    return dataclasses.replace(result, notes=parsed.notes)
 
 
 def sheet_title(text: str) -> str:

@@ -186,6 +186,9 @@ def _decode(data: bytes) -> str:
 
 
 def _text_table(data: bytes, spec: dict) -> dict:
+    lines = data.count(b"\n")
+    if lines > spec["max_rows"] + spec["search_rows"]:  # counted before anything is parsed
+        raise Refused(TOO_BIG, f"文件有 {lines} 行，超过了 {spec['max_rows']} 行的上限")
     try:
         text = _decode(data)
     except UnicodeDecodeError:

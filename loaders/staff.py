@@ -18,7 +18,8 @@ from clearance.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, c
 from clearance.actors import ROLES
 from clearance.catalogue import get_catalogue
 from clearance.store import Store
-from loaders.sheets import ImportRejected, Sheet, clean_name, duplicate_errors, read_sheet
+from loaders.sheets import (ImportRejected, Sheet, clean_name, duplicate_errors, messages, read_sheet,
+                            show, value_problems)
 
 HEADERS = ["用户名", "姓名", "角色", "学院", "办理环节", "初始密码"]
 REQUIRED = ["用户名", "姓名", "角色", "初始密码"]
@@ -46,6 +47,12 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
     existing = {r[0] for r in store.read_rows("SELECT username FROM staff")}
     colleges = {r[0] for r in store.read_rows("SELECT college FROM colleges")}
     accounts, errors = [], []
+    not_values = []
+    for header in HEADERS:
+        if header in sheet.rows.columns:
+            not_values += value_problems(sheet, header, blank_ok=header not in REQUIRED)[0]
+    if not_values:  # an Excel error or "N/A" where an account detail belongs: say only that
+        return [], messages(sheet, not_values, HEADERS)
     rows = sheet.rows.reindex(columns=HEADERS, fill_value="")
     for row, rec in rows.iterrows():
         problems = []
@@ -65,7 +72,7 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
                 problems.append(sheet.error(row, "用户名", f"“{username}”已存在"))
         if rec["角色"] and role is None:
             choices = "/".join(n for c, n in ROLES.items() if c != "system")
-            problems.append(sheet.error(row, "角色", f"“{rec['角色']}”无效，应为{choices}"))
+            problems.append(sheet.error(row, "角色", f"“{show(rec['角色'])}”无效，应为{choices}"))
         if unknown:
             problems.append(sheet.error(row, "办理环节", f"没有这些环节：{'、'.join(unknown)}"))
         if college and colleges and college not in colleges:
@@ -88,7 +95,7 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
 
 def import_staff(store: Store, data: bytes, file_name: str, by: str) -> int:
     """Validate and create every account in the file; raises ImportRejected (changing nothing)."""
-    sheet = read_sheet(data, file_name, REQUIRED)
+    sheet = read_sheet(data, file_name, REQUIRED, wanted=HEADERS)
     accounts, errors = validate(store, sheet)
     if errors:
         raise ImportRejected(errors)
