@@ -49,8 +49,10 @@ def _print_feed_result(result: dict) -> None:
           f"不通过/未办理 {result['rejected']}，无变化 {result['unchanged']}，跳过 {result['skipped']}")
     for skip in result.get("skips", [])[:20]:
         print(f"  跳过 {skip['student_no']}：{skip['reason']}")
-    if len(result.get("skips", [])) > 20:
-        print(f"  ……另有 {len(result['skips']) - 20} 条跳过")
+    if result["skipped"] > min(20, len(result.get("skips", []))):
+        print(f"  ……另有 {result['skipped'] - min(20, len(result.get('skips', [])))} 条跳过")
+    for note in result.get("notes", []):
+        print(f"注意：{note}")
 
 
 def _print_rejected(errors: list[str]) -> None:
@@ -114,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             result = import_roster(store, args.file.read_bytes(), args.file.name, args.batch, args.actor)
             print(f"导入成功：{result.rows} 行，新增 {result.inserted} 人，更新 {result.updated} 人")
+            for note in result.notes:
+                print(f"注意：{note}")
             return 0
         if args.command == "cards":
             from loaders.cards import import_cards
@@ -123,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             result = import_cards(store, args.file.read_bytes(), args.file.name, args.actor)
             print(f"导入成功：{result.rows} 张校园卡，新增 {result.inserted}，更新 {result.updated}")
+            for note in result.notes:
+                print(f"注意：{note}")
             return 0
         if is_feed:
             from loaders.feeds import import_feed
@@ -145,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except RuntimeError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"无法读取文件 {args.file}：{exc.strerror or '系统错误'}", file=sys.stderr)
         return 1
     finally:
         close_all_stores()
