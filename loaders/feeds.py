@@ -23,7 +23,7 @@ from clearance.store import Store
 from loaders.limits import load_limits
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_code, clean_codes,
                             duplicate_problems, messages, parse_amount, read_sheet, show,
-                            student_no_problems, value_problems)
+                            student_no_check, value_problems)
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{4,20}")
 
@@ -139,8 +139,8 @@ def _parse_column(sheet: Sheet, name: str, header: str, config: FeedConfig,
     if kind == "code":
         codes = clean_codes(text)
         problems += blank_problems(sheet, header, bad)
-        problems += student_no_problems(sheet, header, codes, bad | (codes == ""), STUDENT_NO, lengths)
-        return codes.where(~bad, ""), problems
+        found, refused = student_no_check(sheet, header, codes, bad | (codes == ""), STUDENT_NO, lengths)
+        return codes.where(~(bad | refused), ""), problems + found
     values = pd.Series(None, index=text.index, dtype=object)
     cell_kinds = sheet.kind(header)
     for row in text.index[~bad]:

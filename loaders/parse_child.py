@@ -263,7 +263,7 @@ def _xml_unescape(text: str) -> str:
 
 def _check_range(sheet: str, rows: int, cols: int, where: str, spec: dict) -> None:
     if rows > spec["max_rows"] or cols > spec["max_columns"] or rows * cols > spec["max_cells"]:
-        raise Refused(RANGE, f"工作表“{sheet}”的范围异常（{where}，约 {rows} 行 × {cols} 列），"
+        raise Refused(RANGE, f"工作表“{sheet}”{where}（约 {rows} 行 × {cols} 列），"
                              f"超出了 {spec['max_rows']} 行、{spec['max_columns']} 列的上限")
 
 
@@ -321,6 +321,26 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
     return overlay, hidden
 
 
+def _read_sheet(book, index: int) -> tuple[list[list], list[tuple[int, int, int, int]]]:
+    sheet = book.get_sheet_by_index(index)
+    grid = sheet.to_python(skip_empty_area=False)
+    merged = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in (sheet.merged_cell_ranges or [])]
+    return grid, merged
+
+
+def _errors_as_na(zf: zipfile.ZipFile, part: str) -> bytes:
+    """The workbook again, with every error cell of `part` holding #N/A."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zf.infolist():
+            body = zf.read(info)
+            if info.filename == part:
+                body = re.sub(rb'(<(?:\w+:)?c\b[^>]*\bt="e"[^>]*>.*?<(?:\w+:)?v>)[^<]*(</)',
+                              rb"\1#N/A\2", body, flags=re.S)
+            z.writestr(info, body)
+    return out.getvalue()
+
+
 def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
     import python_calamine as pc
 
@@ -359,13 +379,21 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         if zf is not None and name in parts and parts[name] in zf.namelist():
             overlay, hidden = _scan_sheet_xml(zf, parts[name], name, spec)
         try:
-            sheet = book.get_sheet_by_index(index)
-            grid = sheet.to_python(skip_empty_area=False)
-            merged = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in (sheet.merged_cell_ranges or [])]
+            grid, merged = _read_sheet(book, index)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
                 raise
-            raise Refused(CORRUPT, f"工作表“{name}”已损坏，无法读取") from None
+            if not any(kind == "e" for _t, kind in overlay.values()):
+                raise Refused(CORRUPT, f"工作表“{name}”已损坏，无法读取") from None
+            # An error value calamine does not know (#GETTING_DATA, #SPILL!): we already have
+            # them all in `overlay`; read the sheet again with every error cell as #N/A.
+            try:
+                grid, merged = _read_sheet(pc.CalamineWorkbook.from_filelike(
+                    io.BytesIO(_errors_as_na(zf, parts[name]))), index)
+            except BaseException as again:
+                if isinstance(again, (KeyboardInterrupt, SystemExit, MemoryError)):
+                    raise
+                raise Refused(CORRUPT, f"工作表“{name}”已损坏，无法读取") from None
         if len(grid) > spec["max_rows"]:
             raise Refused(TOO_BIG, f"工作表“{name}”有 {len(grid)} 行，超过了 {spec['max_rows']} 行的上限")
         at, score = _find_header(grid, groups, spec["search_rows"])

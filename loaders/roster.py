@@ -18,7 +18,7 @@ from clearance.store import Store, beijing_now
 from clearance.students import ensure_status_rows, upsert_students
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_codes, clean_names,
                             duplicate_problems, invisible_problems, messages, read_sheet, show,
-                            student_no_problems, value_problems)
+                            student_no_check, value_problems)
 
 # header → column in the store
 COLUMNS = {
@@ -119,11 +119,12 @@ def validate(sheet: Sheet, campuses: tuple[str, ...],
     df = _normalise(sheet)
     problems += required_problems(sheet, df, bad)
     problems += choice_problems(sheet, df, bad, campuses)
-    problems += student_no_problems(sheet, "学号", df["student_no"], bad["学号"] | sheet.rows["学号"].eq(""),
-                                    STUDENT_NO, expected_lengths(sheet, df["student_no"], known_lengths))
+    found, refused = student_no_check(sheet, "学号", df["student_no"], bad["学号"] | sheet.rows["学号"].eq(""),
+                                      STUDENT_NO, expected_lengths(sheet, df["student_no"], known_lengths))
+    problems += found
     problems += phone_problems(sheet, df, bad)
     problems += text_problems(sheet, df, bad)
-    problems += duplicate_problems("学号", df["student_no"].where(~bad["学号"], ""))
+    problems += duplicate_problems("学号", df["student_no"].where(~(bad["学号"] | refused), ""))
     return df, messages(sheet, problems, list(COLUMNS))
 
 

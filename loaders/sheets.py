@@ -272,6 +272,13 @@ def student_no_problems(sheet: Sheet, header: str, codes: pd.Series, bad: pd.Ser
                         pattern: re.Pattern, lengths: set[int] | None = None) -> list[Problem]:
     """学号 is text or nothing: scientific notation and non-integer numbers are refused with the
     fix; a number shorter than the roster's 学号 (`lengths`) lost its leading zeros."""
+    return student_no_check(sheet, header, codes, bad, pattern, lengths)[0]
+
+
+def student_no_check(sheet: Sheet, header: str, codes: pd.Series, bad: pd.Series,
+                     pattern: re.Pattern, lengths: set[int] | None = None) -> tuple[list[Problem], pd.Series]:
+    """student_no_problems, and the mask of the cells refused (left out of the duplicate check:
+    two mangled numbers are one problem each, not a misleading 重复出现)."""
     problems: list[Problem] = []
     kind = sheet.kind(header)
     raw = sheet.rows[header]
@@ -290,7 +297,9 @@ def student_no_problems(sheet: Sheet, header: str, codes: pd.Series, bad: pd.Ser
         for row in codes.index[short]:
             problems.append((row, header, f"“{codes[row]}”比名单中的学号（{width} 位）短，开头的 0 可能被"
                                           "Excel 去掉了；请把该列设为“文本”后重新导出"))
-    return problems
+    refused = pd.Series(False, index=codes.index)
+    refused[[row for row, _h, _m in problems]] = True
+    return problems, refused
 
 
 def duplicate_problems(column: str, values: pd.Series) -> list[Problem]:
