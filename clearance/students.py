@@ -25,7 +25,10 @@ def name_initials(name: str) -> str:
 def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -> tuple[int, int]:
     """Insert new students and update known ones (by 学号). Returns (inserted, updated)."""
     df = students[STUDENT_COLUMNS].copy()
-    df["name_initials"] = df["name"].map(name_initials)
+    if "name_initials" in students:  # computed by the loader for a big roster (whole column)
+        df["name_initials"] = students["name_initials"]
+    else:
+        df["name_initials"] = df["name"].map(name_initials)
     df["batch_id"] = batch_id
     df["updated_at"] = now
     cur.register("incoming_students", df)

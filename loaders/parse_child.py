@@ -119,6 +119,15 @@ def _find_header(grid: list[list], groups: list[set[str]], search_rows: int) -> 
     return best
 
 
+def _column(values: list) -> tuple[list[str], str | None]:
+    """A column's texts and kinds; kinds None when every cell is text (the common case: the
+    app derives s/x itself, so 100,000 cells cost one pass)."""
+    if all(type(v) is str for v in values):
+        return values, None
+    cells = [_cell(v) for v in values]
+    return [t for t, _k in cells], "".join(k for _t, k in cells)
+
+
 def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidden: set[int],
            merged: list[tuple[int, int, int, int]]) -> dict:
     """The table under the header row: columns that have a header, rows that are not blank.
@@ -127,41 +136,49 @@ def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidd
     header = grid[header_at]
     width = max((len(r) for r in grid), default=0)
     cols = [j for j in range(len(header)) if _cell(header[j])[0].strip() != ""]
+    body = grid[header_at + 1:]
     merged_cells = {}
-    for r1, c1, r2, c2 in merged:
+    last_row = first_row + len(grid) - 1
+    for r1, c1, r2, c2 in merged[:10000]:
         label = f"{column_letters(c1 - 1)}{r1}:{column_letters(c2 - 1)}{r2}"
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
+        for r in range(max(r1, first_row + header_at + 1), min(r2, last_row) + 1):
+            for c in range(c1, min(c2, width) + 1):
                 if (r, c) != (r1, c1):
                     merged_cells[(r, c)] = label
-    texts = [[] for _ in cols]
-    kinds = [[] for _ in cols]
-    rows, merges = [], {}
-    for i in range(header_at + 1, len(grid)):
-        line = grid[i]
-        sheet_row = first_row + i
-        cells = [_cell(line[j]) if j < len(line) else ("", "x") for j in cols]
-        for n, j in enumerate(cols):
-            key = (sheet_row, j + 1)
-            if key in overlay:
-                cells[n] = overlay[key]
-            elif key in merged_cells:
-                cells[n] = ("", "m")
-                merges[f"{sheet_row}:{n}"] = merged_cells[key]
-        if all(k == "x" for _, k in cells):
-            continue  # a blank line (or one merged across nothing we read)
-        rows.append(sheet_row)
-        for n, (text, kind) in enumerate(cells):
-            texts[n].append(text)
-            kinds[n].append(kind)
+    marked = {**{k: ("", "m") for k in merged_cells}, **overlay}
+    marked_rows = {r for r, _c in marked}
+    if cols == list(range(width)):  # every column has a header: count blanks in C
+        keep = [i for i, line in enumerate(body)
+                if line.count("") < len(line) or (first_row + header_at + 1 + i) in marked_rows]
+    else:
+        keep = [i for i, line in enumerate(body)
+                if (first_row + header_at + 1 + i) in marked_rows
+                or any(line[j] != "" for j in cols if j < len(line))]
+    rows = [first_row + header_at + 1 + i for i in keep]
+    texts, kinds, merges = [], [], {}
+    for n, j in enumerate(cols):
+        values = [body[i][j] if j < len(body[i]) else "" for i in keep]
+        text, kind = _column(values)
+        hits = [(pos, marked[(row, j + 1)]) for pos, row in enumerate(rows) if (row, j + 1) in marked] \
+            if marked else []
+        if hits:
+            kind = list(kind) if kind is not None else ["x" if v == "" else "s" for v in text]
+            text = list(text)
+            for pos, (t, k) in hits:
+                text[pos], kind[pos] = t, k
+                if k == "m":
+                    merges[f"{rows[pos]}:{n}"] = merged_cells[(rows[pos], j + 1)]
+            kind = "".join(kind)
+        texts.append(text)
+        kinds.append(kind)
     return {
         "header_row": first_row + header_at,
         "headers": [_cell(header[j])[0] for j in cols],
         "letters": [column_letters(j) for j in cols],
         "columns": texts,
-        "kinds": ["".join(k) for k in kinds],
+        "kinds": kinds,
         "rows": rows,
-        "hidden_rows": sorted(r for r in hidden if r in set(rows)),
+        "hidden_rows": sorted(hidden & set(rows)),
         "merged": merges,
         "width": width,
     }
@@ -283,7 +300,7 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
         r, c = _ref(last)
         _check_range(sheet, r, c, f"声明的范围 {ref[:30]}", spec)
     xml = zf.read(part)
-    too_far = re.search(rb'\br="([A-Z]{3,}\d+|[A-Z]{1,2}\d{7,})"', xml)
+    too_far = re.search(rb'r="([A-Z]{3,}\d+|[A-Z]{1,2}\d{7,})"', xml)
     if too_far:
         where = too_far.group(1).decode()
         r, c = _ref(where)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from clearance.catalogue import CLEARANCE_TYPES, LEVELS, get_catalogue
 from clearance.store import Store, beijing_now
-from clearance.students import ensure_status_rows, upsert_students
+from clearance.students import ensure_status_rows, name_initials, upsert_students
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_codes, clean_names,
                             duplicate_problems, invisible_problems, messages, read_sheet, show,
                             student_no_check, value_problems)
@@ -128,6 +128,29 @@ def validate(sheet: Sheet, campuses: tuple[str, ...],
     return df, messages(sheet, problems, list(COLUMNS))
 
 
+def initials_column(names: pd.Series) -> pd.Series:
+    """Pinyin initials for a whole column (张三 → zs), equal to `name_initials` name by name.
+    A name of two to four Chinese characters with no phrase of pypinyin's dictionary inside
+    (a phrase can change a reading) is translated character by character, each distinct
+    character converted once; any other name is converted whole."""
+    from pypinyin.constants import PHRASES_DICT
+
+    names = names.astype("str")
+    plain = names.str.fullmatch(r"[\u4e00-\u9fff]{1,4}")
+    for i in range(3):
+        for j in range(i + 2, 5):
+            part = names.str.slice(i, j)
+            whole = plain & (part.str.len() == j - i)
+            phrases = {p for p in part[whole].unique() if p in PHRASES_DICT}
+            if phrases:
+                plain &= ~(whole & part.isin(phrases))
+    chars = set("".join(names[plain].unique()))
+    table = str.maketrans({ch: name_initials(ch) for ch in chars})
+    out = names.where(~plain, names[plain].str.translate(table))
+    others = {name: name_initials(name) for name in names[~plain].unique()}
+    return out.where(plain, names.map(others)).astype("str")
+
+
 def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
                   actor_name: str) -> RosterResult:
     """Validate and import a roster file; raises ImportRejected (changing nothing) on any error."""
@@ -144,6 +167,7 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
         raise ImportRejected(errors)
     if df.empty:
         raise ImportRejected([f"{file_name}：文件中没有学生"])
+    df["name_initials"] = initials_column(df["name"])
     now = beijing_now()
     run_id = uuid.uuid4().hex[:12]
     with store.transaction() as cur:

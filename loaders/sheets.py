@@ -16,7 +16,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clearance.text import half_width
 from loaders.limits import load_limits
@@ -32,9 +35,11 @@ NO_VALUE_WORDS = frozenset({
 EXCEL_ERROR_WORDS = frozenset(EXCEL_ERRORS)
 SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d+)?[eE][+-]?\d+")
 SCIENTIFIC_FIX = "学号列被 Excel 显示成了科学计数法，末几位已丢失；请把该列设为“文本”后重新导出"
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160"
-                        r"\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
-                        r"\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]")
+# Written with literal characters (and \xHH for ASCII) so that both Python's re and Arrow's RE2
+# (pandas' vectorised str.contains) read the same class.
+_INVISIBLE = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\u009f\u00ad\u034f\u061c\u115f\u1160"
+                        "\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+                        "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]")
 
 
 class ImportRejected(Exception):
@@ -100,10 +105,16 @@ def clean_text(value) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def clean_column(values: pd.Series) -> pd.Series:
-    """clean_text over a whole column."""
-    s = values.astype(object).fillna("").astype(str)
-    return s.str.normalize("NFKC").str.strip().str.replace(r"\s+", " ", regex=True)
+def clean_column(values) -> pd.Series:
+    """clean_text over a whole column, in Arrow kernels (NFKC, trim, one space)."""
+    index = values.index if isinstance(values, pd.Series) else None
+    array = pa.array(values.tolist() if isinstance(values, pd.Series) else values, type=pa.string(),
+                     from_pandas=True)
+    array = pc.fill_null(array, "")
+    array = pc.utf8_normalize(array, form="NFKC")
+    array = pc.utf8_trim_whitespace(array)
+    array = pc.replace_substring_regex(array, pattern=r"\s+", replacement=" ")
+    return pd.Series(array, index=index, dtype="str")
 
 
 def clean_code(value) -> str:
@@ -144,9 +155,16 @@ def _column_frame(table: dict, names: list[str], wanted: set[str] | None) -> tup
     for n, name in enumerate(names):
         if name in texts:
             continue  # a repeated column nobody reads: the first one counts
-        column = pd.Series(table["columns"][n], index=index, dtype=object)
-        texts[name] = clean_column(column) if wanted is None or name in wanted else column
-        kinds[name] = pd.Series(list(table["kinds"][n]), index=index, dtype=object)
+        raw = table["columns"][n]
+        column = clean_column(raw) if wanted is None or name in wanted else pd.Series(raw, dtype="str")
+        column.index = index
+        texts[name] = column
+        kind = table["kinds"][n]
+        if kind is None:  # every cell was text: empty or not
+            kinds[name] = pd.Series(np.where(np.array(raw, dtype=object) == "", "x", "s"), index=index,
+                                    dtype="str")
+        else:
+            kinds[name] = pd.Series(list(kind), index=index, dtype="str")
     return pd.DataFrame(texts, index=index), pd.DataFrame(kinds, index=index)
 
 
