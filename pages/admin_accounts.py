@@ -113,7 +113,7 @@ with bulk:
         "任何一行有错，整个文件都不导入，并列出出错的行和列。")
     st.download_button("下载名单模板", staff_loader.template_xlsx(), file_name="工作人员名单模板.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    upload = st.file_uploader("工作人员名单", type=["csv", "xlsx"], key="staff_file")
+    upload = st.file_uploader("工作人员名单", type=["csv", "xlsx", "xls"], key="staff_file")
     if upload is not None and st.button("导入", key="staff_import", type="primary"):
         try:
             n = staff_loader.import_staff(store(), upload.getvalue(), upload.name, by=admin.username)
