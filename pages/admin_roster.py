@@ -18,7 +18,7 @@ st.download_button("下载导入模板（Excel）", template_xlsx(), file_name="
 st.markdown("**表头**：" + "、".join(f"{h}{'（可空）' if h in OPTIONAL else ''}" for h in COLUMNS)
             + "。培养层次：博士/硕士；离校类型：毕业/结业/肄业/退学；校区：A区/B区/C区/虎溪。")
 
-uploaded = st.file_uploader("选择名单文件（.xlsx 或 .csv）", type=["xlsx", "xls", "csv"], key="roster_file")
+uploaded = st.file_uploader("选择名单文件（.xlsx、.xls 或 .csv）", type=["xlsx", "xls", "csv"], key="roster_file")
 if uploaded is not None and st.button("导入", type="primary"):
     try:
         result = import_roster(store(), uploaded.getvalue(), uploaded.name, batch["batch_id"],
