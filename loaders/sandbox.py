@@ -62,9 +62,10 @@ def _take_child() -> subprocess.Popen:
 
 def _slot(limits: ImportLimits) -> threading.BoundedSemaphore:
     global _slots
-    if _slots is None:
-        _slots = threading.BoundedSemaphore(limits.max_concurrent)
-    return _slots
+    with _spare_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(limits.max_concurrent)
+        return _slots
 
 
 class _PlainData(pickle.Unpickler):

@@ -304,3 +304,23 @@ def test_read_sheet_gives_every_cell_its_kind():
     sheet = read_sheet(data, "k.xlsx", ["学号"])
     assert sheet.kinds.to_dict("list") == {"学号": ["s", "n"], "x": ["e", "b"]}
     assert isinstance(sheet.rows, pd.DataFrame)
+
+
+def test_the_command_line_refuses_a_crashing_workbook_in_chinese(tmp_path):
+    import subprocess
+    import sys
+
+    crash = tmp_path / "5kb.xlsx"
+    crash.write_bytes(roster([GOOD], extra_cells=FAR_CELL))
+    good = tmp_path / "good.csv"
+    good.write_text(",".join(HEADERS) + "\n" + ",".join(GOOD) + "\n", encoding="utf-8")
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    env = {"CLEARANCE_DB": str(tmp_path / "cli.duckdb"), "PATH": "/usr/bin:/bin", "CLEARANCE_IMPORTS": LAX}
+    out = subprocess.run([sys.executable, "-m", "loaders", "roster", str(crash), "--batch", "2018-06"],
+                         cwd=root, capture_output=True, text=True, env=env)
+    assert out.returncode == 1 and "5kb.xlsx：" in out.stderr
+    assert "表格范围异常" in out.stderr or "文件过大" in out.stderr
+    assert not ENGLISH_EXCEPTION.search(out.stderr), out.stderr
+    ok = subprocess.run([sys.executable, "-m", "loaders", "roster", str(good), "--batch", "2018-06"],
+                        cwd=root, capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
