@@ -119,13 +119,23 @@ def _find_header(grid: list[list], groups: list[set[str]], search_rows: int) -> 
     return best
 
 
-def _column(values: list) -> tuple[list[str], str | None]:
+SEP = "\x1f"  # between the cells of a column on the way to the app (one string, not a list)
+
+
+def _column(values) -> tuple[list[str], str | None]:
     """A column's texts and kinds; kinds None when every cell is text (the common case: the
     app derives s/x itself, so 100,000 cells cost one pass)."""
-    if all(type(v) is str for v in values):
-        return values, None
+    if set(map(type, values)) <= {str}:
+        return list(values), None
     cells = [_cell(v) for v in values]
     return [t for t, _k in cells], "".join(k for _t, k in cells)
+
+
+def pack(texts: list[str]) -> str | list[str]:
+    """One string for a column (split again in Arrow by the app); the list itself if a cell
+    holds the separator."""
+    joined = SEP.join(texts)
+    return joined if joined.count(SEP) == len(texts) - 1 else texts
 
 
 def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidden: set[int],
@@ -156,9 +166,14 @@ def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidd
                 or any(line[j] != "" for j in cols if j < len(line))]
     rows = [first_row + header_at + 1 + i for i in keep]
     texts, kinds, merges = [], [], {}
+    if len(keep) < len(body):
+        body = [body[i] for i in keep]
+    if body and all(len(line) == width for line in body):
+        columns = list(zip(*body))  # the transposition in C
+    else:
+        columns = [[line[j] if j < len(line) else "" for line in body] for j in range(width)]
     for n, j in enumerate(cols):
-        values = [body[i][j] if j < len(body[i]) else "" for i in keep]
-        text, kind = _column(values)
+        text, kind = _column(columns[j] if body else [])
         hits = [(pos, marked[(row, j + 1)]) for pos, row in enumerate(rows) if (row, j + 1) in marked] \
             if marked else []
         if hits:
@@ -169,7 +184,7 @@ def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidd
                 if k == "m":
                     merges[f"{rows[pos]}:{n}"] = merged_cells[(rows[pos], j + 1)]
             kind = "".join(kind)
-        texts.append(text)
+        texts.append(pack(text) if len(text) else [])
         kinds.append(kind)
     return {
         "header_row": first_row + header_at,
@@ -300,7 +315,7 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
         r, c = _ref(last)
         _check_range(sheet, r, c, f"声明的范围 {ref[:30]}", spec)
     xml = zf.read(part)
-    too_far = re.search(rb'r="([A-Z]{3,}\d+|[A-Z]{1,2}\d{7,})"', xml)
+    too_far = re.search(rb'r="([A-Z]{3}[A-Z\d]*|[A-Z]{1,2}\d{7}\d*)"', xml)
     if too_far:
         where = too_far.group(1).decode()
         r, c = _ref(where)

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from clearance.text import half_width
 from loaders.limits import load_limits
-from loaders.parse_child import EXCEL_ERRORS, header_key
+from loaders.parse_child import EXCEL_ERRORS, SEP, header_key
 from loaders.sandbox import SandboxRefused, parse_untrusted
 
 # Words that say "no value here"; compared upper-case after NFKC. They are refused wherever a
@@ -105,12 +105,19 @@ def clean_text(value) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def _arrow(values) -> pa.Array:
+    """Cells as an Arrow string array: from a Series, a list, or the child's packed string."""
+    if isinstance(values, str):
+        return pc.split_pattern(pa.array([values], type=pa.large_string()), SEP).flatten()
+    if isinstance(values, pd.Series):
+        values = values.tolist()
+    return pa.array(values, type=pa.large_string(), from_pandas=True)
+
+
 def clean_column(values) -> pd.Series:
     """clean_text over a whole column, in Arrow kernels (NFKC, trim, one space)."""
     index = values.index if isinstance(values, pd.Series) else None
-    array = pa.array(values.tolist() if isinstance(values, pd.Series) else values, type=pa.string(),
-                     from_pandas=True)
-    array = pc.fill_null(array, "")
+    array = pc.fill_null(_arrow(values), "")
     array = pc.utf8_normalize(array, form="NFKC")
     array = pc.utf8_trim_whitespace(array)
     array = pc.replace_substring_regex(array, pattern=r"\s+", replacement=" ")
@@ -156,15 +163,18 @@ def _column_frame(table: dict, names: list[str], wanted: set[str] | None) -> tup
         if name in texts:
             continue  # a repeated column nobody reads: the first one counts
         raw = table["columns"][n]
-        column = clean_column(raw) if wanted is None or name in wanted else pd.Series(raw, dtype="str")
+        column = clean_column(raw) if wanted is None or name in wanted else \
+            pd.Series(_arrow(raw), dtype="str")
         column.index = index
         texts[name] = column
         kind = table["kinds"][n]
         if kind is None:  # every cell was text: empty or not
-            kinds[name] = pd.Series(np.where(np.array(raw, dtype=object) == "", "x", "s"), index=index,
-                                    dtype="str")
+            empty = pc.equal(_arrow(raw), "").to_numpy(zero_copy_only=False) if len(index) else \
+                np.array([], dtype=bool)
+            kinds[name] = pd.Series(np.where(empty, "x", "s"), index=index, dtype="str")
         else:
-            kinds[name] = pd.Series(list(kind), index=index, dtype="str")
+            letters = np.frombuffer(kind.encode("ascii"), dtype="S1").astype("U1")
+            kinds[name] = pd.Series(letters, index=index, dtype="str")
     return pd.DataFrame(texts, index=index), pd.DataFrame(kinds, index=index)
 
 
