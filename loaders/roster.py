@@ -136,7 +136,7 @@ def initials_column(names: pd.Series) -> pd.Series:
     from pypinyin.constants import PHRASES_DICT
 
     names = names.astype("str")
-    plain = names.str.fullmatch(r"[\u4e00-\u9fff]{1,4}")
+    plain = names.str.fullmatch("[\u4e00-\u9fff]{1,4}")  # not a raw string: Arrow's RE2 reads it too
     for i in range(3):
         for j in range(i + 2, 5):
             part = names.str.slice(i, j)

@@ -146,7 +146,7 @@ def clean_name(value) -> str:
 
 
 def clean_names(values: pd.Series) -> pd.Series:
-    chinese = values.str.contains(r"[\u4e00-\u9fff]", regex=True)
+    chinese = values.str.contains("[\u4e00-\u9fff]", regex=True)
     return values.where(~chinese, values.str.replace(" ", "", regex=False))
 
 
