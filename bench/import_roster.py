@@ -21,7 +21,7 @@ from pathlib import Path
 
 import python_calamine
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from loaders import sandbox
 from loaders.roster import COLUMNS, import_roster, initials_column, validate
 from loaders.sheets import read_sheet

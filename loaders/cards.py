@@ -16,8 +16,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from clearance.cards import CardError, UidFormat, load_card_config, upsert_bindings
-from clearance.store import Store, beijing_now
+from clearance.clock import beijing_now
+from clearance.store.cards import CardError, UidFormat, load_card_config, upsert_bindings
+from clearance.store.db import Store
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_code, clean_codes,
                             duplicate_problems, messages, parse_amount, read_sheet, show,
                             student_no_problems, value_problems)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clearance.catalogue import CLEARANCE_TYPES, LEVELS, get_catalogue
-from clearance.store import Store, beijing_now
-from clearance.students import ensure_status_rows, name_initials, upsert_students
+from clearance.clock import beijing_now
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
+from clearance.store.db import Store, get_catalogue
+from clearance.store.students import ensure_status_rows, name_initials, upsert_students
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_codes, clean_names,
                             duplicate_problems, invisible_problems, messages, read_sheet, show,
                             student_no_check, value_problems)

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clearance.text import half_width
+from clearance.rules.text import half_width
 from loaders.limits import load_limits
 from loaders.parse_child import EXCEL_ERRORS, SEP, header_key
 from loaders.sandbox import SandboxRefused, parse_untrusted

@@ -13,11 +13,10 @@ import re
 
 import pandas as pd
 
-from clearance.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
+from clearance.store.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
                                 create_accounts, validate_account)
-from clearance.actors import ROLES
-from clearance.catalogue import get_catalogue
-from clearance.store import Store
+from clearance.rules.actors import ROLES
+from clearance.store.db import Store, get_catalogue
 from loaders.sheets import (ImportRejected, Sheet, clean_name, duplicate_errors, messages, read_sheet,
                             show, value_problems)
 
