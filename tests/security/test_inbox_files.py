@@ -13,7 +13,7 @@ from tests.loaders import rawxlsx
 from tests.loaders.test_feeds import cohort, state  # noqa: F401  (cohort is a fixture)
 
 KINDS = ("finance", "library")
-DATA = os.path.join(os.path.dirname(__file__), "data")
+DATA = os.path.join(os.path.dirname(__file__), "..", "loaders", "data")
 SECRET = "绝密-银行卡号-6222020000000000"
 
 
