@@ -13,6 +13,7 @@ from datetime import datetime
 import pandas as pd
 
 from clearance.actors import Actor
+from clearance.batches import closed_refusal
 from clearance.catalogue import DONE_STATES, Catalogue, get_catalogue
 from clearance.store import Store, beijing_now
 
@@ -75,10 +76,13 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     """Students' college/type and their current state at every stage."""
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
-                 "political_status": row[4] or ""}
+                 "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
+                 "batch_closed": bool(row[7])}
         for row in cur.execute(
-            "SELECT student_no, name, college, clearance_type, political_status FROM students"
-            " WHERE student_no IN (SELECT unnest($nos))",
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, s.political_status,"
+            " s.batch_id, b.title, b.closed_at IS NOT NULL"
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            " WHERE s.student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
         ).fetchall()
     }
@@ -108,6 +112,8 @@ def _check(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, state
     if student is None:
         return f"{who}：查无此学生"
     who = f"{student['name']}（{mark.student_no}）"
+    if student["batch_closed"]:  # a closed batch is read-only, whoever asks (clearance.batches)
+        return f"{who}：{closed_refusal(student['batch_id'], student['batch_title'])}"
     if mark.stage_id not in catalogue.stage_ids:
         return f"{who}：未知的环节“{mark.stage_id}”"
     stage = catalogue.stage(mark.stage_id)
