@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -230,7 +231,46 @@ def restore(backup: Path, target: Path) -> dict:
     return {**counts, "backup_id": manifest["backup_id"], "target": str(target)}
 
 
-# -- the running app's side: the token the command line presents ------------------------------
+# -- the running app's side: the daily backup, and the token the command line presents ---------
+
+class DailyBackup:
+    """A daemon thread of the app that takes the `daily` snapshot when the Beijing clock passes
+    `daily_at` (checked every `poll_seconds`). A failure is logged and tried again next day;
+    the readiness route and the admin page show the age of the newest backup."""
+
+    def __init__(self, store: Store, config: OperationsConfig, poll_seconds: float = 30):
+        self.store, self.config, self.poll_seconds = store, config, poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="daily-backup", daemon=True)
+        self._last_check = beijing_now()
+
+    def start(self) -> "DailyBackup":
+        if self.config.daily_at is not None:
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def due(self, now: datetime) -> bool:
+        """Whether `daily_at` fell between the last check and `now`."""
+        target = datetime.combine(now.date(), self.config.daily_at)
+        return self._last_check < target <= now
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            now = beijing_now()
+            due, self._last_check = self.due(now), now
+            if due:
+                try:
+                    backup_store(self.store, trigger="daily", actor="system", config=self.config)
+                except Exception:  # noqa: BLE001 — logged; the app keeps serving
+                    log.exception("daily backup failed")
+
+
+# -- the token the command line presents ------------------------------------------------------
 
 def token_path(store_path: Path) -> Path:
     return Path(store_path).resolve().parent / TOKEN_NAME

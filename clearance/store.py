@@ -9,7 +9,7 @@ under one process-wide lock: concurrent DuckDB transactions on the same rows fai
 from __future__ import annotations
 
 import os
-import shutil
+import subprocess
 import threading
 import time
 from contextlib import contextmanager
@@ -43,6 +43,13 @@ class StoreProblem(Exception):
 
 def db_path_from_env() -> Path:
     return Path(os.environ.get("CLEARANCE_DB") or DEFAULT_DB_PATH)
+
+
+def _copy_in_child(source: Path, target: Path) -> None:
+    """Copy a file in another process. DuckDB holds the store with a POSIX (fcntl) lock, and
+    POSIX drops a process's lock on a file when the process closes *any* descriptor of it: a
+    plain copy from this process would let a second process open the store (seen here)."""
+    subprocess.run(["cp", "--", str(source), str(target)], check=True, capture_output=True)
 
 
 class Store:
@@ -105,10 +112,10 @@ class Store:
                 events, last_event_id = cur.execute(
                     "SELECT count(*), max(event_id) FROM events").fetchall()[0]
                 schema = cur.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
-            shutil.copyfile(self.path, target)
+            _copy_in_child(self.path, target)
             wal = Path(f"{self.path}.wal")
             if wal.exists():
-                shutil.copyfile(wal, Path(f"{target}.wal"))
+                _copy_in_child(wal, Path(f"{target}.wal"))
             lock_ms = round((time.perf_counter() - started) * 1000)
         return {"events": events, "last_event_id": last_event_id, "schema_version": schema,
                 "lock_ms": lock_ms}
