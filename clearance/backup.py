@@ -168,7 +168,7 @@ def _record(store: Store, r: BackupResult) -> None:
     # yet: the folder's manifest.json is the record then.
     if not _has_table(store, "backups"):
         return
-    with store.transaction(touches_data=False) as cur:
+    with store.transaction() as cur:  # bumps the version: the backup list shows it at once
         cur.execute(
             "INSERT INTO backups (backup_id, folder, trigger, actor, started_at, duration_ms,"
             " lock_ms, bytes, events, last_event_id, schema_version, sha256, verified)"
@@ -198,7 +198,7 @@ def prune(store: Store | None, root: Path, keep: int) -> list[str]:
     for backup_id in old:
         shutil.rmtree(root / backup_id, ignore_errors=True)
     if old and store is not None and _has_table(store, "backups"):
-        with store.transaction(touches_data=False) as cur:
+        with store.transaction() as cur:
             cur.execute("UPDATE backups SET pruned_at = $t WHERE backup_id IN (SELECT unnest($ids))",
                         {"t": beijing_now(), "ids": old})
     return old
