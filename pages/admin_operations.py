@@ -40,18 +40,22 @@ def _dates_form(key: str, batch: dict | None) -> tuple[str | None, BatchDates, b
         batch_id = None
         if batch is None:
             c1, c2 = st.columns([1, 3])
-            batch_id = c1.text_input("批次编号（年-月）", placeholder="2018-12")
-            title = c2.text_input("批次名称", placeholder="2018年12月毕（结、肄）业研究生离校")
+            batch_id = c1.text_input("批次编号（年-月）", placeholder="2018-12", key=f"{key}_id")
+            title = c2.text_input("批次名称", placeholder="2018年12月毕（结、肄）业研究生离校", key=f"{key}_title")
         else:
             title = st.text_input("批次名称", value=b["title"])
         c = st.columns(5)
+
+        def day(n, label, field):
+            return c[n].date_input(label, value=_date(b.get(field)), key=f"{key}_{field}")
+
         dates = BatchDates(
             title=title,
-            period_start=c[0].date_input("集中办理开始", value=_date(b.get("period_start"))),
-            period_end=c[1].date_input("集中办理结束", value=_date(b.get("period_end"))),
-            diploma_start=c[2].date_input("证书发放开始", value=_date(b.get("diploma_start"))),
-            diploma_end=c[3].date_input("证书发放结束", value=_date(b.get("diploma_end"))),
-            card_deactivation=c[4].date_input("校园卡停用", value=_date(b.get("card_deactivation"))),
+            period_start=day(0, "集中办理开始", "period_start"),
+            period_end=day(1, "集中办理结束", "period_end"),
+            diploma_start=day(2, "证书发放开始", "diploma_start"),
+            diploma_end=day(3, "证书发放结束", "diploma_end"),
+            card_deactivation=day(4, "校园卡停用", "card_deactivation"),
         )
         submitted = st.form_submit_button("新建批次" if batch is None else "保存修改", type="primary")
     return batch_id, dates, submitted
