@@ -9,6 +9,7 @@ applies them) and the daily backup (clearance.backup.DailyBackup, config/operati
 """
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -17,10 +18,16 @@ from clearance.backup import DailyBackup, write_token
 from clearance.health import open_checked
 from clearance.operations import operations_config
 from clearance.store import StoreProblem, open_store
+from clearance.student_view import load_student_page_config, lookup_limits
 from loaders.inbox import InboxWatcher
 from webapi.desk import routes as desk_routes
 from webapi.ops import app_logging
 from webapi.ops import routes as ops_routes
+
+# uvicorn (under Streamlit) takes the client address from X-Forwarded-For for the peers named in
+# FORWARDED_ALLOW_IPS: give it the same trusted proxies as the app's own rule (clearance.ratelimit).
+os.environ.setdefault("FORWARDED_ALLOW_IPS", ",".join(
+    lookup_limits(load_student_page_config()).trusted_proxies))
 
 
 @asynccontextmanager
