@@ -89,6 +89,7 @@ def verify_snapshot(path: Path, expect_events: int | None = None,
     except duckdb.Error as exc:
         raise BackupError(f"备份文件无法打开：{exc}") from exc
     try:
+        con.execute("SET enable_progress_bar = false")  # no progress bars in the service log
         con.execute("CHECKPOINT")
         tables = scan_tables(con)
         events, last_id = con.execute("SELECT count(*), max(event_id) FROM events").fetchall()[0]

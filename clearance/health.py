@@ -62,8 +62,9 @@ def scan_tables(con) -> int:
 # Status rows that disagree with the event log: the current state must be the last event's.
 STATUS_DISAGREES = """
 SELECT count(*) FROM stage_status s
-LEFT JOIN (SELECT * FROM events QUALIFY row_number() OVER
-           (PARTITION BY student_no, stage_id ORDER BY event_id DESC) = 1) e
+LEFT JOIN (SELECT student_no, stage_id, max(event_id) AS event_id,
+                  arg_max(state_after, event_id) AS state_after
+           FROM events GROUP BY student_no, stage_id) e
        USING (student_no, stage_id)
 WHERE coalesce(e.state_after, 'open') <> s.state OR s.last_event_id IS DISTINCT FROM e.event_id
 """
