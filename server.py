@@ -5,7 +5,7 @@ Its lifespan first opens and checks the store (clearance.health.open_checked): a
 locked by another process, damaged, or from a newer version stops the start with one log line
 naming the problem. It then starts the inbox watcher (loaders/inbox.py: campus systems drop
 their exports into the inbox folder and this process, the only one that may open the database,
-applies them) and the daily backup (clearance.backup.DailyBackup, config/operations.toml).
+applies them) and the daily backup (clearance.store.backup.DailyBackup, config/operations.toml).
 """
 
 import logging
@@ -14,18 +14,20 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from clearance.backup import DailyBackup, write_token
+from clearance.rules.student_view import load_student_page_config, lookup_limits
 from clearance.health import open_checked
 from clearance.operations import operations_config
-from clearance.store import StoreProblem, open_store
-from clearance.student_view import load_student_page_config, lookup_limits
+from clearance.root import open_store
+from clearance.store.backup import DailyBackup, write_token
+from clearance.store.db import StoreProblem
 from loaders.inbox import InboxWatcher
-from webapi.desk import routes as desk_routes
+from webapi.agent_api import routes as desk_routes
 from webapi.ops import app_logging
 from webapi.ops import routes as ops_routes
 
 # uvicorn (under Streamlit) takes the client address from X-Forwarded-For for the peers named in
-# FORWARDED_ALLOW_IPS: give it the same trusted proxies as the app's own rule (clearance.ratelimit).
+# FORWARDED_ALLOW_IPS: give it the same trusted proxies as the app's own rule
+# (clearance.adapters.ratelimit).
 os.environ.setdefault("FORWARDED_ALLOW_IPS", ",".join(
     lookup_limits(load_student_page_config()).trusted_proxies))
 

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from bench.generate import generate
-from clearance.backup import backup_store
+from clearance.store.backup import backup_store
 from clearance.operations import OperationsConfig
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 

@@ -3,7 +3,7 @@ readiness probe (/api/ready).
 
 At start: the file opens (not held by another process), it is a DuckDB file whose every block
 reads back with a good checksum (a full scan of every table), and its schema is not newer than
-this code (clearance.store.migrate). Each failure is a StoreProblem whose message is the one
+this code (clearance.store.db.migrate). Each failure is a StoreProblem whose message is the one
 log line the IT office needs: what is wrong, with which file, and what to do.
 """
 
@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 
 from clearance.operations import OperationsConfig, operations_config
-from clearance.store import Store, StoreProblem, db_path_from_env, open_store
+from clearance.root import open_store
+from clearance.store.db import Store, StoreProblem, db_path_from_env
+from clearance.store.integrity import scan_tables
 
 LOCK_WAIT_SECONDS = 5  # a write that holds the lock longer than this is a stuck store
 
@@ -45,40 +47,6 @@ def classify(exc: BaseException, path: Path) -> StoreProblem:
             f"Restore the newest backup into a new file (python -m clearance.backup restore) "
             f"and point CLEARANCE_DB at it; keep the damaged file for inspection.")
     return StoreProblem("unreadable", f"store {path} cannot be used: {text.splitlines()[0][:300]}")
-
-
-def scan_tables(con) -> int:
-    """Read every row of every table once (DuckDB checks each block's checksum as it reads).
-    Returns the number of tables read; raises the DuckDB error on a bad block."""
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-        " ORDER BY table_name").fetchall()]
-    for table in tables:
-        # hash(t) of the whole row: every column is read, not just the row count.
-        con.execute(f'SELECT count(*), max(hash(t)) FROM "{table}" AS t').fetchall()
-    return len(tables)
-
-
-# Status rows that disagree with the event log: the current state must be the last event's.
-STATUS_DISAGREES = """
-SELECT count(*) FROM stage_status s
-LEFT JOIN (SELECT student_no, stage_id, max(event_id) AS event_id,
-                  arg_max(state_after, event_id) AS state_after
-           FROM events GROUP BY student_no, stage_id) e
-       USING (student_no, stage_id)
-WHERE coalesce(e.state_after, 'open') <> s.state OR s.last_event_id IS DISTINCT FROM e.event_id
-"""
-EVENTS_WITHOUT_STATUS = """
-SELECT count(*) FROM (SELECT DISTINCT student_no, stage_id FROM events) e
-WHERE NOT EXISTS (SELECT 1 FROM stage_status s
-                  WHERE s.student_no = e.student_no AND s.stage_id = e.stage_id)
-"""
-
-
-def status_disagreements(con) -> int:
-    """How many (student, stage) pairs have a status the event log does not explain."""
-    return (con.execute(STATUS_DISAGREES).fetchall()[0][0]
-            + con.execute(EVENTS_WITHOUT_STATUS).fetchall()[0][0])
 
 
 def open_checked(path: Path | str | None = None, config: OperationsConfig | None = None) -> Store:

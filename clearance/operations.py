@@ -14,7 +14,7 @@ from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
-from clearance.store import PROJECT_ROOT
+from clearance.paths import PROJECT_ROOT
 
 OPERATIONS_FILE = PROJECT_ROOT / "config" / "operations.toml"
 

@@ -16,12 +16,12 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from clearance.accounts import create_account, hash_password
-from clearance.actors import SYSTEM
-from clearance.catalogue import get_catalogue
-from clearance.marks import Mark, apply_marks
-from clearance.store import Store
-from clearance.students import ensure_status_rows, is_party_member, upsert_students
+from clearance.store.accounts import create_account, hash_password
+from clearance.rules.actors import SYSTEM
+from clearance.store.db import get_catalogue
+from clearance.store.marks import Mark, apply_marks
+from clearance.store.db import Store
+from clearance.store.students import ensure_status_rows, is_party_member, upsert_students
 
 BATCH = "2018-06"
 SEED = 20180625
@@ -258,7 +258,7 @@ EARLIER_SHARE = 10  # one student in ten of the June numbers
 
 def generate_earlier_batch(store: Store) -> int:
     """Add the closed December-2017 batch (about 300 students). Returns its student count."""
-    from clearance.batches import BatchDates, close_batch, create_batch
+    from clearance.store.batches import BatchDates, close_batch, create_batch
 
     rng = random.Random(SEED - 1)  # its own stream: the June batch stays exactly as it was
     catalogue = get_catalogue(store)

@@ -9,14 +9,15 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from clearance.backup import TRIGGERS, BackupError, backup_store
-from clearance.batches import BatchDates, BatchError, close_batch, create_batch, update_batch
+from clearance.store.backup import TRIGGERS, BackupError, backup_store
+from clearance.store.batches import (BatchDates, BatchError, close_batch, create_batch,
+                                     update_batch)
 from clearance.health import readiness
 from clearance.operations import operations_config
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
-from ui.desk import flash, show_flash
+from ui.marking_pages import flash, show_flash
 
 actor = require_actor("admin")
 st.title("批次与备份")

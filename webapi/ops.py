@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from clearance.backup import BackupError, backup_store, token_path
+from clearance.store.backup import BackupError, backup_store, token_path
 from clearance.health import readiness
-from clearance.store import open_store
+from clearance.root import open_store
 
 log = logging.getLogger("clearance.ops")
 

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from loaders.demo import generate_earlier_batch
 from tests.browser.harness import ROOT, AppServer, go_to, open_page, running_app, sign_in, wait_idle
 

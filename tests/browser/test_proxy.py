@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 from playwright.sync_api import sync_playwright
 
-from clearance.student_view import LOOKUP_FAILED
+from clearance.rules.student_view import LOOKUP_FAILED
 from tests.browser.harness import (CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, open_page,
                                    running_app, sign_in, sign_out, wait_idle)
 

@@ -9,10 +9,10 @@ import threading
 import duckdb
 import pytest
 
-from clearance.actors import SYSTEM
-from clearance.backup import BackupError, backup_store, list_backups, restore
-from clearance.catalogue import get_catalogue
-from clearance.marks import Mark, MarkError, apply_marks
+from clearance.rules.actors import SYSTEM
+from clearance.store.backup import BackupError, backup_store, list_backups, restore
+from clearance.store.db import get_catalogue
+from clearance.store.marks import Mark, MarkError, apply_marks
 from clearance.operations import OperationsConfig
 from tests.conftest import add_students, roster_frame
 
@@ -125,7 +125,7 @@ def test_restore_never_overwrites_and_refuses_a_changed_backup(store, tmp_path):
     manifest = json.loads((snapshot / "manifest.json").read_text())
     with pytest.raises(BackupError, match="校验和"):
         restore(snapshot, tmp_path / "a.duckdb")
-    from clearance.backup import _sha256
+    from clearance.store.backup import _sha256
 
     manifest["sha256"] = _sha256(snapshot / "clearance.duckdb")
     (snapshot / "manifest.json").write_text(json.dumps(manifest))

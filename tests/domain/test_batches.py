@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from clearance.actors import SYSTEM, Actor
-from clearance.batches import BatchDates, BatchError, close_batch, create_batch, update_batch
-from clearance.catalogue import sync_config
-from clearance.marks import Mark, MarkError, apply_marks, mark
+from clearance.rules.actors import SYSTEM, Actor
+from clearance.store.batches import BatchDates, BatchError, close_batch, create_batch, update_batch
+from clearance.store.config import sync_config
+from clearance.store.marks import Mark, MarkError, apply_marks, mark
 from loaders.feeds import import_feed
 from loaders.sheets import ImportRejected
 from tests.conftest import add_students, roster_frame

@@ -9,7 +9,8 @@ import pytest
 
 from clearance.health import open_checked, readiness
 from clearance.operations import OperationsConfig
-from clearance.store import StoreProblem, close_all_stores
+from clearance.root import close_all_stores
+from clearance.store.db import StoreProblem
 
 CONFIG = OperationsConfig(daily_at=None)
 

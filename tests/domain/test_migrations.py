@@ -5,9 +5,10 @@ import shutil
 
 import pytest
 
-from clearance.backup import list_backups
+from clearance.root import upgrade_backup
+from clearance.store.backup import list_backups
 from clearance.operations import operations_config
-from clearance.store import MIGRATIONS_DIR, Store, StoreProblem, migrate
+from clearance.store.db import MIGRATIONS_DIR, Store, StoreProblem, migrate
 from tests.conftest import add_students, roster_frame
 
 
@@ -29,7 +30,7 @@ def test_a_failing_migration_leaves_the_store_untouched_after_a_backup(store, tm
         "UPDATE students SET nickname = name;\n"
         "SELECT * FROM table_that_does_not_exist;")
     with pytest.raises(StoreProblem, match="099_broken.sql") as problem:
-        migrate(store, migrations)
+        migrate(store, migrations, backup_first=upgrade_backup)
     assert problem.value.kind == "migration_failed"
     assert (_tables(store), store.read_rows("SELECT * FROM schema_migrations ORDER BY 1"),
             store.read_value("SELECT count(*) FROM events")) == before
@@ -46,7 +47,7 @@ def test_a_failing_migration_leaves_the_store_untouched_after_a_backup(store, tm
 
 def test_a_new_store_migrates_without_a_backup(tmp_path):
     s = Store(tmp_path / "fresh.duckdb")
-    assert migrate(s)  # everything applied
+    assert migrate(s, backup_first=upgrade_backup)  # everything applied
     s.close()
     assert list_backups(operations_config().backup_root(tmp_path / "fresh.duckdb")) == []
 
@@ -55,5 +56,5 @@ def test_a_store_from_newer_code_is_refused(store):
     with store.transaction() as cur:
         cur.execute("INSERT INTO schema_migrations VALUES (999, '999_future.sql', now())")
     with pytest.raises(StoreProblem, match="schema version 999") as problem:
-        migrate(store)
+        migrate(store, backup_first=upgrade_backup)
     assert problem.value.kind == "newer_schema"

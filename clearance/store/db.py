@@ -13,23 +13,17 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from clearance.clock import BEIJING, beijing_now  # noqa: F401  (re-exported)
+from clearance.paths import PROJECT_ROOT
+
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "clearance.duckdb"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-# China has no daylight saving time; all stored times are naive Beijing time.
-BEIJING = timezone(timedelta(hours=8))
-
-
-def beijing_now() -> datetime:
-    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
 
 
 class StoreProblem(Exception):
@@ -67,7 +61,7 @@ class Store:
         self._write_lock = threading.RLock()
         # Bumped after every commit; read caches key on it so a mark shows on the next rerun.
         self.version = 0
-        self.catalogue = None  # set by clearance.catalogue.sync_config at open
+        self.catalogue = None  # set by clearance.store.config.sync_config at open
 
     def close(self) -> None:
         self._con.close()
@@ -153,10 +147,11 @@ def has_data(store: Store) -> bool:
                for t in ("students", "events"))
 
 
-def migrate(store: Store, migrations_dir: Path = MIGRATIONS_DIR, backup_first: bool = True) -> list[str]:
+def migrate(store: Store, migrations_dir: Path = MIGRATIONS_DIR,
+            backup_first: Callable[[Store], object] | None = None) -> list[str]:
     """Apply the numbered migrations not yet applied, all in one transaction: a migration that
     fails leaves the store as it was (StoreProblem 'migration_failed'). A store with data is
-    backed up first (clearance.backup, trigger 'upgrade'). A store migrated by newer code than
+    first handed to `backup_first` (clearance.root passes the upgrade backup). A store migrated by newer code than
     this (a version this code does not know) is refused ('newer_schema'): running old code on
     it could write rows the newer schema does not expect. Returns the names applied."""
     if not store.read_value(
@@ -179,10 +174,8 @@ def migrate(store: Store, migrations_dir: Path = MIGRATIONS_DIR, backup_first: b
     pending = [(v, p) for v, p in known if v not in done]
     if not pending:
         return []
-    if backup_first and has_data(store):
-        from clearance.backup import backup_store  # late import: backup needs Store
-
-        backup_store(store, trigger="upgrade")
+    if backup_first is not None and has_data(store):
+        backup_first(store)
     current = None
     try:
         with store.transaction() as cur:
@@ -201,34 +194,8 @@ def migrate(store: Store, migrations_dir: Path = MIGRATIONS_DIR, backup_first: b
     return [p.name for _, p in pending]
 
 
-_stores: dict[Path, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def open_store(path: Path | str | None = None) -> Store:
-    """The process-wide store for a path (default: $CLEARANCE_DB or data/clearance.duckdb),
-    migrated and with the stage catalogue and batches loaded."""
-    from clearance.catalogue import sync_config  # late import: catalogue needs Store
-
-    resolved = Path(path) if path else db_path_from_env()
-    key = resolved.resolve() if str(resolved) != ":memory:" else resolved
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = Store(resolved)
-            try:
-                migrate(store)
-                sync_config(store)
-            except BaseException:
-                store.close()  # release the file: the caller reports the problem and stops
-                raise
-            _stores[key] = store
-        return store
-
-
-def close_all_stores() -> None:
-    """For tests and CLIs that must release the file lock."""
-    with _stores_lock:
-        for store in _stores.values():
-            store.close()
-        _stores.clear()
+def get_catalogue(store: Store):
+    """The catalogue this store was opened with (by `clearance.root.open_store`)."""
+    if store.catalogue is None:
+        raise RuntimeError("store opened without its catalogue: use clearance.root.open_store")
+    return store.catalogue
