@@ -144,3 +144,31 @@ def test_a_failed_backup_publishes_nothing(store, monkeypatch):
         backup_store(store, trigger="manual", config=CONFIG)
     root = CONFIG.backup_root(store.path)
     assert list(root.iterdir()) == [] and list_backups(root) == []
+
+
+def test_the_daily_backup_is_due_once_when_the_clock_passes_its_time(store):
+    from datetime import datetime, time
+
+    from clearance.store.backup import DailyBackup
+
+    daily = DailyBackup(store, OperationsConfig(daily_at=time(2, 30)))
+    daily._last_check = datetime(2018, 6, 25, 2, 29, 40)
+    assert not daily.due(datetime(2018, 6, 25, 2, 29, 59))
+    assert daily.due(datetime(2018, 6, 25, 2, 30, 10))
+    daily._last_check = datetime(2018, 6, 25, 2, 30, 10)
+    assert not daily.due(datetime(2018, 6, 25, 2, 30, 40))  # once a day
+    assert not DailyBackup(store, OperationsConfig(daily_at=None)).start()._thread.is_alive()
+
+
+def test_the_restore_command_writes_a_verified_new_store(store, tmp_path, monkeypatch, capsys):
+    from clearance import backup as command
+    from clearance.operations import operations_config
+
+    add_students(store, roster_frame(3))
+    result = backup_store(store, trigger="manual", config=operations_config())
+    monkeypatch.setenv("CLEARANCE_DB", str(store.path))
+    target = tmp_path / "restored.duckdb"
+    assert command.main(["restore", result.backup_id, str(target)]) == 0
+    assert "所有环节状态与办理记录一致" in capsys.readouterr().out
+    assert command.main(["restore", result.backup_id, str(target)]) == 1  # never overwrites
+    assert "已存在" in capsys.readouterr().err

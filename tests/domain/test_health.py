@@ -98,3 +98,13 @@ def test_readiness_says_not_ready_while_a_write_is_stuck(store_file, monkeypatch
         t.join()
     assert not result.ready and "写锁" in result.checks["writes"]
     assert readiness(store, CONFIG).ready
+
+
+def test_a_store_from_a_newer_version_is_refused_at_start(store_file):
+    import duckdb
+
+    con = duckdb.connect(str(store_file))
+    con.execute("INSERT INTO schema_migrations VALUES (999, '999_future.sql', now())")
+    con.close()
+    problem = _problem(store_file)
+    assert problem.kind == "newer_schema" and "999" in str(problem)
