@@ -130,7 +130,8 @@ def change_rows(result: RosterResult) -> list[dict]:
     command line: one row per re-derived stage or checklist item, or one per student whose
     fields changed with nothing else to change."""
     rows = []
-    for student in result.changes:
+    # Students whose stages changed first: those are the ones someone must act on.
+    for student in sorted(result.changes, key=lambda c: not (c.stages or c.items)):
         head = {"学号": student.student_no, "姓名": student.name,
                 "变更": "；".join(f"{f.label}：{f.old} → {f.new}" for f in student.fields)}
         for st in student.stages:

@@ -8,6 +8,7 @@ from loaders.sheets import ImportRejected
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
 
+TABLE_ROWS = 100  # a longer change list scrolls in a data grid
 actor = require_actor("admin")
 batch = current_batch()
 
@@ -35,7 +36,11 @@ if uploaded is not None and st.button("导入", type="primary"):
         st.success(f"导入成功：{result.rows} 行，新增 {result.inserted} 人，更新 {result.updated} 人。")
         if result.changes:
             st.markdown(f"**信息有变化的学生：{len(result.changes)} 人**（环节的变化已记入办理记录，来源：名单导入）")
-            st.dataframe(pd.DataFrame(change_rows(result)), hide_index=True, width="stretch")
+            rows = pd.DataFrame(change_rows(result))
+            if len(rows) <= TABLE_ROWS:  # a plain table: every word visible, prints and copies
+                st.table(rows.set_index("学号"))
+            else:
+                st.dataframe(rows, hide_index=True, width="stretch")
 
 st.subheader("导入记录")
 runs = read("roster_runs", batch=batch["batch_id"])

@@ -99,8 +99,10 @@ def import_students(cur, catalogue: Catalogue, df: pd.DataFrame, batch_id: str, 
         by_student.setdefault(c["student_no"], []).append(StageResult(
             c["stage_id"], catalogue.stage(c["stage_id"]).name, c["state_before"], c["state_after"],
             c["reason"] or c["note"] or ""))
+    seq = {s.stage_id: s.seq for s in catalogue.stages}  # listed in the handbook's order
     changes = tuple(
-        StudentChanges(no, incoming[no]["name"], tuple(fields), tuple(by_student.get(no, ())),
+        StudentChanges(no, incoming[no]["name"], tuple(fields),
+                       tuple(sorted(by_student.get(no, ()), key=lambda r: seq[r.stage_id])),
                        items.get(no, ()))
         for no, fields in sorted(moved.items()))
     return ImportedStudents(inserted, updated, changes)
