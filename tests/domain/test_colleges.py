@@ -45,3 +45,9 @@ def test_the_demo_uses_the_list(colleges):
 def test_a_bad_list_is_refused_in_chinese(text, message):
     with pytest.raises(CatalogueError, match=message):
         parse_colleges(text)
+
+
+def test_the_known_colleges_are_in_the_pickers_before_any_roster(store, colleges):
+    """Accounts can be made for a college before its students are imported."""
+    assert store.read_value("SELECT count(*) FROM students") == 0
+    assert sorted(r[0] for r in store.read_rows("SELECT college FROM colleges")) == sorted(colleges.names)
