@@ -37,6 +37,7 @@ CAMPUS_ALIASES = {"A": "A区", "B": "B区", "C": "C区", "A校区": "A区", "B�
 @dataclass(frozen=True)
 class RosterResult:
     run_id: str
+    file_name: str
     rows: int
     inserted: int
     updated: int
@@ -111,7 +112,7 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
                         now, done.inserted, done.updated)
     except MarkError as exc:  # a re-derived stage broke a marking rule: nothing was written
         raise ImportRejected([f"{file_name}：{e}" for e in exc.errors]) from exc
-    return RosterResult(run_id, len(df), done.inserted, done.updated, done.changes)
+    return RosterResult(run_id, file_name, len(df), done.inserted, done.updated, done.changes)
 
 
 def _record_run(cur, run_id, batch_id, file_name, content_hash, rows, actor_name, now,

@@ -24,23 +24,32 @@ st.caption("再次导入时，离校类型、学院或政治面貌有变化的�
            "（如改为结业后学位论文相关的不通过改为无需办理，转到新学院后学院各环节须重新办理），"
            "并逐条列出、记入办理记录。")
 
+
+
+def _show_result(result) -> None:
+    st.success(f"导入成功（{result.file_name}）：{result.rows} 行，新增 {result.inserted} 人，"
+               f"更新 {result.updated} 人。")
+    if result.changes:
+        st.markdown(f"**信息有变化的学生：{len(result.changes)} 人**（环节的变化已记入办理记录，来源：名单导入）")
+        rows = pd.DataFrame(change_rows(result))
+        if len(rows) <= TABLE_ROWS:  # a plain table: every word visible, prints and copies
+            st.table(rows.set_index("学号"))
+        else:
+            st.dataframe(rows, hide_index=True, width="stretch")
+
+
 uploaded = st.file_uploader("选择名单文件（.xlsx 或 .csv）", type=["xlsx", "csv"], key="roster_file")
 if uploaded is not None and st.button("导入", type="primary"):
+    st.session_state.pop("roster_result", None)
     try:
-        result = import_roster(store(), uploaded.getvalue(), uploaded.name, batch["batch_id"],
-                               actor.username)
+        st.session_state["roster_result"] = import_roster(
+            store(), uploaded.getvalue(), uploaded.name, batch["batch_id"], actor.username)
     except ImportRejected as exc:
         st.error(f"导入失败，未做任何修改。共 {len(exc.errors)} 处错误，请改正后重新上传：")
         st.code("\n".join(exc.errors), language=None)
-    else:
-        st.success(f"导入成功：{result.rows} 行，新增 {result.inserted} 人，更新 {result.updated} 人。")
-        if result.changes:
-            st.markdown(f"**信息有变化的学生：{len(result.changes)} 人**（环节的变化已记入办理记录，来源：名单导入）")
-            rows = pd.DataFrame(change_rows(result))
-            if len(rows) <= TABLE_ROWS:  # a plain table: every word visible, prints and copies
-                st.table(rows.set_index("学号"))
-            else:
-                st.dataframe(rows, hide_index=True, width="stretch")
+# The last result stays on the page across reruns (a click elsewhere must not lose the list).
+if "roster_result" in st.session_state:
+    _show_result(st.session_state["roster_result"])
 
 st.subheader("导入记录")
 runs = read("roster_runs", batch=batch["batch_id"])

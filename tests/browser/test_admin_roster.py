@@ -31,7 +31,7 @@ def test_admin_uploads_a_roster(demo_app, browser_page, tmp_path):
 
     _upload(browser_page, good_path)
     text = browser_page.inner_text("body")
-    assert "导入成功：3 行，新增 3 人" in text
+    assert "导入成功（好名单.xlsx）：3 行，新增 3 人" in text
     browser_page.screenshot(path=str(tmp_path / "roster.png"), full_page=True)
 
 
@@ -83,10 +83,12 @@ def test_a_reimport_lists_what_changed(demo_db_path, browser_page, tmp_path):
         text = browser_page.inner_text("body")
         assert "名单（有误）.csv 第3行“学院”列：“软件学员”不是已知的学院，是否为“软件学院”？" in text
         _upload(browser_page, path)
+        # The result table can arrive a moment after the script reports idle.
+        browser_page.get_by_text("学院：计算机学院 → 软件学院").first.wait_for(timeout=20000)
+        browser_page.set_viewport_size({"width": 1400, "height": 1700})
+        browser_page.screenshot(path=str(tmp_path / "roster_changes.png"), full_page=True)
         text = browser_page.inner_text("body")
-        assert "导入成功：3 行，新增 0 人，更新 3 人" in text
+        assert "导入成功（名单（更正）.xlsx）：3 行，新增 0 人，更新 3 人" in text
         assert "信息有变化的学生：3 人" in text
         for expected in ("离校类型：毕业 → 结业", "学院：计算机学院 → 软件学院", "政治面貌：群众 → 中共党员"):
             assert expected in text
-        browser_page.set_viewport_size({"width": 1400, "height": 1700})
-        browser_page.screenshot(path=str(tmp_path / "roster_changes.png"), full_page=True)
