@@ -17,6 +17,7 @@ from clearance.clock import beijing_now
 from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
 from clearance.rules.colleges import Colleges
 from clearance.rules.marking import STATE_LABELS, MarkError
+from clearance.store.batches import BatchError, require_open
 from clearance.store.db import Store, get_catalogue, get_colleges
 from clearance.store.roster_changes import StudentChanges, import_students
 from loaders.sheets import ImportRejected, Sheet, clean_code, clean_name, duplicate_errors, read_sheet
@@ -96,7 +97,7 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
     if "手机" not in sheet.rows.columns:
         sheet.rows["手机"] = ""
     if store.read_value("SELECT count(*) FROM batches WHERE batch_id = $b", {"b": batch_id}) == 0:
-        raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在 config/batches.toml 中添加"])
+        raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在“批次与备份”页面新建"])
     catalogue = get_catalogue(store)
     df, errors = validate(sheet, catalogue.campuses, get_colleges(store))
     if errors:
@@ -107,6 +108,10 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
     run_id = uuid.uuid4().hex[:12]
     try:
         with store.transaction() as cur:
+            try:
+                require_open(cur, batch_id)  # under the lock: a batch closed a moment ago counts
+            except BatchError as exc:
+                raise ImportRejected(exc.errors) from exc
             done = import_students(cur, catalogue, df, batch_id, actor_name, run_id, now)
             _record_run(cur, run_id, batch_id, file_name, sheet.content_hash, len(df), actor_name,
                         now, done.inserted, done.updated)

@@ -1,8 +1,9 @@
 """The configuration files loaded into the store: the stage catalogue, the batches and the
 known colleges.
 
-An administrator edits `config/stages.toml`, `config/batches.toml` and `config/colleges.toml`;
-the next start loads them. A start with unchanged files writes nothing.
+An administrator edits `config/stages.toml`, `config/colleges.toml` (and, before the first
+start, `config/batches.toml`, the seed of the batches table); the next start loads them. A start
+with unchanged files writes nothing.
 """
 
 from __future__ import annotations
@@ -47,13 +48,16 @@ def sync_config(store: Store) -> bool:
         return False
     with store.transaction() as cur:
         _write_catalogue(cur, catalogue)
-        for b in batches:
-            cur.execute("DELETE FROM batches WHERE batch_id = $batch_id", {"batch_id": b["batch_id"]})
-            cur.execute(
-                "INSERT INTO batches VALUES ($batch_id, $title, $period_start, $period_end,"
-                " $diploma_start, $diploma_end, $card_deactivation)",
-                b,
-            )
+        # batches.toml is only the first-run seed: afterwards batches are created, edited and
+        # closed on the admin page (clearance.store.batches); the file no longer overrides them.
+        if not cur.execute("SELECT count(*) FROM batches").fetchall()[0][0]:
+            for b in batches:
+                cur.execute(
+                    "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
+                    " diploma_end, card_deactivation) VALUES ($batch_id, $title, $period_start,"
+                    " $period_end, $diploma_start, $diploma_end, $card_deactivation)",
+                    b,
+                )
         ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
         # Known colleges join the pickers before any student of theirs is imported; a name
         # dropped from the file stays in the table while students may still carry it.
