@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clearance.store.batches import BatchError, require_open
 from clearance.clock import beijing_now
 from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
-from clearance.store.db import Store, get_catalogue
-from clearance.store.students import ensure_status_rows, name_initials, upsert_students
+from clearance.rules.colleges import Colleges
+from clearance.rules.marking import STATE_LABELS, MarkError
+from clearance.store.batches import BatchError, require_open
+from clearance.store.db import Store, get_catalogue, get_colleges
+from clearance.store.roster_changes import StudentChanges, import_students
+from clearance.store.students import name_initials
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_codes, clean_names,
                             duplicate_problems, invisible_problems, messages, read_sheet, show,
                             student_no_check, value_problems)
@@ -40,10 +43,29 @@ CAMPUS_ALIASES = {"A": "A区", "B": "B区", "C": "C区", "A校区": "A区", "B�
 @dataclass(frozen=True)
 class RosterResult:
     run_id: str
+    file_name: str
     rows: int
     inserted: int
     updated: int
+    # Known students whose fields changed: each field (old → new) and the stages re-derived.
+    changes: tuple[StudentChanges, ...] = ()
     notes: tuple[str, ...] = ()  # what the secretary should know (hidden rows, the sheet used)
+
+
+def college_column(sheet: Sheet, column: pd.Series, colleges: Colleges) -> tuple[pd.Series, list[str]]:
+    """学院 as the known colleges' names (an alias becomes the name), and an error naming the
+    row and the nearest known college for each unknown one. `column` is indexed by row number."""
+    canonical, problems = _colleges(column, colleges, pd.Series(False, index=column.index))
+    return canonical, [sheet.error(r, h, m) for r, h, m in problems]
+
+
+def _colleges(column: pd.Series, colleges: Colleges, bad: pd.Series) -> tuple[pd.Series, list[Problem]]:
+    """Each distinct value looked up once (a 100,000-row roster has a few dozen colleges)."""
+    table = {v: (colleges.canonical(v) if v else v) for v in column[~bad].unique()}
+    canonical = column.map(table)
+    unknown = column[canonical.isna() & ~bad]
+    problems = [(row, "学院", colleges.unknown_message(value)) for row, value in unknown.items()]
+    return canonical.fillna(column).astype("str"), problems
 
 
 def _aliased(values: pd.Series, aliases: dict[str, str]) -> pd.Series:
@@ -110,7 +132,7 @@ def expected_lengths(sheet: Sheet, codes: pd.Series, known: set[int]) -> set[int
     return lengths
 
 
-def validate(sheet: Sheet, campuses: tuple[str, ...],
+def validate(sheet: Sheet, campuses: tuple[str, ...], colleges: Colleges,
              known_lengths: set[int] = frozenset()) -> tuple[pd.DataFrame, list[str]]:
     """The roster as store rows, and every problem found (empty when the file is good)."""
     problems: list[Problem] = []
@@ -119,6 +141,8 @@ def validate(sheet: Sheet, campuses: tuple[str, ...],
         found, bad[header] = value_problems(sheet, header, blank_ok=header in OPTIONAL)
         problems += found
     df = _normalise(sheet)
+    df["college"], found = _colleges(df["college"], colleges, bad["学院"] | (df["college"] == ""))
+    problems += found
     problems += required_problems(sheet, df, bad)
     problems += choice_problems(sheet, df, bad, campuses)
     found, refused = student_no_check(sheet, "学号", df["student_no"], bad["学号"] | sheet.rows["学号"].eq(""),
@@ -164,7 +188,7 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
         sheet.kinds["手机"] = "x"
     catalogue = get_catalogue(store)
     known = {r[0] for r in store.read_rows("SELECT DISTINCT length(student_no) FROM students")}
-    df, errors = validate(sheet, catalogue.campuses, known)
+    df, errors = validate(sheet, catalogue.campuses, get_colleges(store), known)
     if errors:
         raise ImportRejected(errors)
     if df.empty:
@@ -172,21 +196,50 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
     df["name_initials"] = initials_column(df["name"])
     now = beijing_now()
     run_id = uuid.uuid4().hex[:12]
-    with store.transaction() as cur:
-        try:
-            require_open(cur, batch_id)  # under the lock: a batch closed a moment ago counts
-        except BatchError as exc:
-            raise ImportRejected(exc.errors) from exc
-        inserted, updated = upsert_students(cur, df, batch_id, now)
-        ensure_status_rows(cur, catalogue, actor_name, "import", now)
-        cur.execute(
-            "INSERT INTO import_runs (run_id, kind, batch_id, file_name, content_hash, row_count,"
-            " actor, imported_at, inserted, updated)"
-            " VALUES ($id, 'roster', $batch, $file, $hash, $rows, $actor, $at, $ins, $upd)",
-            {"id": run_id, "batch": batch_id, "file": file_name, "hash": sheet.content_hash,
-             "rows": len(df), "actor": actor_name, "at": now, "ins": inserted, "upd": updated},
-        )
-    return RosterResult(run_id, len(df), inserted, updated, sheet.notes)
+    try:
+        with store.transaction() as cur:
+            try:
+                require_open(cur, batch_id)  # under the lock: a batch closed a moment ago counts
+            except BatchError as exc:
+                raise ImportRejected(exc.errors) from exc
+            done = import_students(cur, catalogue, df, batch_id, actor_name, run_id, now)
+            _record_run(cur, run_id, batch_id, file_name, sheet.content_hash, len(df), actor_name,
+                        now, done.inserted, done.updated)
+    except MarkError as exc:  # a re-derived stage broke a marking rule: nothing was written
+        raise ImportRejected([f"{file_name}：{e}" for e in exc.errors]) from exc
+    return RosterResult(run_id, file_name, len(df), done.inserted, done.updated, done.changes,
+                        sheet.notes)
+
+
+def _record_run(cur, run_id, batch_id, file_name, content_hash, rows, actor_name, now,
+                inserted, updated) -> None:
+    cur.execute(
+        "INSERT INTO import_runs (run_id, kind, batch_id, file_name, content_hash, row_count,"
+        " actor, imported_at, inserted, updated)"
+        " VALUES ($id, 'roster', $batch, $file, $hash, $rows, $actor, $at, $ins, $upd)",
+        {"id": run_id, "batch": batch_id, "file": file_name, "hash": content_hash,
+         "rows": rows, "actor": actor_name, "at": now, "ins": inserted, "upd": updated},
+    )
+
+
+def change_rows(result: RosterResult) -> list[dict]:
+    """The re-import's changes as table rows (Chinese headers), for the 名单导入 page and the
+    command line: one row per re-derived stage or checklist item, or one per student whose
+    fields changed with nothing else to change."""
+    rows = []
+    # Students whose stages changed first: those are the ones someone must act on.
+    for student in sorted(result.changes, key=lambda c: not (c.stages or c.items)):
+        head = {"学号": student.student_no, "姓名": student.name,
+                "变更": "；".join(f"{f.label}：{f.old} → {f.new}" for f in student.fields)}
+        for st in student.stages:
+            rows.append(head | {"环节": st.stage_name, "原状态": STATE_LABELS[st.state_before],
+                                "新状态": STATE_LABELS[st.state_after], "说明": st.why})
+        for stage_name, item in student.items:
+            rows.append(head | {"环节": stage_name, "原状态": "", "新状态": "",
+                                "说明": f"核对事项“{item.item}”{'现须办理' if item.needed else '无需办理'}"})
+        if not student.stages and not student.items:
+            rows.append(head | {"环节": "", "原状态": "", "新状态": "", "说明": "办理状态不受影响"})
+    return rows
 
 
 def template_xlsx() -> bytes:
