@@ -60,6 +60,9 @@ class Stage:
     bulk: bool = False
     # 无需办理 only for students who are not party members (the party branch's stage).
     not_needed_only_for_non_members: bool = False
+    # The next step as a reminder SMS words it, where it is more than "go to the room" (导师:
+    # have the form signed). Empty: the reminder names the stage and its room.
+    reminder: str = ""
 
     def items_for(self, clearance_type: str) -> list[ChecklistItem]:
         """The checklist as it applies to a student of this clearance type."""
@@ -155,6 +158,7 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 final=final,
                 bulk=raw.get("bulk", False),
                 not_needed_only_for_non_members=raw.get("not_needed_only_for_non_members", False),
+                reminder=str(raw.get("reminder", "")),
             )
         )
     stages.sort(key=lambda s: s.seq)

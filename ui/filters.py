@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from clearance.catalogue import CLEARANCE_TYPES, LEVELS
@@ -36,3 +38,30 @@ def college_for(actor, batch_id: str, key: str) -> str:
         st.warning("本批次还没有学生。")
         st.stop()
     return st.sidebar.selectbox("学院", colleges, key=key)
+
+
+def enter_applies(key: str) -> None:
+    """Make Enter in the date box `key` apply the typed date. Streamlit's date box takes a typed
+    date only when the calendar closes, so Enter alone left the page on the old day: on Enter
+    the script closes the calendar (Escape) and leaves the box (blur), which commits it."""
+    script = f"""
+<script>
+(function () {{
+  const selector = {json.dumps(f".st-key-{key} input")};
+  let tries = 0;
+  function attach() {{
+    const input = window.parent.document.querySelector(selector) || document.querySelector(selector);
+    if (!input) {{ if (++tries < 40) setTimeout(attach, 100); return; }}
+    if (input.dataset.enterApplies) return;
+    input.dataset.enterApplies = "1";
+    input.addEventListener("keydown", function (event) {{
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      input.dispatchEvent(new KeyboardEvent("keydown", {{key: "Escape", bubbles: true}}));
+      input.blur();
+    }});
+  }}
+  attach();
+}})();
+</script>"""
+    st.html(script, unsafe_allow_javascript=True, width="content")
