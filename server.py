@@ -11,16 +11,21 @@ import streamlit as st
 
 from clearance.store import open_store
 from loaders.inbox import InboxWatcher
+from ui.report import EveningReports, evening_settings
 from webapi.desk import routes as desk_routes
 
 
 @asynccontextmanager
 async def lifespan(_app):
     watcher = InboxWatcher(open_store).start()
+    # The leadership report into a folder each evening, when config/report.toml names one.
+    evening = EveningReports(open_store(), evening_settings())
+    evening.start()
     try:
         yield
     finally:
         watcher.stop()
+        evening.stop()
 
 
 app = st.App("app.py", routes=[*desk_routes], lifespan=lifespan)

@@ -191,9 +191,21 @@ def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
                 "diploma_start": raw.get("diploma_start"),
                 "diploma_end": raw.get("diploma_end"),
                 "card_deactivation": raw.get("card_deactivation"),
+                "diploma_start_part": _half_day(raw.get("diploma_start_part"), where),
             }
         )
     return batches
+
+
+HALF_DAYS = ("上午", "下午")
+
+
+def _half_day(value, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in HALF_DAYS:
+        raise CatalogueError(f"{where} 的 diploma_start_part 只能是“上午”或“下午”")
+    return value
 
 
 def get_catalogue(store: Store) -> Catalogue:
@@ -220,8 +232,10 @@ def sync_config(store: Store) -> bool:
         for b in batches:
             cur.execute("DELETE FROM batches WHERE batch_id = $batch_id", {"batch_id": b["batch_id"]})
             cur.execute(
-                "INSERT INTO batches VALUES ($batch_id, $title, $period_start, $period_end,"
-                " $diploma_start, $diploma_end, $card_deactivation)",
+                "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
+                " diploma_end, card_deactivation, diploma_start_part) VALUES ($batch_id, $title,"
+                " $period_start, $period_end, $diploma_start, $diploma_end, $card_deactivation,"
+                " $diploma_start_part)",
                 b,
             )
         ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")

@@ -69,7 +69,10 @@ def _show_headline() -> None:
             f"离校进度报告_{batch['batch_id']}_{data.as_of:%Y%m%d}.pdf", mime="application/pdf",
             key="dl_report", icon=":material/picture_as_pdf:", on_click="ignore",
             help="一页 PDF：主要数字、每日曲线、各学院（最弱在前）及较前一日变化、三大卡点环节、截止日展望")
-        st.page_link("pages/report.py", label="打印版报告", icon=":material/print:")
+        link = {"day": f"{data.as_of:%Y-%m-%d}", "college": filters.college, "campus": filters.campus,
+                "level": filters.level, "type": filters.clearance_type}
+        st.page_link("pages/report.py", label="打印版报告", icon=":material/print:",
+                     query_params={k: v for k, v in link.items() if v})
 
 
 def _show_completion() -> None:
