@@ -1,5 +1,7 @@
 """研究生院离校看板: completion by stage and college, the daily curve, bottlenecks."""
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from clearance.store import beijing_now
@@ -71,8 +73,10 @@ def _show_headline() -> None:
             help="一页 PDF：主要数字、每日曲线、各学院（最弱在前）及较前一日变化、三大卡点环节、截止日展望")
         link = {"day": f"{data.as_of:%Y-%m-%d}", "college": filters.college, "campus": filters.campus,
                 "level": filters.level, "type": filters.clearance_type}
-        st.page_link("pages/report.py", label="打印版报告", icon=":material/print:",
-                     query_params={k: v for k, v in link.items() if v})
+        # A link (new tab) rather than st.page_link: the print page stands on its own, and the
+        # address carries the day and filters so it can be bookmarked or forwarded.
+        st.link_button("打印版报告", "report?" + urlencode({k: v for k, v in link.items() if v}),
+                       icon=":material/print:")
 
 
 def _show_completion() -> None:
