@@ -219,3 +219,28 @@ def test_home_completion_bars_are_not_red(demo_env):
     at = page("home", "gs")
     assert not at.exception
     assert '"color":"#2e7d32"' in at.dataframe[0].proto.columns.replace(" ", "")
+
+
+def _report(username: str, **params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "report.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return sign_in_apptest(at, username).run()
+
+
+def test_the_print_page_shows_the_report_of_the_day_in_its_address(demo_env):
+    at = _report("gs", day="2018-06-28", college="计算机学院")
+    assert not at.exception, at.exception
+    assert "截至 2018年06月28日 24:00（范围：计算机学院）" in at.caption[0].value
+    assert {m.label for m in at.metric} >= {"离校学生", "全部办结", "办结率", "尚未办结"}
+    assert list(at.table[0].value.index) == ["计算机学院"]
+    assert [b.label for b in at.download_button] == ["下载 PDF（一页）"]
+
+
+def test_the_print_page_refuses_what_its_address_should_not_carry(demo_env):
+    assert "日期“2018-13-01”无效" in _report("gs", day="2018-13-01").error[0].value
+    assert "早于本批次" in _report("gs", day="2018-01-01").error[0].value
+    bad = _report("gs", day="2018-06-28", college="<script>alert(1)</script>")
+    assert "筛选条件无效" in bad.error[0].value and not bad.metric
+    refused = _report("cs_secretary", day="2018-06-28")
+    assert "无权访问" in refused.error[0].value and not refused.metric
