@@ -41,27 +41,34 @@ def college_for(actor, batch_id: str, key: str) -> str:
 
 
 def enter_applies(key: str) -> None:
-    """Make Enter in the date box `key` apply the typed date. Streamlit's date box takes a typed
-    date only when the calendar closes, so Enter alone left the page on the old day: on Enter
-    the script closes the calendar (Escape) and leaves the box (blur), which commits it."""
+    """Make Enter in the date box `key` apply the typed date. Streamlit's date box (a field of
+    year/month/day segments) sends a typed date only when the field loses the focus, so Enter
+    alone left the page on the old day while the box showed the new one: on Enter the script
+    moves the focus to an invisible spot beside the box, which sends it (a bare blur() does
+    not: the field only commits when the focus lands somewhere). One listener on the document
+    (installed once per page load) serves every rerun."""
     script = f"""
 <script>
 (function () {{
-  const selector = {json.dumps(f".st-key-{key} input")};
-  let tries = 0;
-  function attach() {{
-    const input = window.parent.document.querySelector(selector) || document.querySelector(selector);
-    if (!input) {{ if (++tries < 40) setTimeout(attach, 100); return; }}
-    if (input.dataset.enterApplies) return;
-    input.dataset.enterApplies = "1";
-    input.addEventListener("keydown", function (event) {{
-      if (event.key !== "Enter") return;
-      event.preventDefault();
-      input.dispatchEvent(new KeyboardEvent("keydown", {{key: "Escape", bubbles: true}}));
-      input.blur();
-    }});
-  }}
-  attach();
+  const flag = "enterApplies_" + {json.dumps(key)};
+  if (window[flag]) return;
+  window[flag] = true;
+  document.addEventListener("keydown", function (event) {{
+    if (event.key !== "Enter") return;
+    const box = event.target.closest && event.target.closest({json.dumps(f".st-key-{key}")});
+    if (!box) return;
+    // After the field has handled the key itself: then leave it, as a click elsewhere does.
+    setTimeout(function () {{
+      let sink = box.querySelector(".enter-applies-sink");
+      if (!sink) {{
+        sink = document.createElement("span");
+        sink.className = "enter-applies-sink";
+        sink.tabIndex = -1;
+        box.appendChild(sink);
+      }}
+      sink.focus();
+    }}, 0);
+  }}, true);
 }})();
 </script>"""
     st.html(script, unsafe_allow_javascript=True, width="content")
