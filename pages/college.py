@@ -29,10 +29,13 @@ c = st.columns(3)
 stage = choice("未办环节", list(stage_names), "cl_stage", c[0], format_func=lambda s: stage_names[s])
 level = level_choice("cl_level", c[1])
 clearance_type = type_choice("cl_type", c[2])
-quick = st.pills("快速筛选", list(QUICK_FILTERS), format_func=QUICK_FILTERS.get, key="cl_quick",
-                 help="；".join(f"{QUICK_FILTERS[k]}：{QUICK_HELP[k]}" for k in QUICK_FILTERS))
+# The one-click filters show how many each would list, so the data is read first (with the
+# choice already in the widget's state) and the pills drawn after.
 data = load_college(read, batch, college, stage=stage, level=level, clearance_type=clearance_type,
-                    quick=quick)
+                    quick=st.session_state.get("cl_quick"))
+st.pills("快速筛选", list(QUICK_FILTERS), key="cl_quick",
+         format_func=lambda k: f"{QUICK_FILTERS[k]}（{data.quick_counts[k]} 人）",
+         help="；".join(f"{QUICK_FILTERS[k]}：{QUICK_HELP[k]}" for k in QUICK_FILTERS))
 catalogue = get_catalogue(store())
 
 
@@ -45,10 +48,9 @@ def _show_figures() -> None:
     m[3].metric("全校办结率", f"{data.school_rate:.1%}")
     m[4].metric("各学院平均办结率", f"{data.school_college_mean:.1%}")
     st.plotly_chart(figures.college_vs_school_bar(data.stages, college), width="stretch")
-    counts = "　".join(f"{QUICK_FILTERS[k]} {n} 人" for k, n in data.quick_counts.items())
     blockers = data.stages[data.stages["only_here"] > 0].sort_values("only_here", ascending=False)
-    st.caption(f"筛选范围内：{counts}。只差这一个环节（研工办之外）的学生："
-               + "、".join(f"{r.name} {int(r.only_here)}" for r in blockers.itertuples()) + "。")
+    st.caption("本院只差一个环节的学生（研工办除外；研工办为只差研工办）："
+               + "、".join(f"{r.name} {int(r.only_here)} 人" for r in blockers.itertuples()) + "。")
 
 
 def _record(messages: dict, channel: str) -> None:
@@ -85,7 +87,7 @@ def _show_lagging() -> None:
                          mime="text/csv", key="dl_sms")
     pages = max(1, -(-len(table) // CARDS_PER_PAGE))
     page_no = st.number_input(f"页码（共 {pages} 页，每页 {CARDS_PER_PAGE} 人）", 1, pages, 1,
-                              key="cl_page") if pages > 1 else 1
+                              key="cl_page", width=220) if pages > 1 else 1
     shown_rows = table.iloc[(page_no - 1) * CARDS_PER_PAGE: page_no * CARDS_PER_PAGE]
     st.html(lagging_cards_html(shown_rows))
     messages = dict(zip(table["学号"], table["提醒短信"]))

@@ -5,7 +5,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from clearance.diplomas import DiplomaError, certificates_for, handout_period_text, record_handover
+from clearance.diplomas import (DiplomaError, certificates_for, handout_period_text, handover_date_warning,
+                                record_handover)
 from clearance.store import beijing_now
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
@@ -57,6 +58,9 @@ m[2].metric("待发放（份）", f"{pending:,}")
 
 st.subheader("登记发放")
 st.caption("输入或扫描学号；未全部办结、离校类型不发放该证书或已发放的，系统会拒绝登记。")
+if handover_date_warning(batch, beijing_now()):
+    st.caption(f":orange[今天不在本批次证书发放时间（{handout_period_text(batch)}）内：补领可照常登记，"
+               "请确认发放日期。]")
 with st.form("handover", clear_on_submit=True):
     c = st.columns([1.2, 1, 1])
     student_no = c[0].text_input("学号", key="handover_no")

@@ -55,7 +55,7 @@ data = load_overview(read, batch, filters, as_of)
 
 # -- sections ----------------------------------------------------------------------------------
 def _show_headline() -> None:
-    m = st.columns([1, 1, 1, 1, 1, 1.3])
+    m = st.columns(5)
     since = "较前一日"
     m[0].metric("离校学生", f"{data.students:,}")
     m[1].metric("全部办结", f"{data.cleared:,}", f"{data.cleared_today:+,} 人", help=since)
@@ -65,9 +65,9 @@ def _show_headline() -> None:
                 f"{data.cleared_today - data.cleared_yesterday:+,} 人", help=f"与前一日（{data.cleared_yesterday:,} 人）相比")
     m[4].metric("尚未办结", f"{data.still_open:,}", f"{-data.cleared_today:+,} 人", delta_color="inverse",
                 help=since)
-    with m[5]:
+    with st.container(horizontal=True, key="report_buttons"):
         st.download_button(
-            "下载领导报告（PDF）", lambda: report_pdf(data, batch, filters, get_catalogue(store())),
+            "下载领导报告（PDF）", lambda: report_pdf(data, batch, filters),
             f"离校进度报告_{batch['batch_id']}_{data.as_of:%Y%m%d}.pdf", mime="application/pdf",
             key="dl_report", icon=":material/picture_as_pdf:", on_click="ignore",
             help="一页 PDF：主要数字、每日曲线、各学院（最弱在前）及较前一日变化、三大卡点环节、截止日展望")
@@ -126,8 +126,8 @@ def _show_heat_map() -> None:
     st.markdown(f"**{college} · {stage_names[stage]}**：截至 {as_of:%m-%d} 日终未办结 {len(cell)} 人"
                 "（未办环节为当日终状态）")
     table = lagging_table(cell, batch["period_end"], get_catalogue(store()))
-    st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "未办环节",
-                        "下一站"]], hide_index=True, width="stretch", height=300)
+    st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "下一站",
+                        "未办环节"]], hide_index=True, width="stretch", height=300)
 
 
 def _show_progress() -> None:
@@ -146,7 +146,7 @@ def _show_bottlenecks() -> None:
              "median_days": "中位用时（天）"}
     config = {"中位用时（天）": st.column_config.NumberColumn(format="%.1f")}
     st.dataframe(data.blocking[list(table)].rename(columns=table), hide_index=True, width="stretch",
-                 column_config=config)
+                 column_config=config, height=38 + 35 * len(data.blocking))
     final = data.final_stage
     if final is not None:
         st.markdown(f"**最后一站 · {final['name']}**（须其他环节全部 ✓ 后办理）：未办 {int(final['open']):,} 人，"

@@ -109,7 +109,7 @@ def progress_chart(p: Progress) -> go.Figure:
                                  mode="lines+markers", name=f"按近{RECENT_PACE_DAYS}日速度预测",
                                  line={"color": GREY, "dash": "dash"}), row=1, col=1)
     fig.add_hline(y=p.students, line={"color": GREY, "dash": "dot"}, row=1, col=1,
-                  annotation_text=f"应离校 {p.students:,} 人", annotation_position="bottom right")
+                  annotation_text=f"应离校 {p.students:,} 人", annotation_position="bottom left")
     # A date axis: draw the deadline as a shape (add_vline with annotations needs numeric x).
     fig.add_shape(type="line", x0=p.deadline, x1=p.deadline, y0=0, y1=1, yref="paper",
                   line={"color": RED, "dash": "dash"})

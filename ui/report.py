@@ -93,7 +93,7 @@ def build_report(o: Overview, batch: Mapping, filters: Filters = Filters()) -> R
 GREEN, BLUE, GREY, RED = (46, 125, 50), (30, 136, 229), (150, 150, 150), (211, 47, 47)
 
 
-def report_pdf(o: Overview, batch: Mapping, filters: Filters = Filters(), _catalogue=None,
+def report_pdf(o: Overview, batch: Mapping, filters: Filters = Filters(),
                made_at: datetime | None = None) -> bytes:
     """The report as a one-page A4 PDF with an embedded CJK font subset."""
     settings = form_settings(load_student_page_config())
