@@ -68,7 +68,7 @@ def build_report(o: Overview, batch: Mapping, filters: Filters = Filters()) -> R
     colleges = pd.DataFrame({
         "学院": c["college"], "学生": c["students"].astype(int), "已办结": c["cleared"].astype(int),
         "办结率": [f"{r:.1%}" for r in c["rate"]],
-        "较前一日": [f"{int(n):+d} 人（{d * 100:+.1f}）" for n, d in zip(c["cleared_change"], c["rate_change"])],
+        "较前一日（人/百分点）": [f"{int(n):+d}　{d * 100:+.1f}" for n, d in zip(c["cleared_change"], c["rate_change"])],
     })
     top = o.blocking.head(BLOCKING_SHOWN)
     blocking = pd.DataFrame({"环节": top["name"], "未办": top["open"].astype(int),
@@ -226,8 +226,8 @@ def _curve(pdf: FPDF, r: Report, x: float, y: float, w: float, h: float) -> None
         pdf.set_draw_color(*GREY)
         pdf.line(cx(d["day"].iloc[-1]), cy(d["cumulative"].iloc[-1]), cx(r.deadline), cy(r.projected))
         pdf.set_text_color(*GREY)
-        pdf.set_xy(cx(r.deadline) - 30, cy(r.projected) + 0.5)
-        pdf.cell(29, 3.5, f"预测 {r.projected:,}", align="R")
+        pdf.set_xy(cx(r.deadline) - 31, cy(r.projected) + 1.5)
+        pdf.cell(29, 3.5, f"按近 3 日速度：{r.projected:,}", align="R")
     pdf.set_dash_pattern()
     # The cumulative line and its points.
     pdf.set_draw_color(*GREEN)

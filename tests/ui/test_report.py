@@ -44,7 +44,7 @@ def test_the_report_is_one_page_with_the_overviews_figures(demo_store):
     weakest = o.by_college.iloc[0]
     assert weakest["college"] in flat
     assert flat.index(o.by_college["college"].iloc[0]) < flat.index(o.by_college["college"].iloc[-1])
-    assert f"{int(weakest['cleared_change']):+d}人" in flat
+    assert f"{int(weakest['cleared_change']):+d}{weakest['rate_change'] * 100:+.1f}" in flat.replace('　', '')
     # The three blocking stages, the last stage apart, the outlook.
     for name in o.blocking["name"].head(3):
         assert name in flat
