@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from clearance.store import open_store
+from clearance.root import open_store
 from loaders.inbox import InboxWatcher
 from ui.report import EveningReports, evening_settings
-from webapi.desk import routes as desk_routes
+from webapi.agent_api import routes as desk_routes
 
 
 @asynccontextmanager

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from clearance.catalogue import get_catalogue
-from clearance.reminders import CHANNELS, ReminderError, record_reminders
+from clearance.store.db import get_catalogue
+from clearance.store.reminders import CHANNELS, ReminderError, record_reminders
 from ui import figures
 from ui.auth import current_actor, require_actor
 from ui.dashboards import QUICK_FILTERS, QUICK_HELP, load_college

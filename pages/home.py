@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from clearance.diplomas import handout_period_text
+from clearance.rules.handout import handout_period_text
 from ui.auth import require_actor
 from ui.data import current_batch, read
 

@@ -4,10 +4,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 from ui import figures
 from ui.auth import require_actor
-from clearance.catalogue import get_catalogue
+from clearance.store.db import get_catalogue
 from ui.dashboards import (Filters, as_date, as_of_bounds, as_of_problem, choose_as_of, last_done_day,
                            load_overview)
 from ui.data import current_batch, read, stage_name_map, store

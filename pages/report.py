@@ -6,13 +6,13 @@ from datetime import date
 
 import streamlit as st
 
-from clearance.catalogue import CLEARANCE_TYPES, LEVELS
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
 from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import Filters, as_date, as_of_problem, choose_as_of, last_done_day, load_overview
 from ui.data import current_batch, read
 from ui.report import build_report, report_pdf
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 
 CAMPUSES = ("A区", "B区", "C区", "虎溪")
 

@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from clearance.catalogue import CLEARANCE_TYPES, LEVELS
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
 from ui.data import read
 
 ALL = "全部"

@@ -9,8 +9,8 @@ from datetime import date
 
 import pandas as pd
 
-from clearance.catalogue import Catalogue
-from clearance.reminders import next_stop, reminder_text
+from clearance.rules.catalogue import Catalogue
+from clearance.rules.reminders import next_stop, reminder_text
 
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"); tab and CR as well.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

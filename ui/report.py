@@ -23,9 +23,9 @@ from typing import Mapping
 import pandas as pd
 from fpdf import FPDF
 
-from clearance.advisor_form import find_font, font_problem, form_settings
-from clearance.store import beijing_now
-from clearance.student_view import load_student_page_config
+from clearance.adapters.advisor_form import find_font, font_problem, form_settings
+from clearance.clock import beijing_now
+from clearance.rules.student_view import load_student_page_config
 from ui.dashboards import Filters, Overview, as_date, load_overview
 from ui.figures import outlook_text
 

@@ -4,9 +4,10 @@ from datetime import date
 
 import pytest
 
-from clearance.accounts import get_actor
-from clearance.catalogue import get_catalogue
-from clearance.reminders import SMS_CHARS, ReminderError, record_reminders, reminder_text
+from clearance.store.accounts import get_actor
+from clearance.rules.reminders import SMS_CHARS, reminder_text
+from clearance.store.db import get_catalogue
+from clearance.store.reminders import ReminderError, record_reminders
 
 DEADLINE = date(2018, 7, 2)
 

@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 
 import queries
-from clearance.catalogue import get_catalogue
-from clearance.reminders import SMS_CHARS
+from clearance.rules.reminders import SMS_CHARS
+from clearance.store.db import get_catalogue
 from ui.lagging import lagging_cards_html, lagging_table, neutralise, sms_list, to_csv, to_xlsx
 
 DEADLINE = date(2018, 7, 2)

@@ -8,14 +8,13 @@ which staff account recorded it; the rule is checked here, whatever a page shows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Mapping
+from datetime import datetime
 
-import pandas as pd
-
-from clearance.actors import Actor
-from clearance.catalogue import DONE_STATES
-from clearance.store import Store, beijing_now
+from clearance.rules.actors import Actor
+from clearance.rules.handout import handover_date_warning
+from clearance.rules.catalogue import DONE_STATES
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 KINDS = ("diploma", "degree")
 # The certificate a clearance type leaves with (退学 leaves with none of these).
@@ -29,10 +28,6 @@ class DiplomaError(Exception):
     """A hand-over was refused; nothing was written. The message is Chinese."""
 
 
-# When a half day begins (the handbook's hand-out starts "6月29日下午").
-HALF_DAY_STARTS = {"上午": time(0, 0), "下午": time(12, 0)}
-
-
 @dataclass(frozen=True)
 class Handover:
     handover_id: int
@@ -43,41 +38,6 @@ class Handover:
     recorded_by: str
     certificate: str = ""        # the certificate's own name (结业证书, 学位证书, …)
     warning: str | None = None   # e.g. dated outside the batch's hand-out period
-
-
-def _d(value) -> date | None:
-    if value is None or (not isinstance(value, (date, datetime)) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).date()
-
-
-def _md(day: date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
-def handout_period_text(batch: Mapping) -> str:
-    """The hand-out period as the handbook words it: "6月29日下午至7月2日"."""
-    start, end = _d(batch.get("diploma_start")), _d(batch.get("diploma_end"))
-    if start is None:
-        return ""
-    part = batch.get("diploma_start_part") or ""
-    part = part if isinstance(part, str) else ""
-    return f"{_md(start)}{part}至{_md(end or start)}"
-
-
-def handover_date_warning(batch: Mapping, handed_at: datetime) -> str | None:
-    """A warning when a hand-over is dated outside the batch's hand-out period (from the start
-    day's half, if any, to the end of the last day). The system is open all year, so a late
-    collection is recorded — with a word, since a wrong date is the likelier cause."""
-    start, end = _d(batch.get("diploma_start")), _d(batch.get("diploma_end"))
-    if start is None:
-        return None
-    part = batch.get("diploma_start_part")
-    begins = datetime.combine(start, HALF_DAY_STARTS.get(part, time(0, 0)) if isinstance(part, str) else time(0, 0))
-    if begins <= handed_at and handed_at.date() <= (end or start):
-        return None
-    return (f"注意：发放时间 {handed_at:%Y-%m-%d %H:%M} 不在本批次证书发放时间（{handout_period_text(batch)}）内，"
-            "请核对发放日期；如确为期外补领，无需处理。")
 
 
 def certificates_for(clearance_type: str) -> dict[str, str]:
