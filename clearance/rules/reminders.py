@@ -20,8 +20,43 @@ PREFIX = "【离校通】"
 
 def next_stop(catalogue: Catalogue, open_ids: Iterable[str]) -> str | None:
     """The stage to go to first among the open ones (prerequisites and advice respected)."""
-    order = stop_order(catalogue, set(open_ids))
-    return order[0] if order else None
+    key = frozenset(open_ids)
+    memo = _memo(catalogue)
+    if key not in memo:
+        order = stop_order(catalogue, set(key))
+        memo[key] = order[0] if order else None
+    return memo[key]
+
+
+# A college's lagging list at 1M students has ≈25,000 rows but few distinct open sets and
+# campuses: the stage order and the phrases are worked out once per set / stage and campus.
+# Keyed on the catalogue object itself (hashing a Catalogue walks every stage: 60 µs).
+_MEMOS: dict[int, tuple[Catalogue, dict]] = {}
+
+
+def _memo(catalogue: Catalogue) -> dict:
+    entry = _MEMOS.get(id(catalogue))
+    if entry is None or entry[0] is not catalogue:
+        entry = _MEMOS[id(catalogue)] = (catalogue, {})
+    return entry[1]
+
+
+def _steps(catalogue: Catalogue, first: str, campus: str) -> tuple[str, ...]:
+    """The next-step phrases for a stage and campus, most detailed first."""
+    memo, key = _memo(catalogue), ("steps", first, campus)
+    if key not in memo:
+        memo[key] = _phrase_steps(catalogue, first, campus)
+    return memo[key]
+
+
+def _phrase_steps(catalogue: Catalogue, first: str, campus: str) -> tuple[str, ...]:
+    stage = catalogue.stage(first)
+    if stage.reminder:
+        return (f"下一步：{stage.reminder}。",)
+    loc = catalogue.location(first, campus)
+    return (f"下一步：到{loc.room}办{stage.name}" + (f"（{loc.phone}）。" if loc.phone else "。"),
+            f"下一步：到{loc.room}办{stage.name}。", f"下一步：办{stage.name}（{loc.room}）。",
+            f"下一步：办{stage.name}。")
 
 
 def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterable[str],
@@ -31,19 +66,13 @@ def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterab
     first = next_stop(catalogue, open_ids)
     if first is None:
         return ""
-    stage = catalogue.stage(first)
-    loc = catalogue.location(first, campus)
+    steps = _steps(catalogue, first, campus)
     by = f"请于{deadline.month}月{deadline.day}日前办完。"
     count = f"离校尚差{len(open_ids)}项，" if len(open_ids) > 1 else ""
-    if stage.reminder:
-        steps = [f"下一步：{stage.reminder}。"]
-    else:
-        steps = [f"下一步：到{loc.room}办{stage.name}" + (f"（{loc.phone}）。" if loc.phone else "。"),
-                 f"下一步：到{loc.room}办{stage.name}。", f"下一步：办{stage.name}（{loc.room}）。",
-                 f"下一步：办{stage.name}。"]
-    candidates = [f"{PREFIX}{name}同学，{count}{step}{by}" for step in steps]
-    candidates += [f"{PREFIX}{name}同学，{step}{by}" for step in steps]
-    for text in candidates:
-        if len(text) <= SMS_CHARS:
-            return text
-    return candidates[-1][:SMS_CHARS - 1] + "…"  # an absurdly long name: cut, never split
+    last = ""
+    for lead in (count, ""):  # drop the count only if no wording fits with it
+        for step in steps:
+            last = f"{PREFIX}{name}同学，{lead}{step}{by}"
+            if len(last) <= SMS_CHARS:
+                return last
+    return last[:SMS_CHARS - 1] + "…"  # an absurdly long name: cut, never split
