@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     cards = sub.add_parser("cards", help="导入一卡通中心的校园卡导出（学号、卡号、卡UID、余额）")
     cards.add_argument("file", type=Path)
     cards.add_argument("--actor", default="cli", help="记录在导入日志中的操作人")
-    demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次")
+    demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次（及已关闭的 2017 年 12 月批次）")
     demo.add_argument("--if-empty", action="store_true", help="库中已有学生时不做任何事并返回 0")
     for kind, feed in load_feeds().feeds.items():
         f = sub.add_parser(kind, help=f"导入对接数据：{feed.title}")
@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.if_empty and store.read_value("SELECT count(*) FROM students"):
                 print("数据库中已有学生，跳过演示数据")
                 return 0
-            result = generate(store)
-            print(f"演示数据已生成：{result.students} 名学生，{result.events} 条办理记录")
+            result = generate(store, earlier_batch=True)
+            print(f"演示数据已生成（2018年6月批次，及已关闭的2017年12月批次）：{result.students} 名学生，{result.events} 条办理记录")
             return 0
     except ImportRejected as exc:
         _print_rejected(exc.errors)

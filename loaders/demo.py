@@ -212,6 +212,25 @@ def _is_cleared(marks: list[Mark], stage_ids: list[str], not_needed: set[str]) -
     return all(final.get(s) in ("pass", "not_needed") or s in not_needed for s in stage_ids)
 
 
+def _batch_marks(rng: random.Random, roster: pd.DataFrame, catalogue) -> list[Mark]:
+    """Every student's marks, the graduate-school office's last, in time order."""
+    codes = {college: code for college, code, _n, _c in COLLEGES}
+    others = [s for s in catalogue.stage_ids if s != "gso_office"]
+    all_marks: list[Mark] = []
+    for s in roster.to_dict("records"):
+        marks = _student_marks(rng, s, codes[s["college"]])
+        exempt = {st.stage_id for st in catalogue.stages if s["clearance_type"] in st.not_required_for}
+        if _is_cleared(marks, others, exempt) and rng.random() < 0.9:
+            last = max(m.at for m in marks)
+            gso_day = _day(rng, last.date())
+            marks.append(Mark(s["student_no"], "gso_office", "pass",
+                              at=max(_at(rng, gso_day), last + timedelta(minutes=10)),
+                              actor_name="gso_staff", source="page"))
+        all_marks += marks
+    all_marks.sort(key=lambda m: m.at)
+    return all_marks
+
+
 def create_demo_accounts(store: Store) -> int:
     """Demo staff for every role, all with DEMO_PASSWORD. Listed in the README."""
     accounts = [("admin", "系统管理员", "admin", None, []), ("gs", "研究生院 张老师", "gradschool", None, [])]
@@ -225,8 +244,53 @@ def create_demo_accounts(store: Store) -> int:
     return len(accounts)
 
 
-def generate(store: Store) -> DemoResult:
-    """Fill an empty store with the demo batch. Refuses a store that already has students."""
+# A small earlier batch (December 2017), closed, so the overview's comparison with the last
+# batch shows something. Its students' marks are the June pattern moved back by EARLIER_SHIFT.
+EARLIER_BATCH = {
+    "batch_id": "2017-12", "title": "2017年12月毕（结、肄）业研究生离校",
+    "period_start": date(2017, 12, 25), "period_end": date(2018, 1, 1),
+    "diploma_start": date(2017, 12, 28), "diploma_end": date(2018, 1, 1),
+    "card_deactivation": date(2018, 1, 10),
+}
+EARLIER_SHIFT = date(2017, 12, 25) - PERIOD[0]
+EARLIER_SHARE = 10  # one student in ten of the June numbers
+
+
+def generate_earlier_batch(store: Store) -> int:
+    """Add the closed December-2017 batch (about 300 students). Returns its student count."""
+    from clearance.store.batches import BatchDates, close_batch, create_batch
+
+    rng = random.Random(SEED - 1)  # its own stream: the June batch stays exactly as it was
+    catalogue = get_catalogue(store)
+    roster = _roster(rng).sample(frac=1 / EARLIER_SHARE, random_state=SEED).reset_index(drop=True)
+    # Different 学号 from June's: the December graduates enrolled a year earlier.
+    roster["student_no"] = [f"{int(no[:4]) - 1}{no[4:]}" for no in roster["student_no"]]
+    taken = {r[0] for r in store.read_rows("SELECT student_no FROM students")}
+    roster = roster[~roster["student_no"].isin(taken)].reset_index(drop=True)
+    b = EARLIER_BATCH
+    create_batch(store, SYSTEM, b["batch_id"], BatchDates(
+        b["title"], b["period_start"], b["period_end"], b["diploma_start"], b["diploma_end"],
+        b["card_deactivation"]))
+    imported_at = datetime(2017, 12, 10, 9, 0)
+    with store.transaction() as cur:
+        upsert_students(cur, roster, b["batch_id"], imported_at)
+        ensure_status_rows(cur, catalogue, "admin", "import", imported_at)
+    # December is slower than June (exams, the new year): a third of the students come a day
+    # later than the June pattern says. A student's marks move together, so their order holds.
+    late = {no for no in roster["student_no"] if rng.random() < 0.35}
+    marks = [Mark(m.student_no, m.stage_id, m.action, reason=m.reason, actor_name=m.actor_name,
+                  source=m.source, at=m.at + EARLIER_SHIFT + (
+                      timedelta(days=1) if m.student_no in late and m.at.date() >= PERIOD[0]
+                      else timedelta(0)))
+             for m in _batch_marks(rng, roster, catalogue)]
+    apply_marks(store, SYSTEM, marks, source="demo")
+    close_batch(store, SYSTEM, b["batch_id"])
+    return len(roster)
+
+
+def generate(store: Store, earlier_batch: bool = False) -> DemoResult:
+    """Fill an empty store with the demo batch (and, asked, the closed December-2017 batch
+    before it). Refuses a store that already has students."""
     if store.read_value("SELECT count(*) FROM students"):
         raise RuntimeError("数据库中已有学生，演示数据只能写入空库")
     rng = random.Random(SEED)
@@ -243,23 +307,10 @@ def generate(store: Store) -> DemoResult:
             " 'admin', $t, $n)",
             {"b": BATCH, "f": "2018届研究生离校名单（演示）.xlsx", "h": digest, "n": len(roster),
              "t": imported_at})
-    codes = {college: code for college, code, _n, _c in COLLEGES}
-    others = [s for s in catalogue.stage_ids if s != "gso_office"]
-    all_marks: list[Mark] = []
-    for s in roster.to_dict("records"):
-        marks = _student_marks(rng, s, codes[s["college"]])
-        exempt = {st.stage_id for st in catalogue.stages if s["clearance_type"] in st.not_required_for}
-        if _is_cleared(marks, others, exempt) and rng.random() < 0.9:
-            last = max(m.at for m in marks)
-            gso_day = _day(rng, last.date())
-            marks.append(Mark(s["student_no"], "gso_office", "pass",
-                              at=max(_at(rng, gso_day), last + timedelta(minutes=10)),
-                              actor_name="gso_staff", source="page"))
-        all_marks += marks
-    all_marks.sort(key=lambda m: m.at)
-    result = apply_marks(store, SYSTEM, all_marks, source="demo")
+    result = apply_marks(store, SYSTEM, _batch_marks(rng, roster, catalogue), source="demo")
     create_demo_accounts(store)
     from loaders.cards import create_demo_cards  # late import: cards imports the roster's tools
 
     create_demo_cards(store)
-    return DemoResult(students=len(roster), events=result.changed)
+    earlier = generate_earlier_batch(store) if earlier_batch else 0
+    return DemoResult(students=len(roster) + earlier, events=result.changed)

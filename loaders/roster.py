@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from clearance.store.batches import BatchError, require_open
 from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
 
 from clearance.store.db import get_catalogue
@@ -83,7 +84,7 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
     if "手机" not in sheet.rows.columns:
         sheet.rows["手机"] = ""
     if store.read_value("SELECT count(*) FROM batches WHERE batch_id = $b", {"b": batch_id}) == 0:
-        raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在 config/batches.toml 中添加"])
+        raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在“批次与备份”页面新建"])
     catalogue = get_catalogue(store)
     df, errors = validate(sheet, catalogue.campuses)
     if errors:
@@ -93,6 +94,10 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
     now = beijing_now()
     run_id = uuid.uuid4().hex[:12]
     with store.transaction() as cur:
+        try:
+            require_open(cur, batch_id)  # under the lock: a batch closed a moment ago counts
+        except BatchError as exc:
+            raise ImportRejected(exc.errors) from exc
         inserted, updated = upsert_students(cur, df, batch_id, now)
         ensure_status_rows(cur, catalogue, actor_name, "import", now)
         cur.execute(

@@ -1,7 +1,7 @@
 """The stage catalogue and the batches: the model and its parsing (no I/O).
 
-An administrator edits `config/stages.toml` and `config/batches.toml`;
-`clearance.store.config` reads them and loads them into the store.
+An administrator edits `config/stages.toml` (and, before the first start, `config/batches.toml`,
+the seed of the batches table); `clearance.store.config` reads them and loads them into the store.
 """
 
 from __future__ import annotations

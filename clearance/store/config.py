@@ -1,6 +1,7 @@
 """The configuration files loaded into the store: the stage catalogue and the batches.
 
-An administrator edits `config/stages.toml` and `config/batches.toml`; the next start loads
+An administrator edits `config/stages.toml` (and, before the first start, `config/batches.toml`,
+the seed of the batches table); the next start loads
 them. A start with unchanged files writes nothing.
 """
 
@@ -35,15 +36,17 @@ def sync_config(store: Store) -> bool:
         return False
     with store.transaction() as cur:
         _write_catalogue(cur, catalogue)
-        for b in batches:
-            cur.execute("DELETE FROM batches WHERE batch_id = $batch_id", {"batch_id": b["batch_id"]})
-            cur.execute(
-                "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
-                " diploma_end, card_deactivation, diploma_start_part) VALUES ($batch_id, $title,"
-                " $period_start, $period_end, $diploma_start, $diploma_end, $card_deactivation,"
-                " $diploma_start_part)",
-                b,
-            )
+        # batches.toml is only the first-run seed: afterwards batches are created, edited and
+        # closed on the admin page (clearance.store.batches); the file no longer overrides them.
+        if not cur.execute("SELECT count(*) FROM batches").fetchall()[0][0]:
+            for b in batches:
+                cur.execute(
+                    "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
+                    " diploma_end, card_deactivation, diploma_start_part) VALUES ($batch_id, $title,"
+                    " $period_start, $period_end, $diploma_start, $diploma_end, $card_deactivation,"
+                    " $diploma_start_part)",
+                    b,
+                )
         ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
         cur.execute(
             "INSERT OR REPLACE INTO settings VALUES ('config_hash', $h)", {"h": digest}
