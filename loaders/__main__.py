@@ -54,6 +54,18 @@ def _print_feed_result(result: dict) -> None:
         print(f"  ……另有 {len(result['skips']) - 20} 条跳过")
 
 
+def _print_roster_changes(result) -> None:
+    from loaders.roster import change_rows
+
+    if not result.changes:
+        return
+    print(f"信息有变化的学生 {len(result.changes)} 人：")
+    for r in change_rows(result):
+        stage = f"　{r['环节']}：{r['原状态']} → {r['新状态']}" if r["原状态"] else (
+            f"　{r['环节']}" if r["环节"] else "")
+        print(f"  {r['学号']} {r['姓名']}（{r['变更']}）{stage}　{r['说明']}")
+
+
 def _print_rejected(errors: list[str]) -> None:
     print(f"导入失败，未做任何修改（共 {len(errors)} 处错误）：", file=sys.stderr)
     for line in errors:
@@ -115,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             result = import_roster(store, args.file.read_bytes(), args.file.name, args.batch, args.actor)
             print(f"导入成功：{result.rows} 行，新增 {result.inserted} 人，更新 {result.updated} 人")
+            _print_roster_changes(result)
             return 0
         if args.command == "cards":
             from loaders.cards import import_cards

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 
 from clearance.store.accounts import create_account, hash_password
+from clearance.store.config import load_colleges
 from clearance.rules.actors import SYSTEM
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, apply_marks
@@ -31,21 +32,17 @@ PERIOD = [date(2018, 6, 25) + timedelta(days=d) for d in range(8)]  # 06-25 … 
 # Students come early in the week; the weekend (06-30, 07-01) is quiet.
 DAY_WEIGHTS = [20, 18, 15, 13, 12, 3, 2, 8]
 
-# (college, code for demo staff accounts, students, main campus)
-COLLEGES = [
-    ("建筑城规学院", "arch", 150, "B区"), ("土木工程学院", "civil", 260, "B区"),
-    ("城市建设与环境工程学院", "urban", 170, "B区"), ("机械工程学院", "mech", 240, "A区"),
-    ("电气工程学院", "ee", 230, "A区"), ("计算机学院", "cs", 220, "虎溪"),
-    ("通信工程学院", "comm", 170, "A区"), ("光电工程学院", "opto", 130, "A区"),
-    ("材料科学与工程学院", "mat", 150, "A区"), ("化学化工学院", "chem", 110, "虎溪"),
-    ("资源及环境科学学院", "res", 100, "A区"), ("动力工程学院", "power", 110, "A区"),
-    ("自动化学院", "auto", 160, "A区"), ("经济与工商管理学院", "econ", 240, "A区"),
-    ("公共管理学院", "pub", 90, "虎溪"), ("法学院", "law", 80, "C区"),
-    ("外国语学院", "fl", 60, "虎溪"), ("新闻学院", "news", 50, "虎溪"),
-    ("数学与统计学院", "math", 70, "虎溪"), ("物理学院", "phy", 60, "A区"),
-    ("生物工程学院", "bio", 60, "A区"), ("软件学院", "soft", 110, "虎溪"),
-    ("艺术学院", "art", 50, "虎溪"), ("航空航天学院", "aero", 40, "A区"),
+# (code in config/colleges.toml, students, main campus): the demo's colleges are the known list's
+DEMO_COLLEGES = [
+    ("arch", 150, "B区"), ("civil", 260, "B区"), ("urban", 170, "B区"), ("mech", 240, "A区"),
+    ("ee", 230, "A区"), ("cs", 220, "虎溪"), ("comm", 170, "A区"), ("opto", 130, "A区"),
+    ("mat", 150, "A区"), ("chem", 110, "虎溪"), ("res", 100, "A区"), ("power", 110, "A区"),
+    ("auto", 160, "A区"), ("econ", 240, "A区"), ("pub", 90, "虎溪"), ("law", 80, "C区"),
+    ("fl", 60, "虎溪"), ("news", 50, "虎溪"), ("math", 70, "虎溪"), ("phy", 60, "A区"),
+    ("bio", 60, "A区"), ("soft", 110, "虎溪"), ("art", 50, "虎溪"), ("aero", 40, "A区"),
 ]
+# (college, code for demo staff accounts, students, main campus), names from the known list
+COLLEGES = [(load_colleges().by_code(code).name, code, n, campus) for code, n, campus in DEMO_COLLEGES]
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉健俊帆宇浩然子轩梓涵一诺欣怡博文思远"

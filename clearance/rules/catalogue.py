@@ -22,6 +22,9 @@ class CatalogueError(ValueError):
 class ChecklistItem:
     text: str
     not_required_for: tuple[str, ...] = ()
+    # Words by which a rejection's reason names this item ("学位论文未提交" → 学位论文); a roster
+    # re-import uses them to see whether a rejection still applies to the new clearance type.
+    reason_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 advice_after=tuple(raw.get("advice_after", [])),
                 not_required_for=tuple(raw.get("not_required_for", [])),
                 items=tuple(
-                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])))
+                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])),
+                                  tuple(i.get("reason_words", [])))
                     for i in raw.get("items", [])
                 ),
                 locations={

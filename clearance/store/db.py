@@ -62,6 +62,7 @@ class Store:
         # Bumped after every commit; read caches key on it so a mark shows on the next rerun.
         self.version = 0
         self.catalogue = None  # set by clearance.store.config.sync_config at open
+        self.colleges = None   # the known colleges, set there too
 
     def close(self) -> None:
         self._con.close()
@@ -199,3 +200,10 @@ def get_catalogue(store: Store):
     if store.catalogue is None:
         raise RuntimeError("store opened without its catalogue: use clearance.root.open_store")
     return store.catalogue
+
+
+def get_colleges(store: Store):
+    """The known colleges this store was opened with (`config/colleges.toml`)."""
+    if store.colleges is None:
+        raise RuntimeError("store opened without its colleges: use clearance.root.open_store")
+    return store.colleges
