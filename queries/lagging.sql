@@ -18,7 +18,7 @@ JOIN students s USING (student_no)
 JOIN stages g USING (stage_id)
 LEFT JOIN campus_routes r ON r.campus = s.campus AND r.stage_id = x.stage_id
 WHERE s.batch_id = :batch
-  AND x.state NOT IN ('passed', 'not_needed')
+  AND NOT is_done(x.state)
   AND (:college IS NULL OR s.college = :college)
   AND (:level IS NULL OR s.level = :level)
   AND (:clearance_type IS NULL OR s.clearance_type = :clearance_type)

@@ -7,6 +7,7 @@ Many marks at once (a bulk pass, a feed, the demo) are one transaction: all or n
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,7 +16,8 @@ import pandas as pd
 from clearance.rules.actors import Actor
 from clearance.rules.catalogue import Catalogue
 from clearance.rules.marking import (  # noqa: F401  (re-exported for callers of the write path)
-    ACTION_LABELS, ACTIONS, SOURCES, STATE_LABELS, Mark, MarkError, check_mark, is_party_member,
+    ACTION_LABELS, ACTIONS, SOURCES, STATE_LABELS, Mark, MarkError, check_evidence, check_mark,
+    is_party_member,
 )
 from clearance.store.db import Store, beijing_now, get_catalogue
 
@@ -37,13 +39,14 @@ class MarkResult:
 
 
 def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
-    """Students' college/type and their current state at every stage."""
+    """Students' college/type/card balance and their current state at every stage."""
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
-                 "political_status": row[4] or ""}
+                 "political_status": row[4] or "", "card_balance": row[5]}
         for row in cur.execute(
-            "SELECT student_no, name, college, clearance_type, political_status FROM students"
-            " WHERE student_no IN (SELECT unnest($nos))",
+            "SELECT student_no, name, college, clearance_type, political_status,"
+            " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
+            " FROM students s WHERE student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
         ).fetchall()
     }
@@ -78,13 +81,18 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
             plan.unchanged.append(mark)
             continue
         states[key] = (after, reason)
+        evidence = None
+        if mark.action == "pass":
+            stage = catalogue.stage(mark.stage_id)
+            evidence = json.dumps(check_evidence(stage, students[mark.student_no], mark.evidence)[1],
+                                  ensure_ascii=False)
         plan.changes.append({
             "student_no": mark.student_no, "stage_id": mark.stage_id, "action": mark.action,
             "state_before": before, "state_after": after, "reason": reason,
             "note": (mark.note or "").strip() or None,
             "actor": mark.actor_name or actor.username,
             "source": mark.source or source, "source_ref": mark.source_ref,
-            "marked_at": mark.at or now,
+            "marked_at": mark.at or now, "evidence": evidence,
         })
     return plan
 
@@ -95,12 +103,15 @@ def write_events(cur, changes: list[dict]) -> list[int]:
         return []
     first = cur.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchall()[0][0]
     df = pd.DataFrame(changes)
+    if "evidence" not in df:
+        df["evidence"] = None
+    df["evidence"] = df["evidence"].astype(object)
     df.insert(0, "event_id", range(first, first + len(df)))
     cur.register("new_events", df)
     try:
         cur.execute(
-            "INSERT INTO events SELECT event_id, student_no, stage_id, action, state_before,"
-            " state_after, reason, note, actor, source, source_ref, marked_at FROM new_events"
+            "INSERT INTO events BY NAME SELECT event_id, student_no, stage_id, action, state_before,"
+            " state_after, reason, note, actor, source, source_ref, marked_at, evidence FROM new_events"
         )
         # The last event per student and stage decides the current state.
         cur.execute(
