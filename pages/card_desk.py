@@ -16,17 +16,17 @@ from clearance.store.cards import (CardError, bind_card, load_card_config, may_b
 from clearance.rules.catalogue import DONE_STATES
 from clearance.store.db import get_catalogue
 from clearance.store.desk_tokens import Desk, active_desks
-from clearance.store.marks import MarkError, mark
+from clearance.rules.marking import missing_prerequisites
 from clearance.clock import beijing_now
 from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
 from ui.data import read, store
+from ui.marking_pages import evidence_inputs, evidence_state, mark_at_desk
 
 actor = require_actor("admin", "office")
 
 LOCAL = "local"
 MANUAL = "manual"
-BALANCE_STAGE = "card_center"  # its rule (config/stages.toml): 一卡通余额已结算
 LOG_ROWS = 200
 config = load_card_config()
 catalogue = get_catalogue(store())
@@ -176,15 +176,11 @@ def _show_unknown(current: dict) -> None:
                     st.rerun(scope="fragment")
 
 
-def _unsettled_balance(student_no: str) -> float | None:
-    """The card's balance from the card centre's export when above zero (else None)."""
-    cards = read("student_card", student_no=student_no)
-    if cards.empty or pd.isna(cards.iloc[0]["balance"]) or float(cards.iloc[0]["balance"]) <= 0:
-        return None
-    return float(cards.iloc[0]["balance"])
-
-
-def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id: str) -> None:
+def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: pd.DataFrame,
+                      stage_id: str) -> None:
+    """This desk's stage for the student on screen: its evidence inputs and one pass button.
+    Whether the pass is allowed (prerequisites, the card balance settled, required ticks) is
+    the domain's answer, shown as it gives it."""
     stage = catalogue.stage(stage_id)
     row = stages[stages["stage_id"] == stage_id].iloc[0]
     current = state["card_current"]
@@ -194,28 +190,19 @@ def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id
     if row["state"] in DONE_STATES:
         st.info(f"“{stage.name}”环节此前已办结，无需再次办理。")
         return
-    open_prereqs = stages[stages["stage_id"].isin(stage.prerequisites)
-                          & ~stages["state"].isin(DONE_STATES)]
-    if not open_prereqs.empty:
-        st.warning(f"“{stage.name}”须在以下环节办结后办理：{'、'.join(open_prereqs['stage_name'])}")
+    missing = missing_prerequisites(stage, dict(zip(stages["stage_id"], stages["state"])))
+    if missing:
+        names = stages.set_index("stage_id").loc[missing, "stage_name"]
+        st.warning(f"“{stage.name}”须在以下环节办结后办理：{'、'.join(names)}")
         return
-    balance = _unsettled_balance(student_no) if stage_id == BALANCE_STAGE else None
-    note = None
-    settled = True
-    if balance is not None:
-        # The stage's rule is "balance settled": the card centre's export says it is not yet.
-        st.warning(f"卡内余额 {balance:.2f} 元尚未结算，请先为学生办理退款/结算",
-                   icon=":material/account_balance_wallet:")
-        settled = st.checkbox(f"已结算余额（{balance:.2f} 元已退还或结清）",
-                              key=f"settled_{student_no}_{current['at']}")
-        note = f"刷卡办理时卡内余额 {balance:.2f} 元，已结算"
-    label = f"确认 {name} 的“{stage.name}”已办理" + ("（余额已结算）" if balance is not None else "")
-    if st.button(label, type="primary", disabled=not settled,
+    key = f"card_evidence_{student_no}_{stage_id}_{current['at']}"
+    evidence_inputs(stage, clearance_type, key)
+    if st.button(f"确认 {name} 的“{stage.name}”已办理", type="primary",
                  key=f"mark_{student_no}_{stage_id}_{current['at']}", icon=":material/check_circle:"):
-        try:
-            mark(store(), actor, student_no, stage_id, "pass", note=note, source="card")
-        except MarkError as exc:
-            st.error(str(exc))
+        ok, kind, lines = mark_at_desk(actor, student_no, stage, "pass", None, name, None,
+                                       evidence_state(stage, key), source="card")
+        if not ok:
+            st.error("\n\n".join(lines))
         else:
             current["marked"] = stage_id
             st.rerun(scope="fragment")
@@ -260,7 +247,7 @@ def _show_panel(stage_id: str | None) -> None:
             st.warning(f"还有 {int((~done).sum())} 个环节未办结，请到：\n" + "\n".join(lines),
                        icon=":material/pending:")
         if stage_id:
-            _show_mark_button(no, p["name"], stages, stage_id)
+            _show_mark_button(no, p["name"], p["clearance_type"], stages, stage_id)
         table = pd.DataFrame({
             "": ["✓" if d else "×" for d in done],
             "环节": stages["stage_name"],

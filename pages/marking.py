@@ -5,12 +5,13 @@ The graduate school sees the same view without the actions (学生详情)."""
 import streamlit as st
 
 from clearance.rules.catalogue import DONE_STATES
-from clearance.store.marks import STATE_LABELS
+from clearance.rules.marking import STATE_LABELS, missing_prerequisites
 from clearance.rules.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
-from ui.marking_pages import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
-                     history_table, mark_at_desk, pick_stage, show_flash, student_row_table)
+from ui.marking_pages import (LOOKUP_LABEL, clear_evidence, college_scope, desk_ref, desk_stages,
+                              evidence_inputs, evidence_state, flash, focus, history_table,
+                              mark_at_desk, pick_stage, show_flash, student_row_table)
 
 actor = require_actor("admin", "gradschool", "college", "office")
 scope = college_scope(actor)
@@ -23,16 +24,24 @@ if stage is None:
 else:
     where = f"（仅{scope}学生）" if scope else ""
     st.caption(f"当前环节：{stage.name} · {stage.department}{where}")
-    st.toggle("回车即通过（本环节无需核对材料时使用：扫码或输入学号后按回车，直接通过）",
+    st.toggle("回车即通过（扫码或输入学号后按回车，按下面勾选的核对事项直接通过）",
               key="instant_pass")
 instant = stage is not None and st.session_state.get("instant_pass", False)
+EVIDENCE_KEY = f"evidence_{stage.stage_id}" if stage is not None else ""
+if instant:
+    with st.expander("回车即通过时记录的核对事项（对每名学生相同）", expanded=True):
+        evidence_inputs(stage, None, EVIDENCE_KEY)
 
 
-def _do(student_no: str, action: str, reason: str | None = None) -> bool:
+def _do(student_no: str, action: str, reason: str | None = None, source: str = "page") -> bool:
     """Mark this desk's stage for one student; the outcome is flashed. True if accepted."""
     name = st.session_state.get("desk_student_name", student_no)
-    ok, kind, lines = mark_at_desk(actor, student_no, stage, action, reason, name, desk_ref())
+    evidence = evidence_state(stage, EVIDENCE_KEY) if action == "pass" else None
+    ok, kind, lines = mark_at_desk(actor, student_no, stage, action, reason, name, desk_ref(),
+                                   evidence, source)
     flash(kind, lines)
+    if ok and action == "pass" and not instant:
+        clear_evidence(stage, EVIDENCE_KEY)  # the next student is checked afresh
     return ok
 
 
@@ -50,12 +59,6 @@ def _act(action: str) -> None:
 
 
 SHOWN_MATCHES = 50  # find_students returns one more, to tell that the list was cut
-
-
-def _stage_state(student_no: str) -> tuple[str, str]:
-    """This desk's stage for one student: (state, reason)."""
-    here = read("student_row", student_no=student_no).set_index("stage_id").loc[stage.stage_id]
-    return here["state"], here["reason"] if isinstance(here["reason"], str) else ""
 
 
 def _lookup(q: str) -> None:
@@ -86,13 +89,9 @@ def _lookup(q: str) -> None:
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
     if instant and first["rank"] == 0:
-        state, reason = _stage_state(first["student_no"])
-        if state == "rejected":
-            # A rejection is a decision someone made on purpose: a scan must not overturn it.
-            flash("warning", [f"{first['name']}（{first['student_no']}）“{stage.name}”此前为 × 不通过，"
-                              f"原因：{reason or '未填写'}。未自动通过：请核对后手动点击按钮办理。"])
-        else:
-            _do(first["student_no"], "pass")
+        # The domain refuses to overturn a × 不通过 from a scan (source "instant"); the page
+        # says so and leaves the student on screen for a person to look at.
+        _do(first["student_no"], "pass", source="instant")
         st.session_state["desk_focus"] = "lookup"
     else:
         st.session_state["desk_focus"] = "pass" if stage is not None else "lookup"
@@ -151,19 +150,21 @@ if stage is not None:
             st.error(f"此前不通过，原因：{reason_here or '未填写'}。请核对问题已解决后再点击“通过”。")
         elif reason_here:
             st.caption(f"原因：{reason_here}")
-        items = stage.items_for(p["clearance_type"])
-        st.markdown("核对事项：\n" + "\n".join(f"- {i.text}" for i in items))
-        if stage.brings:
-            st.caption(f"学生需带：{stage.brings}")
+        if stage.brings_for(p["clearance_type"]):
+            st.caption(f"学生需带：{stage.brings_for(p['clearance_type'])}")
+        if not instant:
+            st.markdown("核对事项与办理记录（* 为通过必填）：")
+            evidence_inputs(stage, p["clearance_type"], EVIDENCE_KEY)
     with right:
-        missing = [g for g in stage.prerequisites
-                   if row.set_index("stage_id").loc[g, "state"] not in DONE_STATES]
+        missing = missing_prerequisites(stage, dict(zip(row["stage_id"], row["state"])))
         if missing:
             names = "、".join(row.set_index("stage_id").loc[missing, "stage_name"])
             st.warning(f"须先完成：{names}")
         b1, b2 = st.columns(2)
         b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
-        b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch")
+        not_needed_ok = stage.allows("not_needed", p["clearance_type"])
+        b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch",
+                  disabled=not not_needed_ok, help=None if not_needed_ok else "本环节不能标记为无需办理")
         # The reason and the two actions that need it are one form: typing a reason and pressing
         # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
         with st.form("reject_form", border=False, enter_to_submit=True):

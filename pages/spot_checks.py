@@ -8,6 +8,7 @@ from clearance.store.spot_checks import MAX_SAMPLE, OUTCOMES, SpotCheckError, dr
 from ui.auth import require_actor
 from ui.data import current_batch, read, store, stage_name_map
 from ui.filters import choice
+from ui.marking_pages import evidence_text
 
 actor = require_actor("admin", "gradschool")
 batch = current_batch()
@@ -49,7 +50,9 @@ def _show_check(check_id: int) -> None:
     view = pd.DataFrame({
         "序号": items["item_no"], "学号": items["student_no"], "姓名": items["name"], "学院": items["college"],
         "环节": items["stage_name"], "办理人": items["passed_by"], "办理时间": items["passed_at"],
-        "来源": items["passed_source"].map(SOURCES), "当前状态": items["state_now"].map(STATE_LABELS),
+        "来源": items["passed_source"].map(SOURCES),
+        "办理时记录的核对材料": [evidence_text(s, e) for s, e in zip(items["stage_id"], items["passed_evidence"])],
+        "当前状态": items["state_now"].map(STATE_LABELS),
         "核查结果": items["outcome"].map(OUTCOMES).fillna("未核查"), "说明": items["outcome_note"].fillna(""),
     })
     st.dataframe(view, hide_index=True, width="stretch")

@@ -11,7 +11,9 @@ import streamlit as st
 from clearance.rules.actors import Actor
 from clearance.rules.catalogue import Catalogue, Stage
 from clearance.store.db import get_catalogue
-from clearance.store.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
+from clearance.rules.marking import describe_evidence
+from clearance.store.marks import (ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, Plan, apply_marks,
+                                   preview_marks)
 from ui.data import store
 
 LOOKUP_LABEL = "学号 / 姓名 / 姓名拼音首字母"
@@ -74,6 +76,55 @@ def student_row_table(row: pd.DataFrame, current_stage: str | None = None) -> pd
     })
 
 
+def evidence_text(stage_id: str, evidence) -> str:
+    """A stored pass's evidence (JSON text) as one line for people."""
+    if not isinstance(evidence, str) or not evidence:
+        return ""
+    try:
+        stage = catalogue().stage(stage_id)
+    except KeyError:  # a stage since removed from the catalogue
+        return ""
+    return describe_evidence(stage, json.loads(evidence))
+
+
+def evidence_inputs(stage: Stage, clearance_type: str | None, key: str) -> dict:
+    """The stage's checklist as ticks and its typed fields as inputs; returns the evidence as
+    the domain takes it. Which are required, and whether the values fit, is the domain's
+    business (`clearance.rules.marking.check_evidence`); required ones carry a *."""
+    items = stage.items_for(clearance_type) if clearance_type else list(stage.items)
+    for i in items:
+        st.checkbox(i.text + (" *" if i.required else ""), key=f"{key}_item_{i.text}")
+    for f in stage.fields:
+        label = f.label + (" *" if f.required and not f.required_when and not f.only_for_members else "")
+        if f.kind == "choice":
+            st.radio(label, f.choices, index=None, horizontal=True, key=f"{key}_{f.field_id}")
+        elif f.kind == "date":
+            st.date_input(label, value=None, key=f"{key}_{f.field_id}", format="YYYY-MM-DD")
+        else:
+            st.text_input(label, key=f"{key}_{f.field_id}")
+    return evidence_state(stage, key)
+
+
+def evidence_state(stage: Stage, key: str) -> dict:
+    """The evidence the inputs of `evidence_inputs` hold now (readable in a button callback)."""
+    state = st.session_state
+    checked = [i.text for i in stage.items if state.get(f"{key}_item_{i.text}")]
+    values = {}
+    for f in stage.fields:
+        value = state.get(f"{key}_{f.field_id}")
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        if value not in (None, ""):
+            values[f.field_id] = value
+    return {"checked": checked, "fields": values}
+
+
+def clear_evidence(stage: Stage, key: str) -> None:
+    """Untick and empty the evidence inputs (after a pass: the next student starts afresh)."""
+    for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{key}_")]:
+        del st.session_state[name]
+
+
 def history_table(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "时间": events["marked_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M:%S}"),
@@ -84,6 +135,7 @@ def history_table(events: pd.DataFrame) -> pd.DataFrame:
         "操作人": events["actor_name"].map(who),
         "方式": events["source"].map(lambda s: SOURCES.get(s, s)),
         "终端": events["source_ref"].map(terminal_label),
+        "核对材料": [evidence_text(s, e) for s, e in zip(events["stage_id"], events["evidence"])],
     })
 
 
@@ -142,13 +194,35 @@ def show_flash() -> None:
 
 
 def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reason: str | None,
-                 name: str, desk: str | None) -> tuple[bool, str, list[str]]:
-    """One mark from the marking page: (accepted, message kind, message lines). The page's
-    whole write path, so tests can drive it from many threads at once."""
+                 name: str, desk: str | None, evidence: dict | None = None,
+                 source: str = "page") -> tuple[bool, str, list[str]]:
+    """One mark from the marking page or the card desk: (accepted, message kind, message
+    lines). The page's whole write path, so tests can drive it from many threads at once."""
     try:
         result = apply_marks(store(), actor, [Mark(student_no, stage.stage_id, action, reason,
-                                                   source_ref=desk)], source="page")
+                                                   source_ref=desk, evidence=evidence)], source=source)
     except MarkError as exc:
         return False, "error", ["操作未执行：" + exc.errors[0]] + exc.errors[1:]
     done = "无变化（已是该状态）" if result.changed == 0 else f"已{ACTION_LABELS[action]}"
     return True, "success", [f"{name}（{student_no}）“{stage.name}”{done}"]
+
+
+def bulk_marks(stage: Stage, action: str, nos: list[str], confirmed: set[str],
+               evidence: dict | None) -> list[Mark]:
+    """A bulk or list pass's marks: the same evidence for each; `confirmed` are the students a
+    person ticked one by one (a × 不通过 to overturn, a party member)."""
+    return [Mark(no, stage.stage_id, action, evidence=evidence if action == "pass" else None,
+                 confirmed=no in confirmed) for no in nos]
+
+
+def preview_bulk(actor: Actor, marks: list[Mark]) -> Plan:
+    return preview_marks(store(), actor, marks, source="bulk")
+
+
+def apply_bulk(actor: Actor, stage: Stage, action: str, marks: list[Mark]) -> tuple[bool, str, list[str]]:
+    """The bulk/list pass's write path (待办名单): one transaction, all or nothing."""
+    try:
+        result = apply_marks(store(), actor, marks, source="bulk")
+    except MarkError as exc:
+        return False, "error", ["操作未执行，没有办理任何学生（名单在确认前发生了变化，请重新预览）："] + exc.errors[:20]
+    return True, "success", [f"已{ACTION_LABELS[action]} {result.changed} 人（{stage.name}）"]

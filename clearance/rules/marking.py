@@ -22,7 +22,11 @@ STATE_LABELS = {"passed": "✓ 已办理", "not_needed": "✓ 无需办理", "op
 SOURCES = {
     "page": "办理页面", "bulk": "批量通过", "feed": "系统对接", "card": "刷卡",
     "import": "名单导入", "catalogue": "环节配置", "demo": "演示数据", "api": "接口",
+    "instant": "回车即通过",
 }
+# Sources where nobody looks at the student before the pass: a × 不通过 is not overturned
+# (nor, in bulk, a party member passed) unless a person confirmed that student.
+UNLOOKED_SOURCES = ("bulk", "instant")
 MAX_ERRORS_SHOWN = 50
 
 
@@ -94,9 +98,10 @@ def check_evidence(stage: Stage, student: Mapping, evidence: Mapping | None) -> 
     the stage's required items for the student's type; typed fields are checked by kind."""
     evidence = evidence or {}
     items = stage.items_for(student["clearance_type"])
-    texts = {i.text for i in items}
     checked = [str(c) for c in evidence.get("checked", [])]
-    unknown = [c for c in checked if c not in texts]
+    # A tick of an item this student's type is exempt from is dropped, not refused: one desk
+    # form serves every type (回车即通过, a bulk pass).
+    unknown = [c for c in checked if c not in {i.text for i in stage.items}]
     if unknown:
         return f"“{stage.name}”没有核对事项“{unknown[0]}”", {}
     missing = [i.text for i in items if i.required and i.text not in checked]
@@ -159,6 +164,12 @@ def _stage_names(catalogue: Catalogue, ids) -> str:
     return "、".join(catalogue.stage(i).name for i in ids)
 
 
+def missing_prerequisites(stage: Stage, state_of: Mapping[str, str]) -> list[str]:
+    """The stage ids that must be ✓ before `stage` can be passed and are not; `state_of` maps a
+    stage id to the student's state there (absent = open). The pages show exactly this."""
+    return [p for p in stage.prerequisites if state_of.get(p, "open") not in DONE_STATES]
+
+
 def is_party_member(political_status: str | None) -> bool:
     """中共党员 and 中共预备党员 transfer their membership; everyone else (群众, 共青团员, 非党员…)
     is 无需办理 at the party branch. Exact values: "非党员" contains "党员" and is not one."""
@@ -188,12 +199,13 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
     bulk = (mark.source or source) == "bulk"
     if bulk and not stage.bulk:
         return f"{who}：“{stage.name}”须逐人核对办理，不能批量通过"
-    if bulk and mark.action == "pass" and not mark.confirmed:
+    if (mark.source or source) in UNLOOKED_SOURCES and mark.action == "pass" and not mark.confirmed:
         before, before_reason = states.get((mark.student_no, mark.stage_id), ("open", None))
         if before == "rejected":
             return (f"{who}：“{stage.name}”此前为 × 不通过（{before_reason or '未填写原因'}），"
-                    f"批量通过须逐人确认")
-        if stage.not_needed_only_for_non_members and is_party_member(student["political_status"]):
+                    f"须逐人确认后才能通过")
+        if (bulk and stage.not_needed_only_for_non_members
+                and is_party_member(student["political_status"])):
             return f"{who}：{student['political_status']}须转出党组织关系，批量通过须逐人确认"
     if (mark.action == "not_needed" and stage.not_needed_only_for_non_members
             and is_party_member(student["political_status"])):
@@ -212,10 +224,8 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
             if problem:
                 return f"{who}：{problem}"
     if mark.action in ("pass", "not_needed"):
-        missing = [
-            p for p in stage.prerequisites
-            if states.get((mark.student_no, p), ("open", None))[0] not in DONE_STATES
-        ]
+        missing = missing_prerequisites(
+            stage, {p: states.get((mark.student_no, p), ("open", None))[0] for p in stage.prerequisites})
         if missing:
             if stage.final:
                 return (f"{who}：“{stage.name}”是最后环节，须其他环节全部 ✓ 后才能办理，"

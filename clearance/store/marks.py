@@ -8,7 +8,7 @@ Many marks at once (a bulk pass, a feed, the demo) are one transaction: all or n
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
@@ -29,6 +29,9 @@ class Plan:
     changes: list[dict] = field(default_factory=list)
     unchanged: list[Mark] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # Refused in bulk only for want of a person's look (a × 不通过 to overturn, a party member):
+    # (学号, reason). A page lists them apart; each may be passed again with confirmed=True.
+    to_confirm: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         problem = check_mark(mark, actor, catalogue, students, states, source)
         if problem:
             plan.refusals.append(problem)
+            if not mark.confirmed and check_mark(replace(mark, confirmed=True), actor, catalogue,
+                                                 students, states, source) is None:
+                plan.to_confirm.append((mark.student_no, problem))
             continue
         key = (mark.student_no, mark.stage_id)
         before, before_reason = states.get(key, ("open", None))
@@ -146,6 +152,8 @@ def preview_marks(store: Store, actor: Actor, marks: list[Mark], source: str = "
 
 
 def mark(store: Store, actor: Actor, student_no: str, stage_id: str, action: str,
-         reason: str | None = None, note: str | None = None, source: str = "page") -> MarkResult:
+         reason: str | None = None, note: str | None = None, source: str = "page",
+         evidence: dict | None = None) -> MarkResult:
     """One mark, e.g. a staff member pressing 通过 on the marking page."""
-    return apply_marks(store, actor, [Mark(student_no, stage_id, action, reason, note)], source)
+    return apply_marks(store, actor, [Mark(student_no, stage_id, action, reason, note,
+                                           evidence=evidence)], source)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from clearance.store.db import get_catalogue
 from clearance.adapters.sessions import SESSION_IDLE_MINUTES
 from clearance.clock import beijing_now
-from tests.conftest import add_students, roster_frame, sign_in_apptest
+from tests.conftest import evidence, add_students, roster_frame, sign_in_apptest
 from tests.pages.apptest_helpers import button, lookup, page_test, texts
 
 
@@ -234,7 +234,8 @@ def test_threads_through_the_page_write_path_lose_nothing(desk_store):
     def desk(username, stage_id):
         actor, stage = get_actor(desk_store, username), catalogue.stage(stage_id)
         for no in students:
-            outcomes.append(mark_at_desk(actor, no, stage, "pass", None, no, "ip:test")[0])
+            outcomes.append(mark_at_desk(actor, no, stage, "pass", None, no, "ip:test",
+                                         evidence(stage_id))[0])
 
     threads = [threading.Thread(target=desk, args=item) for item in DESKS.items()]
     for t in threads:

@@ -2,7 +2,7 @@
 the party branch's one action for non-members, and a pasted list with a preview."""
 
 from clearance.store.db import get_catalogue
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 from tests.pages.apptest_helpers import button, page_test, texts
 
 
@@ -137,7 +137,8 @@ def test_the_queue_names_the_other_open_stages(desk_store):
     from clearance.store.marks import mark
 
     add_students(desk_store, roster_frame(1, college="计算机学院"))
-    mark(desk_store, get_actor(desk_store, "lib_staff"), "20180000001", "library", "pass")
+    mark(desk_store, get_actor(desk_store, "lib_staff"), "20180000001", "library", "pass",
+         evidence=evidence("library"))
     at = page_test("queue.py", "dorm_staff").run()
     row = _pending(at).set_index("学号").loc["20180000001"]
     expected = "、".join(s.name for s in get_catalogue(desk_store).stages

@@ -3,4 +3,11 @@
 -- extension is not autoloaded). NULL for every other action and for marks made before.
 -- And ✓ in one place for SQL: is_done(state), beside clearance.rules.catalogue.DONE_STATES.
 ALTER TABLE events ADD COLUMN evidence VARCHAR;
+-- 学生需带 per clearance type where the checklist drops something (stages.brings is the default).
+CREATE TABLE stage_brings (
+    stage_id          VARCHAR NOT NULL,
+    clearance_type    VARCHAR NOT NULL,
+    brings            VARCHAR NOT NULL,
+    PRIMARY KEY (stage_id, clearance_type)
+);
 CREATE MACRO is_done(state) AS state IN ('passed', 'not_needed');
