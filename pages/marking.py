@@ -5,7 +5,7 @@ The graduate school sees the same view without the actions (学生详情)."""
 import streamlit as st
 
 from clearance.rules.catalogue import DONE_STATES
-from clearance.rules.marking import STATE_LABELS, missing_prerequisites
+from clearance.rules.marking import STATE_LABELS, action_refusal, missing_prerequisites
 from clearance.rules.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
@@ -162,9 +162,9 @@ if stage is not None:
             st.warning(f"须先完成：{names}")
         b1, b2 = st.columns(2)
         b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
-        not_needed_ok = stage.allows("not_needed", p["clearance_type"])
+        refused = action_refusal(stage, "not_needed", p["clearance_type"])
         b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch",
-                  disabled=not not_needed_ok, help=None if not_needed_ok else "本环节不能标记为无需办理")
+                  disabled=refused is not None, help=refused)
         # The reason and the two actions that need it are one form: typing a reason and pressing
         # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
         with st.form("reject_form", border=False, enter_to_submit=True):

@@ -164,6 +164,14 @@ def _stage_names(catalogue: Catalogue, ids) -> str:
     return "、".join(catalogue.stage(i).name for i in ids)
 
 
+def action_refusal(stage: Stage, action: str, clearance_type: str) -> str | None:
+    """Why the catalogue does not allow this action here (None if it does). A page shows the
+    same words on the button it disables."""
+    if stage.allows(action, clearance_type):
+        return None
+    return f"“{stage.name}”不能{ACTION_LABELS[action]}（环节配置不允许）"
+
+
 def missing_prerequisites(stage: Stage, state_of: Mapping[str, str]) -> list[str]:
     """The stage ids that must be ✓ before `stage` can be passed and are not; `state_of` maps a
     stage id to the student's state there (absent = open). The pages show exactly this."""
@@ -194,8 +202,9 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
         return f"{who}：只有系统可以代他人记录办理结果"
     if not actor.may_mark(stage, student["college"]):
         return f"{who}：{actor.display_name or actor.username} 无权办理{student['college']}学生的“{stage.name}”环节"
-    if not stage.allows(mark.action, student["clearance_type"]):
-        return f"{who}：“{stage.name}”不能{ACTION_LABELS[mark.action]}（环节配置不允许）"
+    refused = action_refusal(stage, mark.action, student["clearance_type"])
+    if refused:
+        return f"{who}：{refused}"
     bulk = (mark.source or source) == "bulk"
     if bulk and not stage.bulk:
         return f"{who}：“{stage.name}”须逐人核对办理，不能批量通过"
@@ -215,14 +224,6 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
         return f"{who}：“{stage.name}”{ACTION_LABELS[mark.action]}必须填写原因"
     if mark.action != "pass" and mark.evidence:
         return f"{who}：只有通过才记录核对材料"
-    if mark.action == "pass":
-        problem, evidence = check_evidence(stage, student, mark.evidence)
-        if problem:
-            return f"{who}：{problem}"
-        for pre in stage.preconditions:
-            problem = PRECONDITIONS[pre](stage, student, evidence)
-            if problem:
-                return f"{who}：{problem}"
     if mark.action in ("pass", "not_needed"):
         missing = missing_prerequisites(
             stage, {p: states.get((mark.student_no, p), ("open", None))[0] for p in stage.prerequisites})
@@ -239,4 +240,12 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
         if blocking:
             return (f"{who}：“{_stage_names(catalogue, blocking)}”已办理，"
                     f"须先撤销它才能{ACTION_LABELS[mark.action]}“{stage.name}”")
+    if mark.action == "pass":  # the order, then what this pass records
+        problem, evidence = check_evidence(stage, student, mark.evidence)
+        if problem:
+            return f"{who}：{problem}"
+        for pre in stage.preconditions:
+            problem = PRECONDITIONS[pre](stage, student, evidence)
+            if problem:
+                return f"{who}：{problem}"
     return None

@@ -7,7 +7,7 @@ from clearance.store.db import get_catalogue
 from clearance.adapters.sessions import SESSION_IDLE_MINUTES
 from clearance.clock import beijing_now
 from tests.conftest import evidence, add_students, roster_frame, sign_in_apptest
-from tests.pages.apptest_helpers import button, lookup, page_test, texts
+from tests.pages.apptest_helpers import button, fill_evidence, lookup, page_test, texts
 
 
 def _student(store, where: str, params: dict | None = None) -> dict:
@@ -28,7 +28,11 @@ def test_library_desk_finds_by_number_and_passes(desk_store):
     at = lookup(page_test("marking.py", "lib_staff").run(), s["student_no"])
     assert not at.exception
     assert s["name"] in texts(at)
-    assert "核对事项" in texts(at) and "所借图书已全部归还" in texts(at)
+    assert "核对事项" in texts(at) and "所借图书已全部归还 *" in [c.label for c in at.checkbox]
+    button(at, "通过").click().run()  # nothing ticked: refused with what is missing
+    assert "通过须核对：所借图书已全部归还" in texts(at)
+    assert _state(desk_store, s["student_no"], "library") == "open"
+    fill_evidence(at, "evidence_library")
     button(at, "通过").click().run()
     assert _state(desk_store, s["student_no"], "library") == "passed"
     assert "已通过" in texts(at)
@@ -105,8 +109,11 @@ def test_college_staff_find_only_their_college(desk_store):
 
 def test_instant_mode_passes_on_enter(desk_store):
     s = _student(desk_store, "x.stage_id='card_center' AND x.state='open'")
+    balance = desk_store.read_value("SELECT coalesce(max(balance), 0) FROM card_bindings WHERE student_no=$n",
+                                    {"n": s["student_no"]})
     at = page_test("marking.py", "card_staff").run()
     at.toggle(key="instant_pass").set_value(True).run()
+    fill_evidence(at, "evidence_card_center", amount=str(balance))
     at = lookup(at, s["student_no"])
     assert _state(desk_store, s["student_no"], "card_center") == "passed"
     assert "已通过" in texts(at)
@@ -121,10 +128,11 @@ def test_instant_mode_does_not_overturn_a_rejection(desk_store):
     mark(desk_store, get_actor(desk_store, "card_staff"), no, "card_center", "reject", reason="卡内余额未结算")
     at = page_test("marking.py", "card_staff").run()
     at.toggle(key="instant_pass").set_value(True).run()
+    fill_evidence(at, "evidence_card_center")
     at = lookup(at, no)
     assert _state(desk_store, no, "card_center") == "rejected"
-    warning = "\n".join(w.value for w in at.warning)
-    assert "此前为 × 不通过" in warning and "卡内余额未结算" in warning and "未自动通过" in warning
+    refused = "\n".join(w.value for w in at.error)
+    assert "此前为 × 不通过（卡内余额未结算），须逐人确认后才能通过" in refused
     assert "已通过" not in texts(at)
     # The decision is left to an explicit click.
     button(at, "通过").click().run()
@@ -153,6 +161,7 @@ def test_two_students_of_the_same_name_are_not_preselected(desk_store):
     assert not [b for b in at.button if b.label in ("通过", "无需办理", "不通过", "撤销")]
     pick.set_value("20180000002").run()
     assert "欧阳同名　20180000002" in texts(at)
+    fill_evidence(at, "evidence_dorm")
     button(at, "通过").click().run()
     assert _state(desk_store, "20180000002", "dorm") == "passed"
     assert _state(desk_store, "20180000001", "dorm") == "open"
@@ -210,6 +219,8 @@ def test_many_sessions_on_the_same_students_lose_nothing(desk_store):
     for no in students:
         for u in DESKS:
             sessions[u] = lookup(sessions[u], no)
+        for u in DESKS:
+            sessions[u] = fill_evidence(sessions[u], f"evidence_{DESKS[u]}")
         for u in DESKS:
             sessions[u] = button(sessions[u], "通过").click().run()
             assert not sessions[u].exception
