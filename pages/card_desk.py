@@ -21,7 +21,7 @@ from clearance.clock import beijing_now
 from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
 from ui.data import read, store
-from ui.marking_pages import evidence_inputs, evidence_state, mark_at_desk
+from ui.marking_pages import evidence_inputs, evidence_state, load_card_student, mark_at_desk
 
 actor = require_actor("admin", "office")
 
@@ -208,10 +208,6 @@ def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: p
             st.rerun(scope="fragment")
 
 
-def _text(value) -> str:
-    return "" if value is None or pd.isna(value) else str(value)
-
-
 def _show_panel(stage_id: str | None) -> None:
     current = state.get("card_current")
     if current is None:
@@ -221,43 +217,23 @@ def _show_panel(stage_id: str | None) -> None:
     if not current["student_no"]:
         _show_unknown(current)
         return
-    no = current["student_no"]
-    profile = read("student_profile", student_no=no)
-    if profile.empty:
-        st.error(f"校园卡绑定的学号 {no} 不在离校学生名单中。")
+    view = load_card_student(read, current["student_no"])
+    if view is None:
+        st.error(f"校园卡绑定的学号 {current['student_no']} 不在离校学生名单中。")
         return
-    p = profile.iloc[0]
-    stages = read("student_stages", student_no=no)
-    done = stages["state"].isin(DONE_STATES)
     with st.container(border=True):
-        st.markdown(f"## {p['name']}　`{no}`")
-        st.markdown(f"**{p['college']}** · {p['level']} · {p['clearance_type']} · {p['campus']}"
-                    f"　　{current['how']} {current['at']}")
-        cards = read("student_card", student_no=no)
-        if not cards.empty and not pd.isna(cards.iloc[0]["balance"]):
-            st.markdown(f"校园卡 {cards.iloc[0]['card_no'] or cards.iloc[0]['uid']}，"
-                        f"卡内余额 **{cards.iloc[0]['balance']:.2f} 元**")
-        if done.all():
+        st.markdown(f"## {view.name}　`{view.student_no}`")
+        st.markdown(f"{view.details}　　{current['how']} {current['at']}")
+        if view.card_line:
+            st.markdown(view.card_line)
+        if not view.open_lines:
             st.success("全部环节已办结 ✓", icon=":material/verified:")
         else:
-            lines = [f"- **{r.stage_name}**：{_text(r.room) or '—'}"
-                     + (f"，电话 {_text(r.phone)}" if _text(r.phone) else "")
-                     + (f"（{_text(r.reason)}）" if _text(r.reason) else "")
-                     for r in stages[~done].itertuples()]
-            st.warning(f"还有 {int((~done).sum())} 个环节未办结，请到：\n" + "\n".join(lines),
+            st.warning(f"还有 {len(view.open_lines)} 个环节未办结，请到：\n" + "\n".join(view.open_lines),
                        icon=":material/pending:")
         if stage_id:
-            _show_mark_button(no, p["name"], p["clearance_type"], stages, stage_id)
-        table = pd.DataFrame({
-            "": ["✓" if d else "×" for d in done],
-            "环节": stages["stage_name"],
-            "状态": stages["state"].map({"passed": "已办理", "not_needed": "无需办理",
-                                       "open": "未办理", "rejected": "不通过"}),
-            "说明": stages["reason"].fillna(""),
-            "办理地点": stages["room"].fillna(""),
-            "电话": stages["phone"].fillna(""),
-        })
-        st.dataframe(table, hide_index=True, width="stretch", height=460)
+            _show_mark_button(view.student_no, view.name, view.clearance_type, view.stages, stage_id)
+        st.dataframe(view.table, hide_index=True, width="stretch", height=460)
 
 
 # -- the page -----------------------------------------------------------------------------

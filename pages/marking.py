@@ -4,14 +4,13 @@ The graduate school sees the same view without the actions (学生详情)."""
 
 import streamlit as st
 
-from clearance.rules.catalogue import DONE_STATES
-from clearance.rules.marking import STATE_LABELS, action_refusal, missing_prerequisites
+from clearance.rules.marking import STATE_LABELS
 from clearance.rules.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
-from ui.marking_pages import (LOOKUP_LABEL, clear_evidence, college_scope, desk_ref, desk_stages,
-                              evidence_inputs, evidence_state, flash, focus, history_table,
-                              mark_at_desk, pick_stage, show_flash, student_row_table)
+from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, clear_evidence, college_scope, desk_ref,
+                              desk_stages, evidence_inputs, evidence_state, flash, focus,
+                              load_desk_student, mark_at_desk, pick_stage, show_flash)
 
 actor = require_actor("admin", "gradschool", "college", "office")
 scope = college_scope(actor)
@@ -121,50 +120,29 @@ if matches:
     st.session_state["desk_student"] = picked
     st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
 
-student_no = st.session_state.get("desk_student")
-profile = read("student_profile", student_no=student_no) if student_no else None
-if profile is None or profile.empty or (scope and profile.iloc[0]["college"] != scope):
-    st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
-    focus(f'input[aria-label="{LOOKUP_LABEL}"]')
-    st.stop()
 
-p = profile.iloc[0]
-row = read("student_row", student_no=student_no)
-done = row["state"].isin(DONE_STATES)
-st.subheader(f"{p['name']}　{p['student_no']}")
-st.caption(f"{p['college']} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
-           f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']} · {p['batch_title']}")
-open_names = list(row.loc[~done, "stage_name"])
-if open_names:
-    st.markdown(f"尚未完成 {len(open_names)} 个环节：" + "、".join(open_names))
-else:
-    st.success("全部环节已 ✓，可领取毕业证、学位证")
 
-if stage is not None:
-    here = row.set_index("stage_id").loc[stage.stage_id]
+def _show_stage(view: DeskStudent) -> None:
+    """This desk's stage: state, what to bring, the evidence inputs, and the actions."""
     left, right = st.columns([1, 1])
     with left:
-        st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[here['state']]}")
-        reason_here = here["reason"] if isinstance(here["reason"], str) else ""
-        if here["state"] == "rejected":
-            st.error(f"此前不通过，原因：{reason_here or '未填写'}。请核对问题已解决后再点击“通过”。")
-        elif reason_here:
-            st.caption(f"原因：{reason_here}")
-        if stage.brings_for(p["clearance_type"]):
-            st.caption(f"学生需带：{stage.brings_for(p['clearance_type'])}")
+        st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[view.state]}")
+        if view.state == "rejected":
+            st.error(f"此前不通过，原因：{view.reason or '未填写'}。请核对问题已解决后再点击“通过”。")
+        elif view.reason:
+            st.caption(f"原因：{view.reason}")
+        if view.brings:
+            st.caption(f"学生需带：{view.brings}")
         if not instant:
             st.markdown("核对事项与办理记录（* 为通过必填）：")
-            evidence_inputs(stage, p["clearance_type"], EVIDENCE_KEY)
+            evidence_inputs(stage, view.clearance_type, EVIDENCE_KEY)
     with right:
-        missing = missing_prerequisites(stage, dict(zip(row["stage_id"], row["state"])))
-        if missing:
-            names = "、".join(row.set_index("stage_id").loc[missing, "stage_name"])
-            st.warning(f"须先完成：{names}")
+        if view.missing:
+            st.warning(f"须先完成：{'、'.join(view.missing)}")
         b1, b2 = st.columns(2)
         b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
-        refused = action_refusal(stage, "not_needed", p["clearance_type"])
         b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch",
-                  disabled=refused is not None, help=refused)
+                  disabled=view.not_needed_refusal is not None, help=view.not_needed_refusal)
         # The reason and the two actions that need it are one form: typing a reason and pressing
         # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
         with st.form("reject_form", border=False, enter_to_submit=True):
@@ -175,17 +153,32 @@ if stage is not None:
             b4.form_submit_button("撤销", key="act_reset", on_click=_act, args=("reset",),
                                   width="stretch")
 
-# A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
-st.table(student_row_table(row, stage.stage_id if stage else None), hide_index=True,
-         border="horizontal")
 
-with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
-    st.dataframe(history_table(read("student_history", student_no=student_no)), hide_index=True,
-                 width="stretch")
+def _show_student(view: DeskStudent) -> None:
+    st.subheader(f"{view.name}　{view.student_no}")
+    st.caption(view.details)
+    if view.open_names:
+        st.markdown(f"尚未完成 {len(view.open_names)} 个环节：" + "、".join(view.open_names))
+    else:
+        st.success("全部环节已 ✓，可领取毕业证、学位证")
+    if stage is not None:
+        _show_stage(view)
+    # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
+    st.table(view.row, hide_index=True, border="horizontal")
+    with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
+        st.dataframe(view.history, hide_index=True, width="stretch")
+
+
+view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
+if view is None:
+    st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
+    focus(f'input[aria-label="{LOOKUP_LABEL}"]')
+    st.stop()
+_show_student(view)
 
 target = st.session_state.pop("desk_focus", "lookup")
 # After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
-if target == "pass" and stage is not None and here["state"] != "rejected":
+if target == "pass" and stage is not None and view.state != "rejected":
     focus(".st-key-act_pass button")
 elif target != "pick":
     focus(f'input[aria-label="{LOOKUP_LABEL}"]')

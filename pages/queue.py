@@ -3,17 +3,16 @@
 non-members 无需办理 in one action, or pass an uploaded / pasted list of 学号 after a preview of
 what matched. Stages checked in person only list who is waiting."""
 
-import pandas as pd
 import streamlit as st
 
 from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
-from clearance.rules.marking import ACTION_LABELS, is_party_member
+from clearance.rules.marking import ACTION_LABELS
 from loaders.sheets import ImportRejected
 from loaders.student_numbers import numbers_from_file, numbers_from_text
 from ui.auth import current_actor, require_actor
 from ui.data import current_batch, read, store
 from ui.marking_pages import (apply_bulk, bulk_marks, catalogue, college_scope, evidence_inputs,
-                              evidence_state, flash, pick_stage, preview_bulk, show_flash)
+                              evidence_state, flash, load_queue, pick_stage, preview_bulk, show_flash)
 
 actor = require_actor("admin", "college", "office")
 batch = current_batch()
@@ -39,14 +38,13 @@ def _opt(value):
     return None if value == ALL else value
 
 
-pending = read("pending_queue", stage=stage.stage_id, batch=batch["batch_id"], college=_opt(college),
-               campus=_opt(campus), level=_opt(level), clearance_type=_opt(ctype))
-if stage.final:
-    # The last stage can only pass students whose every other stage is ✓: by default the list
-    # shows those, who can be done now.
-    if st.toggle("只看其他环节已全部 ✓ 的学生", value=True, key=f"q_ready_{stage.stage_id}"):
-        pending = pending[pending["other_open"] == 0].reset_index(drop=True)
-st.metric(f"“{stage.name}”待办理", f"{len(pending):,} 人")
+# The last stage can only pass students whose every other stage is ✓: by default the list
+# shows those, who can be done now.
+ready_only = stage.final and st.toggle("只看其他环节已全部 ✓ 的学生", value=True,
+                                       key=f"q_ready_{stage.stage_id}")
+queue = load_queue(read, stage, batch["batch_id"], _opt(college), _opt(campus), _opt(level),
+                   _opt(ctype), ready_only)
+st.metric(f"“{stage.name}”待办理", f"{queue.count:,} 人")
 
 
 def _propose(action: str, nos: list[str], title: str, unmatched: list[str] | None = None,
@@ -136,21 +134,12 @@ if bulk and bulk["stage"] == stage.stage_id and stage.bulk:
     _show_confirmation(bulk)
 
 if stage.not_needed_only_for_non_members and stage.bulk:
-    non_members = pending[~pending["political_status"].map(is_party_member)]
-    st.button(f"非党员一键标记“无需办理”（{len(non_members):,} 人）", key="party_bulk",
-              type="primary", disabled=non_members.empty,
-              on_click=_propose, args=("not_needed", list(non_members["student_no"]),
-                                       "非党员批量办理"))
+    st.button(f"非党员一键标记“无需办理”（{len(queue.non_members):,} 人）", key="party_bulk",
+              type="primary", disabled=not queue.non_members,
+              on_click=_propose, args=("not_needed", list(queue.non_members), "非党员批量办理"))
     st.caption("党员须转出组织关系后逐个办理；非党员可在离校开始前一次全部标记。")
 
-table = pd.DataFrame({
-    "学号": pending["student_no"], "姓名": pending["name"], "学院": pending["college"],
-    "校区": pending["campus"], "层次": pending["level"], "类型": pending["clearance_type"],
-    "政治面貌": pending["political_status"],
-    "状态": pending["state"].map({"open": "× 未办理", "rejected": "× 不通过"}),
-    "原因": pending["reason"].fillna(""),
-    "其他未完成环节": pending["other_open_names"].replace("", "—（均已 ✓）"),
-})
+table = queue.table
 height = min(420, 35 * (len(table) + 1) + 3)
 
 if not stage.bulk:
