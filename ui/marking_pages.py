@@ -97,8 +97,11 @@ def evidence_inputs(stage: Stage, clearance_type: str | None, key: str) -> dict:
     items = stage.items_for(clearance_type) if clearance_type else list(stage.items)
     for i in items:
         st.checkbox(i.text + (" *" if i.required else ""), key=f"{key}_item_{i.text}")
+    values = evidence_state(stage, key)["fields"]
     for f in stage.fields:
-        label = f.label + (" *" if f.required and not f.required_when and not f.only_for_members else "")
+        # * where a pass needs it now (授权人姓名 once 导师授权人 is chosen); member-only fields
+        # say so in their label.
+        label = f.label + (" *" if f.applies(values, member=False) else "")
         if f.kind == "choice":
             st.radio(label, f.choices, index=None, horizontal=True, key=f"{key}_{f.field_id}")
         elif f.kind == "date":
