@@ -71,12 +71,24 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         plan.refusals.append(f"未知的来源“{source}”")
         return plan
     students, states = _load_state(cur, sorted({m.student_no for m in marks}))
+    # A bulk pass carries one evidence object for thousands of students: check it once per
+    # stage, clearance type and membership (the only student fields it depends on).
+    memo: dict = {}
+
+    def evidence_check(stage, student, evidence):
+        key = (stage.stage_id, student["clearance_type"], is_party_member(student["political_status"]),
+               id(evidence))
+        if key not in memo:
+            problem, stored = check_evidence(stage, student, evidence)
+            memo[key] = (problem, stored, json.dumps(stored, ensure_ascii=False))
+        return memo[key][:2]
+
     for mark in marks:
-        problem = check_mark(mark, actor, catalogue, students, states, source)
+        problem = check_mark(mark, actor, catalogue, students, states, source, evidence_check)
         if problem:
             plan.refusals.append(problem)
             if not mark.confirmed and check_mark(replace(mark, confirmed=True), actor, catalogue,
-                                                 students, states, source) is None:
+                                                 students, states, source, evidence_check) is None:
                 plan.to_confirm.append((mark.student_no, problem))
             continue
         key = (mark.student_no, mark.stage_id)
@@ -90,8 +102,10 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         evidence = None
         if mark.action == "pass":
             stage = catalogue.stage(mark.stage_id)
-            evidence = json.dumps(check_evidence(stage, students[mark.student_no], mark.evidence)[1],
-                                  ensure_ascii=False)
+            student = students[mark.student_no]
+            evidence_check(stage, student, mark.evidence)
+            evidence = memo[(stage.stage_id, student["clearance_type"],
+                             is_party_member(student["political_status"]), id(mark.evidence))][2]
         plan.changes.append({
             "student_no": mark.student_no, "stage_id": mark.stage_id, "action": mark.action,
             "state_before": before, "state_after": after, "reason": reason,
