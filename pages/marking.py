@@ -87,6 +87,8 @@ def _lookup(q: str) -> None:
     st.session_state["desk_student"] = first["student_no"]
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
+    if stage is not None and not instant:
+        clear_evidence(stage, EVIDENCE_KEY)  # ticks are for the student in front of the desk
     if instant and first["rank"] == 0:
         # The domain refuses to overturn a × 不通过 from a scan (source "instant"); the page
         # says so and leaves the student on screen for a person to look at.
