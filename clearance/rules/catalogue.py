@@ -1,7 +1,7 @@
 """The stage catalogue and the batches: the model and its parsing (no I/O).
 
-An administrator edits `config/stages.toml` and `config/batches.toml`;
-`clearance.store.config` reads them and loads them into the store.
+An administrator edits `config/stages.toml` (and, before the first start, `config/batches.toml`,
+the seed of the batches table); `clearance.store.config` reads them and loads them into the store.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class ChecklistItem:
     text: str
     not_required_for: tuple[str, ...] = ()
     required: bool = True  # a pass must record this tick (unless its type is exempt)
+    # Words by which a rejection's reason names this item ("学位论文未提交" → 学位论文); a roster
+    # re-import uses them to see whether a rejection still applies to the new clearance type.
+    reason_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,9 @@ def _parse_items(raw_items: list, where: str) -> tuple[ChecklistItem, ...]:
                 raise CatalogueError(f"{where} 核对事项“{text}”的离校类型“{t}”无效")
         if not isinstance(raw.get("required", True), bool):
             raise CatalogueError(f"{where} 核对事项“{text}”的 required 只能是 true 或 false")
-        items.append(ChecklistItem(text, tuple(raw.get("not_required_for", [])), raw.get("required", True)))
+        items.append(ChecklistItem(text, tuple(raw.get("not_required_for", [])),
+                                   required=raw.get("required", True),
+                                   reason_words=tuple(raw.get("reason_words", []))))
     return tuple(items)
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Mapping
 
 from clearance.rules.actors import Actor
+from clearance.rules.batches import closed_refusal
 from clearance.rules.catalogue import DONE_STATES, PARTY_MEMBER_STATUSES, Catalogue, Stage
 
 # action → state after it
@@ -195,6 +196,8 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
     if student is None:
         return f"{who}：查无此学生"
     who = f"{student['name']}（{mark.student_no}）"
+    if student.get("batch_closed"):  # a closed batch is read-only, whoever asks
+        return f"{who}：{closed_refusal(student['batch_id'], student.get('batch_title'))}"
     if mark.stage_id not in catalogue.stage_ids:
         return f"{who}：未知的环节“{mark.stage_id}”"
     stage = catalogue.stage(mark.stage_id)

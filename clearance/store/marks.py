@@ -45,11 +45,14 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     """Students' college/type/card balance and their current state at every stage."""
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
-                 "political_status": row[4] or "", "card_balance": row[5]}
+                 "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
+                 "batch_closed": bool(row[7]), "card_balance": row[8]}
         for row in cur.execute(
-            "SELECT student_no, name, college, clearance_type, political_status,"
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, s.political_status,"
+            " s.batch_id, b.title, b.closed_at IS NOT NULL,"
             " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
-            " FROM students s WHERE student_no IN (SELECT unnest($nos))",
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            " WHERE s.student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
         ).fetchall()
     }

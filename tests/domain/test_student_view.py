@@ -180,6 +180,6 @@ def test_student_numbers_are_normalised_like_the_roster():
 def test_lookup_limits_come_from_the_config_file():
     limits = lookup_limits(load_student_page_config())
     assert limits.max_failures == 5 and limits.window_seconds == 60
-    assert "127.0.0.1" in limits.trusted_proxies
+    assert "127.0.0.1/32" in limits.trusted_proxies  # networks: nginx on the same machine
     with pytest.raises(CatalogueError, match="student_lookup"):
         lookup_limits({"student_lookup": {"max_failures": 0}})
