@@ -100,7 +100,8 @@ FROM others
 """
 
 EVENTS_SQL = """
-INSERT INTO events
+INSERT INTO events (event_id, student_no, stage_id, action, state_before, state_after, reason, note,
+                    actor, source, source_ref, marked_at)
 SELECT i * 32 + seq * 2 AS event_id, student_no, stage_id, 'reject', 'open', 'rejected',
        CASE WHEN stage_id = 'library' THEN '图书未还 2 册' ELSE '欠学费 1200 元' END, NULL,
        'feed:' || stage_id, 'feed', NULL, when_at - INTERVAL 2 DAY

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
@@ -202,6 +202,42 @@ def _student_marks(rng: random.Random, s: dict, code: str) -> list[Mark]:
     return marks
 
 
+NEWSPAPERS = ("重庆日报", "重庆晚报", "重庆商报", "重庆晨报")
+PARTY_DESTINATIONS = ("中共重庆市委教育工委", "中共四川省委组织部", "中共北京市海淀区委组织部",
+                      "中共深圳市南山区委组织部", "中共成都市高新区工委", "中共杭州市西湖区委组织部")
+SURNAMES = "王李张刘陈杨黄赵吴周"
+
+
+def _evidence(rng: random.Random, stage, student: dict, at: datetime) -> dict:
+    """What a desk records for a pass, as staff fill it in: every checklist item ticked, and
+    typed fields with realistic values (an 授权人 now and then, a lost student card, …)."""
+    fields: dict[str, str] = {}
+    for f in stage.fields:
+        if f.field_id == "signed_by":
+            fields[f.field_id] = "导师授权人" if rng.random() < 0.08 else "导师"
+            if fields[f.field_id] == "导师授权人":
+                fields["authorised_name"] = rng.choice(SURNAMES) + rng.choice(("老师", "副教授", "教授"))
+        elif f.field_id == "transfer_to" and is_party_member(student["political_status"]):
+            fields[f.field_id] = rng.choice(PARTY_DESTINATIONS)
+        elif f.field_id == "fine_paid":
+            fields[f.field_id] = rng.choice(("0", "0", "0", "12.50", "23.50"))
+        elif f.field_id == "settled_amount":
+            fields[f.field_id] = rng.choice(("0", "0", "3.20", "17.85", "41.58"))
+        elif f.field_id == "student_card":
+            lost = rng.random() < 0.05
+            fields[f.field_id] = "遗失声明" if lost else "收回"
+            if lost:
+                fields["newspaper"] = rng.choice(NEWSPAPERS)
+                fields["published_on"] = (at.date() - timedelta(days=rng.randint(3, 20))).isoformat()
+    return {"checked": [i.text for i in stage.items_for(student["clearance_type"])], "fields": fields}
+
+
+def _with_evidence(marks: list[Mark], catalogue, student: dict, rng: random.Random) -> list[Mark]:
+    """Every pass carries its evidence (a separate random stream, so the marks stay as they were)."""
+    return [replace(m, evidence=_evidence(rng, catalogue.stage(m.stage_id), student, m.at))
+            if m.action == "pass" else m for m in marks]
+
+
 def _is_cleared(marks: list[Mark], stage_ids: list[str], not_needed: set[str]) -> bool:
     final = {}
     for m in marks:
@@ -214,6 +250,7 @@ def _batch_marks(rng: random.Random, roster: pd.DataFrame, catalogue) -> list[Ma
     codes = {college: code for college, code, _n, _c in COLLEGES}
     others = [s for s in catalogue.stage_ids if s != "gso_office"]
     all_marks: list[Mark] = []
+    evidence_rng = random.Random(SEED + 1)  # its own stream: the marks stay as they were
     for s in roster.to_dict("records"):
         marks = _student_marks(rng, s, codes[s["college"]])
         exempt = {st.stage_id for st in catalogue.stages if s["clearance_type"] in st.not_required_for}
@@ -223,7 +260,7 @@ def _batch_marks(rng: random.Random, roster: pd.DataFrame, catalogue) -> list[Ma
             marks.append(Mark(s["student_no"], "gso_office", "pass",
                               at=max(_at(rng, gso_day), last + timedelta(minutes=10)),
                               actor_name="gso_staff", source="page"))
-        all_marks += marks
+        all_marks += _with_evidence(marks, catalogue, s, evidence_rng)
     all_marks.sort(key=lambda m: m.at)
     return all_marks
 

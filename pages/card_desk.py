@@ -16,17 +16,18 @@ from clearance.store.cards import (CardError, bind_card, load_card_config, may_b
 from clearance.rules.catalogue import DONE_STATES
 from clearance.store.db import get_catalogue
 from clearance.store.desk_tokens import Desk, active_desks
-from clearance.store.marks import MarkError, mark
+from clearance.rules.marking import missing_prerequisites
 from clearance.clock import beijing_now
 from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
 from ui.data import read, store
+from ui.marking_pages import (desk_stages, evidence_inputs, evidence_state, load_card_student,
+                              mark_at_desk)
 
 actor = require_actor("admin", "office")
 
 LOCAL = "local"
 MANUAL = "manual"
-BALANCE_STAGE = "card_center"  # its rule (config/stages.toml): 一卡通余额已结算
 LOG_ROWS = 200
 config = load_card_config()
 catalogue = get_catalogue(store())
@@ -50,9 +51,8 @@ def _show_student(student_no: str | None, uid: str | None, how: str, text: str =
 
 
 def _desk_stage_choices() -> list[str]:
-    if actor.role == "admin":
-        return [s.stage_id for s in catalogue.stages if s.scope == "school"]
-    return [s.stage_id for s in catalogue.stages if s.stage_id in actor.stages]
+    """The school-wide stages this actor marks (card desks are the offices')."""
+    return [s.stage_id for s in desk_stages(actor) if s.scope == "school"]
 
 
 def _server_reader_status() -> tuple[list[str], str]:
@@ -77,8 +77,8 @@ def _default_source(desks: list[Desk]) -> str:
 def _choose_source() -> tuple[str | Desk, str | None]:
     """Where cards come from (manual entry, a desk agent or this server's reader), and the
     stage this desk marks."""
-    desks = [d for d in active_desks(store())
-             if actor.role == "admin" or d.stage_id in actor.stages]
+    mine = {s.stage_id for s in desk_stages(actor)}
+    desks = [d for d in active_desks(store()) if d.stage_id in mine]
     options = [MANUAL] + [d.desk_id for d in desks] + [LOCAL]
     by_id = {d.desk_id: d for d in desks}
     if state.get("card_source") not in options:
@@ -176,15 +176,11 @@ def _show_unknown(current: dict) -> None:
                     st.rerun(scope="fragment")
 
 
-def _unsettled_balance(student_no: str) -> float | None:
-    """The card's balance from the card centre's export when above zero (else None)."""
-    cards = read("student_card", student_no=student_no)
-    if cards.empty or pd.isna(cards.iloc[0]["balance"]) or float(cards.iloc[0]["balance"]) <= 0:
-        return None
-    return float(cards.iloc[0]["balance"])
-
-
-def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id: str) -> None:
+def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: pd.DataFrame,
+                      stage_id: str) -> None:
+    """This desk's stage for the student on screen: its evidence inputs and one pass button.
+    Whether the pass is allowed (prerequisites, the card balance settled, required ticks) is
+    the domain's answer, shown as it gives it."""
     stage = catalogue.stage(stage_id)
     row = stages[stages["stage_id"] == stage_id].iloc[0]
     current = state["card_current"]
@@ -194,35 +190,22 @@ def _show_mark_button(student_no: str, name: str, stages: pd.DataFrame, stage_id
     if row["state"] in DONE_STATES:
         st.info(f"“{stage.name}”环节此前已办结，无需再次办理。")
         return
-    open_prereqs = stages[stages["stage_id"].isin(stage.prerequisites)
-                          & ~stages["state"].isin(DONE_STATES)]
-    if not open_prereqs.empty:
-        st.warning(f"“{stage.name}”须在以下环节办结后办理：{'、'.join(open_prereqs['stage_name'])}")
+    missing = missing_prerequisites(stage, dict(zip(stages["stage_id"], stages["state"])))
+    if missing:
+        names = stages.set_index("stage_id").loc[missing, "stage_name"]
+        st.warning(f"“{stage.name}”须在以下环节办结后办理：{'、'.join(names)}")
         return
-    balance = _unsettled_balance(student_no) if stage_id == BALANCE_STAGE else None
-    note = None
-    settled = True
-    if balance is not None:
-        # The stage's rule is "balance settled": the card centre's export says it is not yet.
-        st.warning(f"卡内余额 {balance:.2f} 元尚未结算，请先为学生办理退款/结算",
-                   icon=":material/account_balance_wallet:")
-        settled = st.checkbox(f"已结算余额（{balance:.2f} 元已退还或结清）",
-                              key=f"settled_{student_no}_{current['at']}")
-        note = f"刷卡办理时卡内余额 {balance:.2f} 元，已结算"
-    label = f"确认 {name} 的“{stage.name}”已办理" + ("（余额已结算）" if balance is not None else "")
-    if st.button(label, type="primary", disabled=not settled,
+    key = f"card_evidence_{student_no}_{stage_id}_{current['at']}"
+    evidence_inputs(stage, clearance_type, key)
+    if st.button(f"确认 {name} 的“{stage.name}”已办理", type="primary",
                  key=f"mark_{student_no}_{stage_id}_{current['at']}", icon=":material/check_circle:"):
-        try:
-            mark(store(), actor, student_no, stage_id, "pass", note=note, source="card")
-        except MarkError as exc:
-            st.error(str(exc))
+        ok, kind, lines = mark_at_desk(actor, student_no, stage, "pass", None, name, None,
+                                       evidence_state(stage, key), source="card")
+        if not ok:
+            st.error("\n\n".join(lines))
         else:
             current["marked"] = stage_id
             st.rerun(scope="fragment")
-
-
-def _text(value) -> str:
-    return "" if value is None or pd.isna(value) else str(value)
 
 
 def _show_panel(stage_id: str | None) -> None:
@@ -234,43 +217,23 @@ def _show_panel(stage_id: str | None) -> None:
     if not current["student_no"]:
         _show_unknown(current)
         return
-    no = current["student_no"]
-    profile = read("student_profile", student_no=no)
-    if profile.empty:
-        st.error(f"校园卡绑定的学号 {no} 不在离校学生名单中。")
+    view = load_card_student(read, current["student_no"])
+    if view is None:
+        st.error(f"校园卡绑定的学号 {current['student_no']} 不在离校学生名单中。")
         return
-    p = profile.iloc[0]
-    stages = read("student_stages", student_no=no)
-    done = stages["state"].isin(DONE_STATES)
     with st.container(border=True):
-        st.markdown(f"## {p['name']}　`{no}`")
-        st.markdown(f"**{p['college']}** · {p['level']} · {p['clearance_type']} · {p['campus']}"
-                    f"　　{current['how']} {current['at']}")
-        cards = read("student_card", student_no=no)
-        if not cards.empty and not pd.isna(cards.iloc[0]["balance"]):
-            st.markdown(f"校园卡 {cards.iloc[0]['card_no'] or cards.iloc[0]['uid']}，"
-                        f"卡内余额 **{cards.iloc[0]['balance']:.2f} 元**")
-        if done.all():
+        st.markdown(f"## {view.name}　`{view.student_no}`")
+        st.markdown(f"{view.details}　　{current['how']} {current['at']}")
+        if view.card_line:
+            st.markdown(view.card_line)
+        if not view.open_lines:
             st.success("全部环节已办结 ✓", icon=":material/verified:")
         else:
-            lines = [f"- **{r.stage_name}**：{_text(r.room) or '—'}"
-                     + (f"，电话 {_text(r.phone)}" if _text(r.phone) else "")
-                     + (f"（{_text(r.reason)}）" if _text(r.reason) else "")
-                     for r in stages[~done].itertuples()]
-            st.warning(f"还有 {int((~done).sum())} 个环节未办结，请到：\n" + "\n".join(lines),
+            st.warning(f"还有 {len(view.open_lines)} 个环节未办结，请到：\n" + "\n".join(view.open_lines),
                        icon=":material/pending:")
         if stage_id:
-            _show_mark_button(no, p["name"], stages, stage_id)
-        table = pd.DataFrame({
-            "": ["✓" if d else "×" for d in done],
-            "环节": stages["stage_name"],
-            "状态": stages["state"].map({"passed": "已办理", "not_needed": "无需办理",
-                                       "open": "未办理", "rejected": "不通过"}),
-            "说明": stages["reason"].fillna(""),
-            "办理地点": stages["room"].fillna(""),
-            "电话": stages["phone"].fillna(""),
-        })
-        st.dataframe(table, hide_index=True, width="stretch", height=460)
+            _show_mark_button(view.student_no, view.name, view.clearance_type, view.stages, stage_id)
+        st.dataframe(view.table, hide_index=True, width="stretch", height=460)
 
 
 # -- the page -----------------------------------------------------------------------------

@@ -4,13 +4,13 @@ The graduate school sees the same view without the actions (学生详情)."""
 
 import streamlit as st
 
-from clearance.rules.catalogue import DONE_STATES
-from clearance.store.marks import STATE_LABELS
+from clearance.rules.marking import STATE_LABELS
 from clearance.rules.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
-from ui.marking_pages import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
-                     history_table, mark_at_desk, pick_stage, show_flash, student_row_table)
+from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, clear_evidence, college_scope, desk_ref,
+                              desk_stages, evidence_inputs, evidence_state, flash, focus,
+                              load_desk_student, mark_at_desk, pick_stage, show_flash)
 
 actor = require_actor("admin", "gradschool", "college", "office")
 scope = college_scope(actor)
@@ -23,16 +23,24 @@ if stage is None:
 else:
     where = f"（仅{scope}学生）" if scope else ""
     st.caption(f"当前环节：{stage.name} · {stage.department}{where}")
-    st.toggle("回车即通过（本环节无需核对材料时使用：扫码或输入学号后按回车，直接通过）",
+    st.toggle("回车即通过（扫码或输入学号后按回车，按下面勾选的核对事项直接通过）",
               key="instant_pass")
 instant = stage is not None and st.session_state.get("instant_pass", False)
+EVIDENCE_KEY = f"evidence_{stage.stage_id}" if stage is not None else ""
+if instant:
+    with st.expander("回车即通过时记录的核对事项（对每名学生相同）", expanded=True):
+        evidence_inputs(stage, None, EVIDENCE_KEY)
 
 
-def _do(student_no: str, action: str, reason: str | None = None) -> bool:
+def _do(student_no: str, action: str, reason: str | None = None, source: str = "page") -> bool:
     """Mark this desk's stage for one student; the outcome is flashed. True if accepted."""
     name = st.session_state.get("desk_student_name", student_no)
-    ok, kind, lines = mark_at_desk(actor, student_no, stage, action, reason, name, desk_ref())
+    evidence = evidence_state(stage, EVIDENCE_KEY) if action == "pass" else None
+    ok, kind, lines = mark_at_desk(actor, student_no, stage, action, reason, name, desk_ref(),
+                                   evidence, source)
     flash(kind, lines)
+    if ok and action == "pass" and not instant:
+        clear_evidence(stage, EVIDENCE_KEY)  # the next student is checked afresh
     return ok
 
 
@@ -50,12 +58,6 @@ def _act(action: str) -> None:
 
 
 SHOWN_MATCHES = 50  # find_students returns one more, to tell that the list was cut
-
-
-def _stage_state(student_no: str) -> tuple[str, str]:
-    """This desk's stage for one student: (state, reason)."""
-    here = read("student_row", student_no=student_no).set_index("stage_id").loc[stage.stage_id]
-    return here["state"], here["reason"] if isinstance(here["reason"], str) else ""
 
 
 def _lookup(q: str) -> None:
@@ -85,14 +87,12 @@ def _lookup(q: str) -> None:
     st.session_state["desk_student"] = first["student_no"]
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
+    if stage is not None and not instant:
+        clear_evidence(stage, EVIDENCE_KEY)  # ticks are for the student in front of the desk
     if instant and first["rank"] == 0:
-        state, reason = _stage_state(first["student_no"])
-        if state == "rejected":
-            # A rejection is a decision someone made on purpose: a scan must not overturn it.
-            flash("warning", [f"{first['name']}（{first['student_no']}）“{stage.name}”此前为 × 不通过，"
-                              f"原因：{reason or '未填写'}。未自动通过：请核对后手动点击按钮办理。"])
-        else:
-            _do(first["student_no"], "pass")
+        # The domain refuses to overturn a × 不通过 from a scan (source "instant"); the page
+        # says so and leaves the student on screen for a person to look at.
+        _do(first["student_no"], "pass", source="instant")
         st.session_state["desk_focus"] = "lookup"
     else:
         st.session_state["desk_focus"] = "pass" if stage is not None else "lookup"
@@ -122,48 +122,29 @@ if matches:
     st.session_state["desk_student"] = picked
     st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
 
-student_no = st.session_state.get("desk_student")
-profile = read("student_profile", student_no=student_no) if student_no else None
-if profile is None or profile.empty or (scope and profile.iloc[0]["college"] != scope):
-    st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
-    focus(f'input[aria-label="{LOOKUP_LABEL}"]')
-    st.stop()
 
-p = profile.iloc[0]
-row = read("student_row", student_no=student_no)
-done = row["state"].isin(DONE_STATES)
-st.subheader(f"{p['name']}　{p['student_no']}")
-st.caption(f"{p['college']} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
-           f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']} · {p['batch_title']}")
-open_names = list(row.loc[~done, "stage_name"])
-if open_names:
-    st.markdown(f"尚未完成 {len(open_names)} 个环节：" + "、".join(open_names))
-else:
-    st.success("全部环节已 ✓，可领取毕业证、学位证")
 
-if stage is not None:
-    here = row.set_index("stage_id").loc[stage.stage_id]
+def _show_stage(view: DeskStudent) -> None:
+    """This desk's stage: state, what to bring, the evidence inputs, and the actions."""
     left, right = st.columns([1, 1])
     with left:
-        st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[here['state']]}")
-        reason_here = here["reason"] if isinstance(here["reason"], str) else ""
-        if here["state"] == "rejected":
-            st.error(f"此前不通过，原因：{reason_here or '未填写'}。请核对问题已解决后再点击“通过”。")
-        elif reason_here:
-            st.caption(f"原因：{reason_here}")
-        items = stage.items_for(p["clearance_type"])
-        st.markdown("核对事项：\n" + "\n".join(f"- {i.text}" for i in items))
-        if stage.brings:
-            st.caption(f"学生需带：{stage.brings}")
+        st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[view.state]}")
+        if view.state == "rejected":
+            st.error(f"此前不通过，原因：{view.reason or '未填写'}。请核对问题已解决后再点击“通过”。")
+        elif view.reason:
+            st.caption(f"原因：{view.reason}")
+        if view.brings:
+            st.caption(f"学生需带：{view.brings}")
+        if not instant:
+            st.markdown("核对事项与办理记录（* 为通过必填）：")
+            evidence_inputs(stage, view.clearance_type, EVIDENCE_KEY)
     with right:
-        missing = [g for g in stage.prerequisites
-                   if row.set_index("stage_id").loc[g, "state"] not in DONE_STATES]
-        if missing:
-            names = "、".join(row.set_index("stage_id").loc[missing, "stage_name"])
-            st.warning(f"须先完成：{names}")
+        if view.missing:
+            st.warning(f"须先完成：{'、'.join(view.missing)}")
         b1, b2 = st.columns(2)
         b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
-        b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch")
+        b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch",
+                  disabled=view.not_needed_refusal is not None, help=view.not_needed_refusal)
         # The reason and the two actions that need it are one form: typing a reason and pressing
         # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
         with st.form("reject_form", border=False, enter_to_submit=True):
@@ -174,17 +155,32 @@ if stage is not None:
             b4.form_submit_button("撤销", key="act_reset", on_click=_act, args=("reset",),
                                   width="stretch")
 
-# A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
-st.table(student_row_table(row, stage.stage_id if stage else None), hide_index=True,
-         border="horizontal")
 
-with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
-    st.dataframe(history_table(read("student_history", student_no=student_no)), hide_index=True,
-                 width="stretch")
+def _show_student(view: DeskStudent) -> None:
+    st.subheader(f"{view.name}　{view.student_no}")
+    st.caption(view.details)
+    if view.open_names:
+        st.markdown(f"尚未完成 {len(view.open_names)} 个环节：" + "、".join(view.open_names))
+    else:
+        st.success("全部环节已 ✓，可领取毕业证、学位证")
+    if stage is not None:
+        _show_stage(view)
+    # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
+    st.table(view.row, hide_index=True, border="horizontal")
+    with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
+        st.dataframe(view.history, hide_index=True, width="stretch")
+
+
+view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
+if view is None:
+    st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
+    focus(f'input[aria-label="{LOOKUP_LABEL}"]')
+    st.stop()
+_show_student(view)
 
 target = st.session_state.pop("desk_focus", "lookup")
 # After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
-if target == "pass" and stage is not None and here["state"] != "rejected":
+if target == "pass" and stage is not None and view.state != "rejected":
     focus(".st-key-act_pass button")
 elif target != "pick":
     focus(f'input[aria-label="{LOOKUP_LABEL}"]')

@@ -3,17 +3,16 @@
 non-members 无需办理 in one action, or pass an uploaded / pasted list of 学号 after a preview of
 what matched. Stages checked in person only list who is waiting."""
 
-import pandas as pd
 import streamlit as st
 
 from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
-from clearance.store.marks import ACTION_LABELS, Mark, MarkError, apply_marks, preview_marks
-from clearance.store.students import is_party_member
+from clearance.rules.marking import ACTION_LABELS
 from loaders.sheets import ImportRejected
 from loaders.student_numbers import numbers_from_file, numbers_from_text
 from ui.auth import current_actor, require_actor
 from ui.data import current_batch, read, store
-from ui.marking_pages import catalogue, college_scope, flash, pick_stage, show_flash
+from ui.marking_pages import (apply_bulk, bulk_marks, catalogue, college_scope, evidence_inputs,
+                              evidence_state, flash, load_queue, pick_stage, preview_bulk, show_flash)
 
 actor = require_actor("admin", "college", "office")
 batch = current_batch()
@@ -24,6 +23,7 @@ if stage is None:
     st.info("当前账号没有可办理的环节，请联系系统管理员分配。")
     st.stop()
 show_flash()
+EVIDENCE_KEY = f"bulk_evidence_{stage.stage_id}"
 
 ALL = "全部"
 f1, f2, f3, f4 = st.columns(4)
@@ -38,62 +38,82 @@ def _opt(value):
     return None if value == ALL else value
 
 
-pending = read("pending_queue", stage=stage.stage_id, batch=batch["batch_id"], college=_opt(college),
-               campus=_opt(campus), level=_opt(level), clearance_type=_opt(ctype))
-if stage.final:
-    # The last stage can only pass students whose every other stage is ✓: by default the list
-    # shows those, who can be done now.
-    if st.toggle("只看其他环节已全部 ✓ 的学生", value=True, key=f"q_ready_{stage.stage_id}"):
-        pending = pending[pending["other_open"] == 0].reset_index(drop=True)
-st.metric(f"“{stage.name}”待办理", f"{len(pending):,} 人")
+# The last stage can only pass students whose every other stage is ✓: by default the list
+# shows those, who can be done now.
+ready_only = stage.final and st.toggle("只看其他环节已全部 ✓ 的学生", value=True,
+                                       key=f"q_ready_{stage.stage_id}")
+queue = load_queue(read, stage, batch["batch_id"], _opt(college), _opt(campus), _opt(level),
+                   _opt(ctype), ready_only)
+st.metric(f"“{stage.name}”待办理", f"{queue.count:,} 人")
 
 
 def _propose(action: str, nos: list[str], title: str, unmatched: list[str] | None = None,
              elsewhere: list[str] | None = None) -> None:
     """Ask for confirmation before a bulk mark (kept in the session until confirmed)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("bulk_ok_")]:
+        del st.session_state[key]  # ticks of an earlier preview never carry over
     st.session_state["bulk"] = {"stage": stage.stage_id, "action": action, "nos": list(nos),
                                 "title": title, "unmatched": list(unmatched or []),
                                 "elsewhere": list(elsewhere or [])}
 
 
+def _evidence(bulk: dict) -> dict | None:
+    return evidence_state(stage, EVIDENCE_KEY) if bulk["action"] == "pass" else None
+
+
+def _ticked(bulk: dict) -> set[str]:
+    """The students set apart (a × 不通过, a party member) that a person ticked one by one."""
+    return {no for no, _why in bulk.get("to_confirm", []) if st.session_state.get(f"bulk_ok_{no}")}
+
+
 def _confirm() -> None:
-    """Callback of 确认: the marks the preview accepted, in one transaction."""
+    """Callback of 确认: the marks the preview accepted plus the ticked ones, in one transaction."""
     bulk = st.session_state.pop("bulk", None)
     if not bulk or current_actor() != actor:
         return
-    marks = [Mark(no, bulk["stage"], bulk["action"]) for no in bulk["accept"]]
-    try:
-        result = apply_marks(store(), actor, marks, source="bulk")
-    except MarkError as exc:
-        flash("error", ["操作未执行，没有办理任何学生（名单在确认前发生了变化，请重新预览）："] + exc.errors[:20])
-        return
-    st.session_state["queue_version"] = st.session_state.get("queue_version", 0) + 1
-    st.session_state["queue_all"] = False
-    flash("success", f"已{ACTION_LABELS[bulk['action']]} {result.changed} 人（{stage.name}）")
+    ticked = _ticked(bulk)
+    marks = bulk_marks(stage, bulk["action"], bulk["accept"] + sorted(ticked), ticked, _evidence(bulk))
+    ok, kind, lines = apply_bulk(actor, stage, bulk["action"], marks)
+    flash(kind, lines)
+    if ok:
+        st.session_state["queue_version"] = st.session_state.get("queue_version", 0) + 1
+        st.session_state["queue_all"] = False
 
 
 def _show_confirmation(bulk: dict) -> None:
-    """The preview of a bulk mark: how many change, which are already ✓, refused, not found."""
-    plan = preview_marks(store(), actor, [Mark(no, bulk["stage"], bulk["action"]) for no in bulk["nos"]],
-                         source="bulk")
-    bulk["accept"] = [c["student_no"] for c in plan.changes]
+    """The preview of a bulk mark: how many change, which are already ✓, which need a person's
+    look (listed apart, each left out unless ticked), refused, not found."""
     label = ACTION_LABELS[bulk["action"]]
     with st.container(border=True):
+        if bulk["action"] == "pass":
+            st.markdown("核对事项与办理记录（对所选学生相同，* 为通过必填）：")
+            evidence_inputs(stage, None, EVIDENCE_KEY)
+        plan = preview_bulk(actor, bulk_marks(stage, bulk["action"], bulk["nos"], set(), _evidence(bulk)))
+        bulk["accept"] = [c["student_no"] for c in plan.changes]
+        bulk["to_confirm"] = plan.to_confirm
+        apart = {no for no, _why in plan.to_confirm}
+        refused = [r for r in plan.refusals if not any(r == why for _no, why in plan.to_confirm)]
         st.markdown(f"**{bulk['title']}：将{label} {len(bulk['accept'])} 人（{stage.name}）**")
         notes = []
         if plan.unchanged:
             notes.append(f"已是 ✓ 无需再办 {len(plan.unchanged)} 人")
-        if plan.refusals:
-            notes.append(f"不能办理 {len(plan.refusals)} 人")
+        if apart:
+            notes.append(f"须逐人确认 {len(apart)} 人（未勾选的不办理）")
+        if refused:
+            notes.append(f"不能办理 {len(refused)} 人")
         if bulk["unmatched"]:
             notes.append(f"名单中未找到 {len(bulk['unmatched'])} 个学号")
         if bulk.get("elsewhere"):
             notes.append(f"不是本学院的学生 {len(bulk['elsewhere'])} 个学号")
         if notes:
             st.caption("；".join(notes))
-        if plan.refusals:
-            with st.expander(f"不能办理的 {len(plan.refusals)} 人及原因"):
-                st.text("\n".join(plan.refusals[:200]))
+        if plan.to_confirm:
+            st.warning("以下学生不会随批量一起办理：请逐人核对，勾选确认的才会一并办理。")
+            for no, why in plan.to_confirm[:200]:
+                st.checkbox(why, key=f"bulk_ok_{no}")
+        if refused:
+            with st.expander(f"不能办理的 {len(refused)} 人及原因"):
+                st.text("\n".join(refused[:200]))
         if bulk["unmatched"]:
             with st.expander(f"未找到的学号（{len(bulk['unmatched'])} 个）"):
                 st.text("\n".join(bulk["unmatched"]))
@@ -101,9 +121,10 @@ def _show_confirmation(bulk: dict) -> None:
             # Only the numbers: college staff are not shown other colleges' students.
             with st.expander(f"不是本学院的学生（{len(bulk['elsewhere'])} 个学号）"):
                 st.text("\n".join(f"{no}：不是本学院的学生" for no in bulk["elsewhere"]))
+        count = len(bulk["accept"]) + len(_ticked(bulk))
         c1, c2 = st.columns([2, 1])
-        c1.button(f"确认{label} {len(bulk['accept'])} 人", key="bulk_confirm", type="primary",
-                  on_click=_confirm, disabled=not bulk["accept"], width="stretch")
+        c1.button(f"确认{label} {count} 人", key="bulk_confirm", type="primary",
+                  on_click=_confirm, disabled=not count, width="stretch")
         c2.button("取消", key="bulk_cancel", on_click=lambda: st.session_state.pop("bulk", None),
                   width="stretch")
 
@@ -112,22 +133,13 @@ bulk = st.session_state.get("bulk")
 if bulk and bulk["stage"] == stage.stage_id and stage.bulk:
     _show_confirmation(bulk)
 
-if stage.stage_id == "party" and stage.bulk:
-    non_members = pending[~pending["political_status"].map(is_party_member)]
-    st.button(f"非党员一键标记“无需办理”（{len(non_members):,} 人）", key="party_bulk",
-              type="primary", disabled=non_members.empty,
-              on_click=_propose, args=("not_needed", list(non_members["student_no"]),
-                                       "非党员批量办理"))
+if stage.not_needed_only_for_non_members and stage.bulk:
+    st.button(f"非党员一键标记“无需办理”（{len(queue.non_members):,} 人）", key="party_bulk",
+              type="primary", disabled=not queue.non_members,
+              on_click=_propose, args=("not_needed", list(queue.non_members), "非党员批量办理"))
     st.caption("党员须转出组织关系后逐个办理；非党员可在离校开始前一次全部标记。")
 
-table = pd.DataFrame({
-    "学号": pending["student_no"], "姓名": pending["name"], "学院": pending["college"],
-    "校区": pending["campus"], "层次": pending["level"], "类型": pending["clearance_type"],
-    "政治面貌": pending["political_status"],
-    "状态": pending["state"].map({"open": "× 未办理", "rejected": "× 不通过"}),
-    "原因": pending["reason"].fillna(""),
-    "其他未完成环节": pending["other_open_names"].replace("", "—（均已 ✓）"),
-})
+table = queue.table
 height = min(420, 35 * (len(table) + 1) + 3)
 
 if not stage.bulk:

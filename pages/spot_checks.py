@@ -8,6 +8,8 @@ from clearance.store.spot_checks import MAX_SAMPLE, OUTCOMES, SpotCheckError, dr
 from ui.auth import require_actor
 from ui.data import current_batch, read, store, stage_name_map
 from ui.filters import choice
+from ui.lagging import to_xlsx
+from ui.marking_pages import evidence_text
 
 actor = require_actor("admin", "gradschool")
 batch = current_batch()
@@ -49,12 +51,17 @@ def _show_check(check_id: int) -> None:
     view = pd.DataFrame({
         "序号": items["item_no"], "学号": items["student_no"], "姓名": items["name"], "学院": items["college"],
         "环节": items["stage_name"], "办理人": items["passed_by"], "办理时间": items["passed_at"],
-        "来源": items["passed_source"].map(SOURCES), "当前状态": items["state_now"].map(STATE_LABELS),
+        "来源": items["passed_source"].map(SOURCES),
+        "办理时记录的核对材料": [evidence_text(s, e) for s, e in zip(items["stage_id"], items["passed_evidence"])],
+        "当前状态": items["state_now"].map(STATE_LABELS),
         "核查结果": items["outcome"].map(OUTCOMES).fillna("未核查"), "说明": items["outcome_note"].fillna(""),
     })
     st.dataframe(view, hide_index=True, width="stretch")
     if items.empty:
         return
+    st.download_button("导出抽查表（Excel，含办理时记录的核对材料）", lambda: to_xlsx(view, "办理抽查"),
+                       file_name=f"办理抽查_{check_id}.xlsx", key=f"spot_export_{check_id}",
+                       icon=":material/download:")
     n = st.selectbox("核查哪一条", list(items["item_no"]), key=f"spot_item_{check_id}",
                      format_func=lambda i: "第 {} 条：{} {} · {}".format(
                          i, *items.set_index("item_no").loc[i, ["student_no", "name", "stage_name"]]))
@@ -66,6 +73,7 @@ def _show_check(check_id: int) -> None:
         "之前": history["state_before"].map(STATE_LABELS), "之后": history["state_after"].map(STATE_LABELS),
         "原因": history["reason"].fillna(""), "备注": history["note"].fillna(""), "办理人": history["actor"],
         "来源": history["source"].map(SOURCES),
+        "核对材料": [evidence_text(item["stage_id"], e) for e in history["evidence"]],
     }), hide_index=True, width="stretch")
     with st.form(f"outcome_{check_id}", clear_on_submit=True):
         outcome = st.radio("核查结果", list(OUTCOMES), format_func=OUTCOMES.get, horizontal=True)

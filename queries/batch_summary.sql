@@ -4,7 +4,7 @@
 -- A student is fully cleared when every stage is ✓ (passed or 无需办理).
 WITH per_student AS (
     SELECT x.student_no,
-           count(*) FILTER (WHERE x.state IN ('passed', 'not_needed')) AS done,
+           count(*) FILTER (WHERE is_done(x.state)) AS done,
            count(*) AS stages
     FROM stage_status x
     JOIN students s USING (student_no)

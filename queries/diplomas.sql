@@ -7,7 +7,7 @@ WITH cleared AS (
     JOIN students s USING (student_no)
     WHERE s.batch_id = :batch AND s.college = :college
     GROUP BY x.student_no
-    HAVING bool_and(x.state IN ('passed', 'not_needed'))
+    HAVING bool_and(is_done(x.state))
 )
 SELECT s.student_no, s.name, s.level, s.clearance_type, s.campus, s.phone,
        d.received_by AS diploma_received_by, d.handed_at AS diploma_handed_at,

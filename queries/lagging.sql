@@ -10,7 +10,7 @@ SELECT s.student_no, s.name, s.college, s.level, s.clearance_type, s.campus, s.p
        count(*) AS open_count,
        list(x.stage_id ORDER BY g.seq) AS open_stage_ids,
        string_agg(g.name, '、' ORDER BY g.seq) AS open_stages,
-       string_agg(g.name || '：' || g.brings, '；' ORDER BY g.seq) AS brings,
+       string_agg(g.name || '：' || coalesce(sb.brings, g.brings), '；' ORDER BY g.seq) AS brings,
        string_agg(g.name || '：' || r.room || CASE WHEN r.phone <> '' THEN '（电话 ' || r.phone || '）'
                                                    ELSE '' END, '；' ORDER BY g.seq) AS where_to_go,
        string_agg(CASE WHEN x.state = 'rejected' THEN g.name || '：' || coalesce(x.reason, '') END,
@@ -19,8 +19,9 @@ FROM stage_status x
 JOIN students s USING (student_no)
 JOIN stages g USING (stage_id)
 LEFT JOIN campus_routes r ON r.campus = s.campus AND r.stage_id = x.stage_id
+LEFT JOIN stage_brings sb ON sb.stage_id = x.stage_id AND sb.clearance_type = s.clearance_type
 WHERE s.batch_id = :batch
-  AND NOT (x.state IN ('passed', 'not_needed')
+  AND NOT (is_done(x.state)
            AND (:as_of IS NULL OR CAST(x.updated_at AS DATE) <= :as_of))
   AND (:college IS NULL OR s.college = :college)
   AND (:campus IS NULL OR s.campus = :campus)

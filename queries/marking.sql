@@ -40,7 +40,7 @@ ORDER BY g.seq;
 -- the mark came from (screen and desk). Parameters: :student_no.
 SELECT e.event_id, e.marked_at, g.name AS stage_name, e.action, e.state_before, e.state_after,
        e.reason, e.note, e.actor, coalesce(f.display_name, e.actor) AS actor_name,
-       e.source, e.source_ref
+       e.source, e.source_ref, e.stage_id, e.evidence
 FROM events e
 JOIN stages g USING (stage_id)
 LEFT JOIN staff f ON f.username = e.actor
@@ -56,7 +56,7 @@ WITH open_elsewhere AS (
            string_agg(g.name, '、' ORDER BY g.seq) AS other_open_names
     FROM stage_status o
     JOIN stages g USING (stage_id)
-    WHERE o.state NOT IN ('passed', 'not_needed') AND o.stage_id <> :stage
+    WHERE NOT is_done(o.state) AND o.stage_id <> :stage
     GROUP BY o.student_no
 )
 SELECT s.student_no, s.name, s.college, s.campus, s.level, s.clearance_type,
@@ -66,7 +66,7 @@ FROM stage_status x
 JOIN students s USING (student_no)
 LEFT JOIN open_elsewhere o USING (student_no)
 WHERE x.stage_id = :stage
-  AND x.state NOT IN ('passed', 'not_needed')
+  AND NOT is_done(x.state)
   AND s.batch_id = :batch
   AND (:college IS NULL OR s.college = :college)
   AND (:campus IS NULL OR s.campus = :campus)

@@ -7,7 +7,7 @@
 -- ✓ = passed or 无需办理. NULL filters mean all.
 -- Parameters: :batch, :campus, :level, :clearance_type.
 SELECT s.college, x.stage_id,
-       CASE WHEN x.state IN ('passed', 'not_needed') THEN CAST(x.updated_at AS DATE) END AS done_on,
+       CASE WHEN is_done(x.state) THEN CAST(x.updated_at AS DATE) END AS done_on,
        x.state = 'passed' AS passed,
        count(*) AS students
 FROM stage_status x
@@ -25,7 +25,7 @@ GROUP BY ALL;
 -- Parameters: :batch, :campus, :level, :clearance_type.
 WITH per_student AS (
     SELECT student_no,
-           bool_and(state IN ('passed', 'not_needed')) AS cleared,
+           bool_and(is_done(state)) AS cleared,
            max(updated_at) AS last_at
     FROM stage_status
     GROUP BY student_no

@@ -28,6 +28,7 @@ WITH latest AS (
 )
 SELECT i.item_no, i.student_no, s.name, s.college, i.stage_id, g.name AS stage_name,
        e.actor AS passed_by, e.marked_at AS passed_at, e.source AS passed_source,
+       e.evidence AS passed_evidence,
        x.state AS state_now,
        l.outcome, l.note AS outcome_note, l.checked_by, l.checked_at
 FROM spot_check_items i
@@ -49,7 +50,7 @@ ORDER BY o.outcome_id DESC;
 -- name: mark_history(student_no, stage_id)
 -- Every mark ever made on one student's stage, oldest first. Parameters: :student_no, :stage_id.
 SELECT e.event_id, e.marked_at, e.action, e.state_before, e.state_after, e.reason, e.note,
-       e.actor, e.source, e.source_ref
+       e.actor, e.source, e.source_ref, e.evidence
 FROM events e
 WHERE e.student_no = :student_no AND e.stage_id = :stage_id
 ORDER BY e.event_id;

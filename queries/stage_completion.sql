@@ -4,7 +4,7 @@
 SELECT g.stage_id, g.seq, g.name,
        count(*) FILTER (WHERE x.state = 'passed') AS passed,
        count(*) FILTER (WHERE x.state = 'not_needed') AS not_needed,
-       count(*) FILTER (WHERE x.state IN ('passed', 'not_needed')) AS done,
+       count(*) FILTER (WHERE is_done(x.state)) AS done,
        count(*) FILTER (WHERE x.state = 'open') AS open,
        count(*) FILTER (WHERE x.state = 'rejected') AS rejected,
        count(*) AS students

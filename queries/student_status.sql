@@ -21,7 +21,7 @@ WHERE s.student_no = :student_no;
 -- name: student_events(student_no)
 -- Every mark ever made on one student, newest first. Parameters: :student_no.
 SELECT e.event_id, e.marked_at, g.name AS stage_name, e.action, e.state_before, e.state_after,
-       e.reason, e.note, e.actor, e.source, e.source_ref
+       e.reason, e.note, e.actor, e.source, e.source_ref, e.stage_id, e.evidence
 FROM events e JOIN stages g USING (stage_id)
 WHERE e.student_no = :student_no
 ORDER BY e.event_id DESC;

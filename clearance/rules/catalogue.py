@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 LEVELS = ("博士", "硕士")
 CLEARANCE_TYPES = ("毕业", "结业", "肄业", "退学")
 DONE_STATES = ("passed", "not_needed")  # ✓ means done or not needed
+# Every action a stage may allow (their meaning is in clearance.rules.marking.ACTIONS).
+ACTION_IDS = ("pass", "not_needed", "reject", "reset")
+# The typed evidence fields a pass may record, and their names in an error message.
+FIELD_KINDS = {"text": "文字", "choice": "选项", "date": "日期", "money": "金额"}
+# Preconditions the domain knows how to check (clearance.rules.marking.PRECONDITIONS).
+PRECONDITION_IDS = ("card_balance_settled",)
+PARTY_MEMBER_STATUSES = ("中共党员", "中共预备党员")
 
 
 class CatalogueError(ValueError):
@@ -22,9 +29,33 @@ class CatalogueError(ValueError):
 class ChecklistItem:
     text: str
     not_required_for: tuple[str, ...] = ()
+    required: bool = True  # a pass must record this tick (unless its type is exempt)
     # Words by which a rejection's reason names this item ("学位论文未提交" → 学位论文); a roster
     # re-import uses them to see whether a rejection still applies to the new clearance type.
     reason_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvidenceField:
+    """A typed value a pass records (who signed, which newspaper, how much was settled)."""
+
+    field_id: str
+    label: str
+    kind: str  # one of FIELD_KINDS
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    # Required only when another field has this value: ("student_card", "遗失声明").
+    required_when: tuple[str, str] | None = None
+    only_for_members: bool = False  # required only for party members
+
+    def applies(self, values: dict, member: bool) -> bool:
+        """Whether a pass must carry this field, given the other values and the student."""
+        if not self.required or (self.only_for_members and not member):
+            return False
+        if self.required_when:
+            other, value = self.required_when
+            return values.get(other) == value
+        return True
 
 
 @dataclass(frozen=True)
@@ -58,10 +89,24 @@ class Stage:
     # The next step as a reminder SMS words it, where it is more than "go to the room" (导师:
     # have the form signed). Empty: the reminder names the stage and its room.
     reminder: str = ""
+    actions: tuple[str, ...] = ACTION_IDS  # what staff may do here
+    fields: tuple[EvidenceField, ...] = ()  # typed evidence a pass records
+    preconditions: tuple[str, ...] = ()  # domain checks before a pass (PRECONDITION_IDS)
+    # 学生需带 for a clearance type whose checklist drops something (no thesis for 结业…).
+    brings_by_type: dict[str, str] = field(hash=False, default_factory=dict)
 
     def items_for(self, clearance_type: str) -> list[ChecklistItem]:
         """The checklist as it applies to a student of this clearance type."""
         return [i for i in self.items if clearance_type not in i.not_required_for]
+
+    def allows(self, action: str, clearance_type: str) -> bool:
+        """An action the catalogue allows here for this student. 无需办理 is always allowed
+        where the student's clearance type exempts the whole stage."""
+        return action in self.actions or (action == "not_needed" and clearance_type in self.not_required_for)
+
+    def brings_for(self, clearance_type: str) -> str:
+        """学生需带, as it applies to this clearance type (no thesis for 结业/肄业/退学)."""
+        return self.brings_by_type.get(clearance_type, self.brings)
 
 
 @dataclass(frozen=True)
@@ -100,6 +145,52 @@ def _require(table: dict, key: str, where: str):
     return table[key]
 
 
+def _parse_items(raw_items: list, where: str) -> tuple[ChecklistItem, ...]:
+    items = []
+    for n, raw in enumerate(raw_items, start=1):
+        text = _require(raw, "text", f"{where} 第{n}个核对事项")
+        for t in raw.get("not_required_for", []):
+            if t not in CLEARANCE_TYPES:
+                raise CatalogueError(f"{where} 核对事项“{text}”的离校类型“{t}”无效")
+        if not isinstance(raw.get("required", True), bool):
+            raise CatalogueError(f"{where} 核对事项“{text}”的 required 只能是 true 或 false")
+        items.append(ChecklistItem(text, tuple(raw.get("not_required_for", [])),
+                                   required=raw.get("required", True),
+                                   reason_words=tuple(raw.get("reason_words", []))))
+    return tuple(items)
+
+
+def _parse_fields(raw_fields: list, where: str) -> tuple[EvidenceField, ...]:
+    fields: list[EvidenceField] = []
+    for n, raw in enumerate(raw_fields, start=1):
+        at = f"{where} 第{n}个办理记录字段"
+        field_id = _require(raw, "id", at)
+        at = f"{where} 办理记录字段“{field_id}”"
+        kind = _require(raw, "kind", at)
+        if kind not in FIELD_KINDS:
+            raise CatalogueError(f"{at} 的 kind 只能是 {'、'.join(FIELD_KINDS)}")
+        choices = tuple(raw.get("choices", []))
+        if (kind == "choice") != bool(choices):
+            raise CatalogueError(f"{at}：选项字段须有 choices，其他字段不能有")
+        when = raw.get("required_when")
+        if when is not None:
+            if not (isinstance(when, list) and len(when) == 2):
+                raise CatalogueError(f"{at} 的 required_when 应为 [字段, 取值]")
+            other = next((f for f in fields if f.field_id == when[0]), None)
+            if other is None or when[1] not in other.choices:
+                raise CatalogueError(f"{at} 的 required_when 须引用前面的选项字段及其一个选项")
+            when = (str(when[0]), str(when[1]))
+        for flag in ("required", "only_for_members"):
+            if not isinstance(raw.get(flag, flag == "required"), bool):
+                raise CatalogueError(f"{at} 的 {flag} 只能是 true 或 false")
+        if any(f.field_id == field_id for f in fields):
+            raise CatalogueError(f"{at} 重复")
+        fields.append(EvidenceField(field_id, _require(raw, "label", at), kind,
+                                    raw.get("required", True), choices, when,
+                                    raw.get("only_for_members", False)))
+    return tuple(fields)
+
+
 def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
     try:
         data = tomllib.loads(text)
@@ -129,6 +220,18 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
         for t in list(raw.get("not_required_for", [])):
             if t not in CLEARANCE_TYPES:
                 raise CatalogueError(f"{where} 的离校类型“{t}”无效")
+        actions = tuple(raw.get("actions", ACTION_IDS))
+        bad = [a for a in actions if a not in ACTION_IDS]
+        if bad or not actions:
+            raise CatalogueError(f"{where} 的 actions 只能取 {'、'.join(ACTION_IDS)}（不能为空）")
+        preconditions = tuple(raw.get("preconditions", []))
+        for pre in preconditions:
+            if pre not in PRECONDITION_IDS:
+                raise CatalogueError(f"{where} 的前提条件“{pre}”未知，可用：{'、'.join(PRECONDITION_IDS)}")
+        brings_by_type = dict(raw.get("brings_by_type", {}))
+        for t in brings_by_type:
+            if t not in CLEARANCE_TYPES:
+                raise CatalogueError(f"{where} 的 brings_by_type 中离校类型“{t}”无效")
         stages.append(
             Stage(
                 stage_id=raw["id"],
@@ -142,11 +245,7 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 prerequisites=tuple(prereqs),
                 advice_after=tuple(raw.get("advice_after", [])),
                 not_required_for=tuple(raw.get("not_required_for", [])),
-                items=tuple(
-                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])),
-                                  tuple(i.get("reason_words", [])))
-                    for i in raw.get("items", [])
-                ),
+                items=_parse_items(raw.get("items", []), where),
                 locations={
                     campus: Location(loc.get("room", ""), loc.get("phone", ""), loc.get("hours", ""))
                     for campus, loc in raw.get("locations", {}).items()
@@ -155,6 +254,10 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 bulk=raw.get("bulk", False),
                 not_needed_only_for_non_members=raw.get("not_needed_only_for_non_members", False),
                 reminder=str(raw.get("reminder", "")),
+                actions=actions,
+                fields=_parse_fields(raw.get("fields", []), where),
+                preconditions=preconditions,
+                brings_by_type=brings_by_type,
             )
         )
     stages.sort(key=lambda s: s.seq)

@@ -199,7 +199,7 @@ def next_stops(catalogue: Catalogue, states: Mapping[str, tuple[str, str | None]
         location = catalogue.location(stage_id, campus)
         stops.append(Stop(
             stage_id=stage_id, name=stage.name, department=stage.department,
-            state=row.state, reason=row.reason, brings=stage.brings,
+            state=row.state, reason=row.reason, brings=stage.brings_for(clearance_type),
             items=tuple(i.text for i in stage.items_for(clearance_type)),
             room=location.room, phone=location.phone,
             when=location.hours or _office_period(batch),

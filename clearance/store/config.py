@@ -71,7 +71,7 @@ def sync_config(store: Store) -> bool:
 
 
 def _write_catalogue(cur, catalogue: Catalogue) -> None:
-    for table in ("stages", "stage_items", "stage_locations", "campus_routes"):
+    for table in ("stages", "stage_items", "stage_locations", "campus_routes", "stage_brings"):
         cur.execute(f"DELETE FROM {table}")  # table names are constants, not input
     for s in catalogue.stages:
         cur.execute(
@@ -84,6 +84,9 @@ def _write_catalogue(cur, catalogue: Catalogue) -> None:
                 "nrf": list(s.not_required_for),
             },
         )
+        for clearance_type, brings in s.brings_by_type.items():
+            cur.execute("INSERT INTO stage_brings VALUES ($id, $type, $brings)",
+                        {"id": s.stage_id, "type": clearance_type, "brings": brings})
         for n, item in enumerate(s.items, start=1):
             cur.execute(
                 "INSERT INTO stage_items VALUES ($id, $n, $text, $nrf)",

@@ -69,8 +69,8 @@ def _refusal(cur, actor: Actor, student_no: str, kind: str) -> str | None:
         return f"{who}：离校类型为“{clearance_type}”，不发放{label}"
     open_stages = [r[0] for r in cur.execute(
         "SELECT g.name FROM stage_status x JOIN stages g USING (stage_id)"
-        " WHERE x.student_no = $no AND x.state NOT IN (SELECT unnest($done)) ORDER BY g.seq",
-        {"no": student_no, "done": list(DONE_STATES)},
+        " WHERE x.student_no = $no AND NOT is_done(x.state) ORDER BY g.seq",
+        {"no": student_no},
     ).fetchall()]
     if open_stages:
         return f"{who}：离校手续尚未全部办结（未完成：{'、'.join(open_stages)}），不能发放{names[kind]}"

@@ -29,6 +29,7 @@ import pandas as pd
 from clearance.rules.actors import SYSTEM
 from clearance.rules.catalogue import DONE_STATES, Catalogue, Stage
 from clearance.store.db import get_catalogue
+from clearance.rules.marking import is_party_member
 from clearance.store.marks import ACTIONS, STATE_LABELS, Mark, MarkError, plan_marks, write_events
 from clearance.clock import beijing_now
 from clearance.paths import PROJECT_ROOT
@@ -195,7 +196,7 @@ def loan_rule(row: dict, student: dict, stage: Stage, feed: Feed) -> Intent:
 def party_rule(row: dict, student: dict, stage: Stage, feed: Feed) -> Intent:
     member = row.get("is_member")
     if member is None:
-        member = "党员" in row.get("political_status", "")
+        member = is_party_member(row.get("political_status", ""))
     if member:
         return Intent(None, why="党员须办理组织关系转接，由党委/党总支在办理页面办理")
     return Intent("not_needed")
@@ -230,6 +231,20 @@ def card_center_rule(row: dict, student: dict, stage: Stage, feed: Feed) -> Inte
     if row["balance_settled"]:
         return Intent("pass")
     return Intent("reset", "一卡通余额尚未结算")
+
+
+def feed_evidence(stage: Stage, student: dict, row: dict, feed: Feed) -> dict:
+    """What a feed's pass records, from its columns: the system's row stands for every
+    checklist item (a pass means each was clear), and the typed fields it carries."""
+    fields = {}
+    if "fine" in row:  # the library: a fine within the waiver is waived, so nothing was paid
+        waiver = Decimal(str(feed.options.get("fine_waiver", 10)))
+        fields["fine_paid"] = "0" if row["fine"] <= waiver else str(row["fine"])
+    if "balance_settled" in row:  # the card centre settled the balance its export showed
+        fields["settled_amount"] = str(student.get("card_balance") or 0)
+    known = {f.field_id for f in stage.fields}
+    return {"checked": [i.text for i in stage.items_for(student["clearance_type"])],
+            "fields": {k: v for k, v in fields.items() if k in known}}
 
 
 RULES: dict[str, Callable[[dict, dict, Stage, Feed], Intent]] = {
@@ -284,9 +299,11 @@ class FeedResult:
 
 def _load(cur, stage_id: str, dependents: list[str], nos: list[str]) -> tuple[dict, dict, dict]:
     students = {
-        r[0]: {"name": r[1], "college": r[2], "clearance_type": r[3], "batch_closed": r[4]}
+        r[0]: {"name": r[1], "college": r[2], "clearance_type": r[3], "batch_closed": r[4],
+               "card_balance": r[5]}
         for r in cur.execute(
-            "SELECT s.student_no, s.name, s.college, s.clearance_type, b.closed_at IS NOT NULL"
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, b.closed_at IS NOT NULL,"
+            " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
             " FROM students s LEFT JOIN batches b USING (batch_id)"
             " WHERE s.student_no IN (SELECT unnest($nos))", {"nos": nos}).fetchall()
     }
@@ -300,7 +317,7 @@ def _load(cur, stage_id: str, dependents: list[str], nos: list[str]) -> tuple[di
     finished = {
         r[0] for r in cur.execute(
             "SELECT DISTINCT student_no FROM stage_status WHERE stage_id IN (SELECT unnest($deps))"
-            " AND state IN ('passed', 'not_needed') AND student_no IN (SELECT unnest($nos))",
+            " AND is_done(state) AND student_no IN (SELECT unnest($nos))",
             {"deps": dependents or [""], "nos": nos}).fetchall()
     }
     return students, status, {"finished": finished}
@@ -358,9 +375,11 @@ def plan_feed(cur, feed: Feed, rows: list[dict], catalogue: Catalogue, run_id: s
         if target not in DONE_STATES and no in extra["finished"]:
             plan.skipped.append((no, "已在最后环节办结离校，不再更改"))
             continue
+        evidence = feed_evidence(stage, student, row, feed) if intent.action == "pass" else None
         marks.append(Mark(no, stage.stage_id, intent.action, reason=intent.reason,
                           note=f"{feed.title}：{file_name}", at=now,
-                          actor_name=feed.actor_name, source="feed", source_ref=run_id))
+                          actor_name=feed.actor_name, source="feed", source_ref=run_id,
+                          evidence=evidence))
     checked = plan_marks(cur, SYSTEM, marks, catalogue, "feed", now)
     if checked.refusals:  # the checks above should make this impossible; never write half
         raise MarkError(checked.refusals)

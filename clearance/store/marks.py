@@ -7,7 +7,8 @@ Many marks at once (a bulk pass, a feed, the demo) are one transaction: all or n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
@@ -15,7 +16,8 @@ import pandas as pd
 from clearance.rules.actors import Actor
 from clearance.rules.catalogue import Catalogue
 from clearance.rules.marking import (  # noqa: F401  (re-exported for callers of the write path)
-    ACTION_LABELS, ACTIONS, SOURCES, STATE_LABELS, Mark, MarkError, check_mark, is_party_member,
+    ACTION_LABELS, ACTIONS, SOURCES, STATE_LABELS, Mark, MarkError, check_evidence, check_mark,
+    is_party_member,
 )
 from clearance.store.db import Store, beijing_now, get_catalogue
 
@@ -27,6 +29,9 @@ class Plan:
     changes: list[dict] = field(default_factory=list)
     unchanged: list[Mark] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # Refused in bulk only for want of a person's look (a × 不通过 to overturn, a party member):
+    # (学号, reason). A page lists them apart; each may be passed again with confirmed=True.
+    to_confirm: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,15 @@ class MarkResult:
 
 
 def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
-    """Students' college/type and their current state at every stage."""
+    """Students' college/type/card balance and their current state at every stage."""
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
                  "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
-                 "batch_closed": bool(row[7])}
+                 "batch_closed": bool(row[7]), "card_balance": row[8]}
         for row in cur.execute(
             "SELECT s.student_no, s.name, s.college, s.clearance_type, s.political_status,"
-            " s.batch_id, b.title, b.closed_at IS NOT NULL"
+            " s.batch_id, b.title, b.closed_at IS NOT NULL,"
+            " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
             " FROM students s LEFT JOIN batches b USING (batch_id)"
             " WHERE s.student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
@@ -68,10 +74,25 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         plan.refusals.append(f"未知的来源“{source}”")
         return plan
     students, states = _load_state(cur, sorted({m.student_no for m in marks}))
+    # A bulk pass carries one evidence object for thousands of students: check it once per
+    # stage, clearance type and membership (the only student fields it depends on).
+    memo: dict = {}
+
+    def evidence_check(stage, student, evidence):
+        key = (stage.stage_id, student["clearance_type"], is_party_member(student["political_status"]),
+               id(evidence))
+        if key not in memo:
+            problem, stored = check_evidence(stage, student, evidence)
+            memo[key] = (problem, stored, json.dumps(stored, ensure_ascii=False))
+        return memo[key][:2]
+
     for mark in marks:
-        problem = check_mark(mark, actor, catalogue, students, states, source)
+        problem = check_mark(mark, actor, catalogue, students, states, source, evidence_check)
         if problem:
             plan.refusals.append(problem)
+            if not mark.confirmed and check_mark(replace(mark, confirmed=True), actor, catalogue,
+                                                 students, states, source, evidence_check) is None:
+                plan.to_confirm.append((mark.student_no, problem))
             continue
         key = (mark.student_no, mark.stage_id)
         before, before_reason = states.get(key, ("open", None))
@@ -81,13 +102,20 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
             plan.unchanged.append(mark)
             continue
         states[key] = (after, reason)
+        evidence = None
+        if mark.action == "pass":
+            stage = catalogue.stage(mark.stage_id)
+            student = students[mark.student_no]
+            evidence_check(stage, student, mark.evidence)
+            evidence = memo[(stage.stage_id, student["clearance_type"],
+                             is_party_member(student["political_status"]), id(mark.evidence))][2]
         plan.changes.append({
             "student_no": mark.student_no, "stage_id": mark.stage_id, "action": mark.action,
             "state_before": before, "state_after": after, "reason": reason,
             "note": (mark.note or "").strip() or None,
             "actor": mark.actor_name or actor.username,
             "source": mark.source or source, "source_ref": mark.source_ref,
-            "marked_at": mark.at or now,
+            "marked_at": mark.at or now, "evidence": evidence,
         })
     return plan
 
@@ -98,12 +126,15 @@ def write_events(cur, changes: list[dict]) -> list[int]:
         return []
     first = cur.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchall()[0][0]
     df = pd.DataFrame(changes)
+    if "evidence" not in df:
+        df["evidence"] = None
+    df["evidence"] = df["evidence"].astype(object)
     df.insert(0, "event_id", range(first, first + len(df)))
     cur.register("new_events", df)
     try:
         cur.execute(
-            "INSERT INTO events SELECT event_id, student_no, stage_id, action, state_before,"
-            " state_after, reason, note, actor, source, source_ref, marked_at FROM new_events"
+            "INSERT INTO events BY NAME SELECT event_id, student_no, stage_id, action, state_before,"
+            " state_after, reason, note, actor, source, source_ref, marked_at, evidence FROM new_events"
         )
         # The last event per student and stage decides the current state.
         cur.execute(
@@ -138,6 +169,8 @@ def preview_marks(store: Store, actor: Actor, marks: list[Mark], source: str = "
 
 
 def mark(store: Store, actor: Actor, student_no: str, stage_id: str, action: str,
-         reason: str | None = None, note: str | None = None, source: str = "page") -> MarkResult:
+         reason: str | None = None, note: str | None = None, source: str = "page",
+         evidence: dict | None = None) -> MarkResult:
     """One mark, e.g. a staff member pressing 通过 on the marking page."""
-    return apply_marks(store, actor, [Mark(student_no, stage_id, action, reason, note)], source)
+    return apply_marks(store, actor, [Mark(student_no, stage_id, action, reason, note,
+                                           evidence=evidence)], source)

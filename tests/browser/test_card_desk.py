@@ -63,13 +63,19 @@ def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_
         browser_page.get_by_text(no).first.wait_for(timeout=10_000)
     body = browser_page.inner_text("body")
     assert name in body and "一卡通管理中心" in body and "研究生院研工办" in body
-    # The card centre's stage is "balance settled": with money on the card the button waits
-    # for the desk to say it was refunded.
+    # The card centre's stage is "balance settled" (config/stages.toml, checked by the domain):
+    # the tick alone is not enough while the card centre's export shows money on the card.
     balance = f"{card_app['balances'][no]:.2f}"
-    browser_page.get_by_text(f"卡内余额 {balance} 元尚未结算，请先为学生办理退款/结算").wait_for()
-    confirm = browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理（余额已结算）")
-    assert confirm.is_disabled()
-    browser_page.get_by_text("已结算余额").click()
+    confirm = browser_page.get_by_role("button", name=f"确认 {name} 的“一卡通管理中心”已办理")
+    browser_page.get_by_text("一卡通余额已结算 *").click()
+    amount = browser_page.get_by_label("结算金额（元，卡内无余额填 0） *")
+    amount.fill("0")
+    amount.press("Enter")
+    browser_page.wait_for_timeout(300)
+    confirm.click()
+    browser_page.get_by_text(f"卡内余额 {balance} 元尚未结算，“一卡通管理中心”不能通过").wait_for(timeout=10_000)
+    amount.fill(balance)
+    amount.press("Enter")
     browser_page.wait_for_timeout(300)
     confirm.click()
     browser_page.get_by_text("已记为通过").wait_for(timeout=10_000)
@@ -77,20 +83,21 @@ def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_
     wait_reader_empty()
     with VirtualCard(demo_uid(other_no)).inserted():
         browser_page.get_by_role("heading", name=other_name).wait_for(timeout=10_000)
-    # Nothing left on this card: the plain confirm button, no checkbox.
+    # The next student's panel starts with nothing ticked.
     assert browser_page.get_by_role(
         "button", name=f"确认 {other_name} 的“一卡通管理中心”已办理", exact=True).is_enabled()
-    assert "尚未结算" not in browser_page.inner_text("body")
+    assert not browser_page.get_by_role("checkbox", name="一卡通余额已结算 *").is_checked()
     wait_reader_empty()
     with VirtualCard("DEADBEEF").inserted():
         browser_page.get_by_text("未登记的校园卡（卡UID DEADBEEF）").wait_for(timeout=10_000)
     assert "本次刷卡记录" in browser_page.inner_text("body")
     card_app["server"].stop()
     con = duckdb.connect(str(card_app["db"]), read_only=True)
-    events = con.execute("SELECT student_no, action, actor, source, note FROM events"
+    events = con.execute("SELECT student_no, action, actor, source, evidence FROM events"
                          " WHERE stage_id = 'card_center' AND source = 'card'").fetchall()
     con.close()
-    assert events == [(no, "pass", "card_staff", "card", f"刷卡办理时卡内余额 {balance} 元，已结算")]
+    assert [e[:4] for e in events] == [(no, "pass", "card_staff", "card")]
+    assert f'"settled_amount": "{balance}"' in events[0][4] and "一卡通余额已结算" in events[0][4]
 
 
 def test_scan_from_a_desk_agent_appears_on_that_desks_page(card_app, browser_page):

@@ -14,6 +14,7 @@ from clearance.store.accounts import get_actor
 from clearance.store.marks import mark
 from clearance.root import close_all_stores, open_store
 from tests.browser.harness import ROOT, chromium, open_page, running_app, sign_in, wait_idle
+from tests.conftest import evidence
 
 FEED_STATE = """
 SELECT f.student_no FROM stage_status f
@@ -80,7 +81,8 @@ def test_finance_file_through_the_running_app(demo_db_path, tmp_path):
 
     # Between two sends, the finance desk passes a student who paid in cash.
     store = open_store(demo_db_path)
-    mark(store, get_actor(store, "finance_staff"), now_owing[0], "finance", "pass", note="现场缴清")
+    mark(store, get_actor(store, "finance_staff"), now_owing[0], "finance", "pass", note="现场缴清",
+         evidence=evidence("finance"))
     close_all_stores()
     with running_app(demo_db_path, env):  # a fresh start: the lifespan starts the watcher again
         third = send(file, env)

@@ -6,7 +6,7 @@ import pytest
 from clearance.store.accounts import create_account, get_actor
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, MarkError, apply_marks
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 
 HOME, OTHER = "计算机学院", "土木工程学院"
 STUDENT = {HOME: "20180000001", OTHER: "20180000002"}
@@ -70,8 +70,8 @@ def test_every_role_stage_and_college(matrix_store):
 def test_a_refused_mark_in_a_batch_refuses_the_whole_batch(matrix_store):
     lib = get_actor(matrix_store, "o_library")
     with pytest.raises(MarkError) as exc:
-        apply_marks(matrix_store, lib, [Mark(STUDENT[HOME], "library", "pass"),
-                                        Mark(STUDENT[HOME], "dorm", "pass")], source="bulk")
+        apply_marks(matrix_store, lib, [Mark(STUDENT[HOME], "library", "pass", evidence=evidence("library")),
+                                        Mark(STUDENT[HOME], "dorm", "pass", evidence=evidence("dorm"))], source="bulk")
     assert "学生公寓管理中心" in exc.value.errors[0]
     assert matrix_store.read_value("SELECT count(*) FROM events WHERE stage_id='library'"
                                    " AND actor='o_library'") == 0

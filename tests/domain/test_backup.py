@@ -14,7 +14,7 @@ from clearance.store.backup import BackupError, backup_store, list_backups, rest
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, MarkError, apply_marks
 from clearance.operations import OperationsConfig
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 
 CONFIG = OperationsConfig(keep=50, daily_at=None)
 
@@ -27,8 +27,9 @@ def _marking_threads(store, stop: threading.Event, committed: list, errors: list
     def worker(seed):
         rng = random.Random(seed)
         while not stop.is_set():
-            m = Mark(rng.choice(nos), rng.choice(stages), rng.choice(["pass", "reject", "reset"]),
-                     reason=f"r{seed}-{rng.randint(0, 99999)}")
+            stage, action = rng.choice(stages), rng.choice(["pass", "reject", "reset"])
+            m = Mark(rng.choice(nos), stage, action, reason=f"r{seed}-{rng.randint(0, 99999)}",
+                     evidence=evidence(stage) if action == "pass" else None)
             try:
                 result = apply_marks(store, SYSTEM, [m])
             except MarkError:

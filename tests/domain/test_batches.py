@@ -11,7 +11,7 @@ from clearance.store.config import sync_config
 from clearance.store.marks import Mark, MarkError, apply_marks, mark
 from loaders.feeds import import_feed
 from loaders.sheets import ImportRejected
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 
 ADMIN = Actor("admin", "admin", "系统管理员")
 DECEMBER = BatchDates("2018年12月毕（结、肄）业研究生离校", date(2018, 12, 24), date(2018, 12, 28),
@@ -59,12 +59,12 @@ def test_a_closed_batch_is_read_only_on_every_write_path(store):
     create_batch(store, ADMIN, "2018-12", DECEMBER)
     add_students(store, roster_frame(3), batch="2018-12")
     no = "20180000001"
-    mark(store, SYSTEM, no, "library", "pass")  # open: fine
+    mark(store, SYSTEM, no, "library", "pass", evidence=evidence("library"))  # open: fine
     close_batch(store, ADMIN, "2018-12")
     events = store.read_value("SELECT count(*) FROM events")
     for source in ("page", "bulk", "card"):
         with pytest.raises(MarkError, match="已关闭"):
-            apply_marks(store, SYSTEM, [Mark(no, "hospital", "pass")], source=source)
+            apply_marks(store, SYSTEM, [Mark(no, "hospital", "pass", evidence=evidence("hospital"))], source=source)
     with pytest.raises(MarkError, match="已关闭"):
         mark(store, ADMIN, no, "library", "reset", reason="撤销")
     result = import_feed(store, "finance", f"学号,欠费金额\n{no},0\n".encode(), "f.csv", "inbox", "inbox")

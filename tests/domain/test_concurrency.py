@@ -6,7 +6,7 @@ import threading
 from clearance.rules.actors import SYSTEM
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, MarkError, apply_marks
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 
 
 def test_threads_marking_the_same_students_lose_nothing(store):
@@ -19,8 +19,9 @@ def test_threads_marking_the_same_students_lose_nothing(store):
     def worker(seed):
         rng = random.Random(seed)
         for _ in range(60):
-            m = Mark(rng.choice(nos), rng.choice(stages), rng.choice(["pass", "reject", "reset"]),
-                     reason=f"r{seed}-{rng.randint(0, 9999)}")
+            stage, action = rng.choice(stages), rng.choice(["pass", "reject", "reset"])
+            m = Mark(rng.choice(nos), stage, action, reason=f"r{seed}-{rng.randint(0, 9999)}",
+                     evidence=evidence(stage) if action == "pass" else None)
             try:
                 r = apply_marks(store, SYSTEM, [m])
             except MarkError as exc:

@@ -7,7 +7,7 @@ import threading
 from clearance.rules.actors import Actor
 from clearance.store.marks import Mark, apply_marks
 from loaders.feeds import import_feed
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 
 DESK = Actor("finance_desk", "office", "财务处 陈老师", stages=frozenset({"finance"}))
 
@@ -33,7 +33,7 @@ def test_staff_marks_and_feed_runs_at_once(store):
         start.wait()
         try:
             for no in rng.sample(nos, 8):
-                apply_marks(store, DESK, [Mark(no, "finance", "pass", note="现场缴清")], source="page")
+                apply_marks(store, DESK, [Mark(no, "finance", "pass", evidence=evidence("finance"), note="现场缴清")], source="page")
                 staff_passed.append(no)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)

@@ -5,7 +5,7 @@ import pytest
 from clearance.rules.actors import SYSTEM, Actor
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, MarkError, apply_marks, mark, preview_marks
-from tests.conftest import add_students, roster_frame
+from tests.conftest import evidence, add_students, roster_frame
 
 NO = "20180000001"
 
@@ -28,7 +28,7 @@ def events(store, no=NO):
 
 def pass_all_but(store, *skip):
     ids = [s for s in get_catalogue(store).stage_ids if s not in skip and s != "gso_office"]
-    apply_marks(store, SYSTEM, [Mark(NO, s, "pass") for s in ids])
+    apply_marks(store, SYSTEM, [Mark(NO, s, "pass", evidence=evidence(s)) for s in ids])
 
 
 def test_every_student_gets_every_stage_open(one_student):
@@ -39,18 +39,18 @@ def test_every_student_gets_every_stage_open(one_student):
 
 def test_secretary_needs_the_advisor_first(one_student):
     with pytest.raises(MarkError, match="须先完成：导师"):
-        mark(one_student, SYSTEM, NO, "secretary", "pass")
+        mark(one_student, SYSTEM, NO, "secretary", "pass", evidence=evidence("secretary"))
     assert state(one_student, "secretary") == "open"
     assert events(one_student) == []
-    mark(one_student, SYSTEM, NO, "advisor", "pass")
-    mark(one_student, SYSTEM, NO, "secretary", "pass")
+    mark(one_student, SYSTEM, NO, "advisor", "pass", evidence=evidence("advisor"))
+    mark(one_student, SYSTEM, NO, "secretary", "pass", evidence=evidence("secretary"))
     assert state(one_student, "secretary") == "passed"
 
 
 def test_final_stage_names_every_open_stage(one_student):
     pass_all_but(one_student, "library", "card_center")
     with pytest.raises(MarkError) as err:
-        mark(one_student, SYSTEM, NO, "gso_office", "pass")
+        mark(one_student, SYSTEM, NO, "gso_office", "pass", evidence=evidence("gso_office"))
     assert "最后环节" in str(err.value)
     assert "图书馆" in str(err.value) and "一卡通管理中心" in str(err.value)
     assert "财务处" not in str(err.value)
@@ -59,7 +59,7 @@ def test_final_stage_names_every_open_stage(one_student):
 def test_not_needed_counts_as_done_for_the_final_stage(one_student):
     pass_all_but(one_student, "loan")
     mark(one_student, SYSTEM, NO, "loan", "not_needed")
-    mark(one_student, SYSTEM, NO, "gso_office", "pass")
+    mark(one_student, SYSTEM, NO, "gso_office", "pass", evidence=evidence("gso_office"))
     assert state(one_student, "gso_office") == "passed"
 
 
@@ -67,7 +67,7 @@ def test_a_rejected_stage_blocks_the_final_stage(one_student):
     pass_all_but(one_student, "finance")
     mark(one_student, SYSTEM, NO, "finance", "reject", reason="欠学费 800 元")
     with pytest.raises(MarkError, match="财务处"):
-        mark(one_student, SYSTEM, NO, "gso_office", "pass")
+        mark(one_student, SYSTEM, NO, "gso_office", "pass", evidence=evidence("gso_office"))
 
 
 @pytest.mark.parametrize("action", ["reject", "reset"])
@@ -80,7 +80,7 @@ def test_reject_and_reset_need_a_reason(one_student, action):
 def test_reject_then_pass_then_reset_are_all_in_the_log(one_student):
     mark(one_student, SYSTEM, NO, "library", "reject", reason="图书未还 2 册")
     assert one_student.read_value("SELECT reason FROM stage_status WHERE stage_id='library'") == "图书未还 2 册"
-    mark(one_student, SYSTEM, NO, "library", "pass", note="已还书")
+    mark(one_student, SYSTEM, NO, "library", "pass", evidence=evidence("library"), note="已还书")
     mark(one_student, SYSTEM, NO, "library", "reset", reason="误操作")
     assert state(one_student, "library") == "open"
     assert [(a, b, c) for _, a, b, c, _, _ in events(one_student)] == [
@@ -88,8 +88,8 @@ def test_reject_then_pass_then_reset_are_all_in_the_log(one_student):
 
 
 def test_reset_is_refused_while_a_dependent_stage_is_done(one_student):
-    mark(one_student, SYSTEM, NO, "advisor", "pass")
-    mark(one_student, SYSTEM, NO, "secretary", "pass")
+    mark(one_student, SYSTEM, NO, "advisor", "pass", evidence=evidence("advisor"))
+    mark(one_student, SYSTEM, NO, "secretary", "pass", evidence=evidence("secretary"))
     with pytest.raises(MarkError, match="须先撤销"):
         mark(one_student, SYSTEM, NO, "advisor", "reset", reason="签字有误")
     mark(one_student, SYSTEM, NO, "secretary", "reset", reason="签字有误")
@@ -98,8 +98,8 @@ def test_reset_is_refused_while_a_dependent_stage_is_done(one_student):
 
 
 def test_the_same_mark_twice_changes_nothing(one_student):
-    assert mark(one_student, SYSTEM, NO, "dorm", "pass").changed == 1
-    again = mark(one_student, SYSTEM, NO, "dorm", "pass")
+    assert mark(one_student, SYSTEM, NO, "dorm", "pass", evidence=evidence("dorm")).changed == 1
+    again = mark(one_student, SYSTEM, NO, "dorm", "pass", evidence=evidence("dorm"))
     assert (again.changed, again.unchanged) == (0, 1)
     assert len(events(one_student)) == 1
 
@@ -107,7 +107,7 @@ def test_the_same_mark_twice_changes_nothing(one_student):
 def test_bulk_is_all_or_nothing(store):
     add_students(store, roster_frame(3))
     marks = [Mark("20180000001", "party", "not_needed"), Mark("20180000002", "party", "not_needed"),
-             Mark("20180000003", "secretary", "pass"), Mark("99999999", "party", "pass")]
+             Mark("20180000003", "secretary", "pass", evidence=evidence("secretary")), Mark("99999999", "party", "pass", evidence=evidence("party"))]
     with pytest.raises(MarkError) as err:
         apply_marks(store, SYSTEM, marks, source="bulk")
     assert len(err.value.errors) == 2
@@ -117,14 +117,14 @@ def test_bulk_is_all_or_nothing(store):
 
 
 def test_marks_in_one_call_see_each_other(one_student):
-    apply_marks(one_student, SYSTEM, [Mark(NO, "advisor", "pass"), Mark(NO, "secretary", "pass")])
+    apply_marks(one_student, SYSTEM, [Mark(NO, "advisor", "pass", evidence=evidence("advisor")), Mark(NO, "secretary", "pass", evidence=evidence("secretary"))])
     assert state(one_student, "secretary") == "passed"
 
 
 def test_preview_writes_nothing(store):
     add_students(store, roster_frame(2))
-    plan = preview_marks(store, SYSTEM, [Mark("20180000001", "dorm", "pass"),
-                                         Mark("20180000002", "secretary", "pass")], source="page")
+    plan = preview_marks(store, SYSTEM, [Mark("20180000001", "dorm", "pass", evidence=evidence("dorm")),
+                                         Mark("20180000002", "secretary", "pass", evidence=evidence("secretary"))], source="page")
     assert len(plan.changes) == 1 and len(plan.refusals) == 1
     assert "须先完成" in plan.refusals[0]
     assert store.read_value("SELECT count(*) FROM events") == 0
@@ -167,24 +167,24 @@ def test_a_stage_not_required_for_a_type_starts_not_needed(tmp_path, monkeypatch
 
 def test_office_staff_only_mark_their_stages(one_student):
     librarian = Actor("lib", "office", stages=frozenset({"library"}))
-    mark(one_student, librarian, NO, "library", "pass")
+    mark(one_student, librarian, NO, "library", "pass", evidence=evidence("library"))
     with pytest.raises(MarkError, match="无权办理"):
-        mark(one_student, librarian, NO, "dorm", "pass")
+        mark(one_student, librarian, NO, "dorm", "pass", evidence=evidence("dorm"))
 
 
 def test_college_staff_only_mark_their_college(one_student):
     other = Actor("civil_sec", "college", college="土木工程学院", stages=frozenset({"advisor"}))
     own = Actor("cs_sec", "college", college="计算机学院", stages=frozenset({"advisor"}))
     with pytest.raises(MarkError, match="无权办理"):
-        mark(one_student, other, NO, "advisor", "pass")
-    mark(one_student, own, NO, "advisor", "pass")
+        mark(one_student, other, NO, "advisor", "pass", evidence=evidence("advisor"))
+    mark(one_student, own, NO, "advisor", "pass", evidence=evidence("advisor"))
     assert events(one_student)[0][0] == "advisor"
 
 
 def test_only_the_system_may_record_for_someone_else(one_student):
     librarian = Actor("lib", "office", stages=frozenset({"library"}))
     with pytest.raises(MarkError, match="只有系统"):
-        apply_marks(one_student, librarian, [Mark(NO, "library", "pass", actor_name="someone")])
+        apply_marks(one_student, librarian, [Mark(NO, "library", "pass", evidence=evidence("library"), actor_name="someone")])
 
 
 @pytest.mark.parametrize("stage_id, name", [
@@ -194,7 +194,7 @@ def test_only_the_system_may_record_for_someone_else(one_student):
 def test_a_stage_checked_in_person_refuses_a_bulk_pass(store, stage_id, name):
     add_students(store, roster_frame(2))
     assert not get_catalogue(store).stage(stage_id).bulk
-    marks = [Mark("20180000001", stage_id, "pass"), Mark("20180000002", stage_id, "not_needed")]
+    marks = [Mark("20180000001", stage_id, "pass", evidence=evidence(stage_id)), Mark("20180000002", stage_id, "not_needed")]
     with pytest.raises(MarkError) as err:
         apply_marks(store, SYSTEM, marks, source="bulk")
     assert f"学生一（20180000001）：“{name}”须逐人核对办理，不能批量通过" in err.value.errors[0]
@@ -207,7 +207,7 @@ def test_stages_the_handbook_lets_pass_in_bulk(store):
     catalogue = get_catalogue(store)
     bulk = {s.stage_id for s in catalogue.stages if s.bulk}
     assert bulk == {"party", "finance", "loan", "library", "hospital", "card_center"}
-    marks = [Mark(no, s, "pass") for no in ("20180000001", "20180000002") for s in sorted(bulk)]
+    marks = [Mark(no, s, "pass", evidence=evidence(s)) for no in ("20180000001", "20180000002") for s in sorted(bulk)]
     assert apply_marks(store, SYSTEM, marks, source="bulk").changed == len(marks)
 
 
@@ -230,7 +230,7 @@ def test_a_party_member_cannot_be_marked_not_needed_at_the_party_branch(store, s
     # The same in a bulk: the whole call is refused.
     with pytest.raises(MarkError):
         apply_marks(store, SYSTEM, [Mark(NO, "party", "not_needed")], source="bulk")
-    assert mark(store, SYSTEM, NO, "party", "pass").changed == 1  # transferred: passed
+    assert mark(store, SYSTEM, NO, "party", "pass", evidence=evidence("party")).changed == 1  # transferred: passed
 
 
 def test_a_non_member_may_be_not_needed_and_the_rule_is_the_catalogues(store):

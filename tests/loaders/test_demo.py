@@ -41,3 +41,14 @@ def test_demo_is_deterministic_and_realistic(demo_store, tmp_path):
 def test_demo_refuses_a_store_with_students(demo_store):
     with pytest.raises(RuntimeError, match="空库"):
         generate(demo_store)
+
+
+def test_every_in_person_pass_in_the_demo_carries_its_evidence(demo_store):
+    """Issue 10: every pass records what the desk checked; some advisors' forms are signed by
+    an 授权人 and some student cards were lost (a newspaper notice)."""
+    assert demo_store.read_value("SELECT count(*) FROM events WHERE action = 'pass' AND evidence IS NULL") == 0
+    assert demo_store.read_value("SELECT count(*) FROM events WHERE action <> 'pass' AND evidence IS NOT NULL") == 0
+    assert demo_store.read_value("SELECT count(*) FROM events WHERE stage_id = 'advisor'"
+                                 " AND evidence LIKE '%导师授权人%' AND evidence LIKE '%authorised_name%'") > 0
+    assert demo_store.read_value("SELECT count(*) FROM events WHERE stage_id = 'gso_office'"
+                                 " AND evidence LIKE '%遗失声明%' AND evidence LIKE '%published_on%'") > 0

@@ -11,7 +11,7 @@ from clearance.store.feeds import load_feeds, parse_feeds, run_feed, FEEDS_FILE
 from clearance.store.marks import mark
 from loaders.feeds import import_feed, parse_feed, preview
 from loaders.sheets import ImportRejected
-from tests.conftest import add_students
+from tests.conftest import evidence, add_students
 
 # 学号 → (离校类型, 政治面貌)
 STUDENTS = {
@@ -89,7 +89,7 @@ def test_same_file_twice_changes_nothing(cohort):
 def test_a_newer_staff_mark_is_not_overwritten(cohort):
     data = csv("学号,欠费金额\n2018000001,500\n2018000002,80\n")
     import_feed(cohort, "finance", data, "f.csv", "test", "inbox")
-    mark(cohort, OFFICE, "2018000001", "finance", "pass", note="现场缴清")
+    mark(cohort, OFFICE, "2018000001", "finance", "pass", evidence=evidence("finance"), note="现场缴清")
     again = import_feed(cohort, "finance", data, "f.csv", "test", "inbox")
     assert state(cohort, "2018000001", "finance") == ("passed", None)
     assert again.skipped == 1 and "finance_desk 已办理" in again.skips[0][1]

@@ -15,7 +15,7 @@ from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, MarkError, apply_marks, mark
 from loaders.roster import change_rows, import_roster
 from loaders.sheets import ImportRejected
-from tests.conftest import roster_frame
+from tests.conftest import evidence, roster_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 NO = "20180000001"
@@ -96,7 +96,7 @@ def test_graduate_now_completing_drops_the_thesis_rejections_and_names_the_items
 
 
 def test_a_stage_a_person_passed_stays_passed(cohort):
-    mark(cohort, LIBRARIAN, NO, "library", "pass")
+    mark(cohort, LIBRARIAN, NO, "library", "pass", evidence=evidence("library"))
     df = roster_frame(3)
     df.loc[0, "离校类型"] = "退学"
     result = reimport(cohort, df)
@@ -107,12 +107,12 @@ def test_a_stage_a_person_passed_stays_passed(cohort):
 
 def test_a_college_move_reopens_the_old_colleges_marks_and_the_last_stage(cohort):
     catalogue = get_catalogue(cohort)
-    apply_marks(cohort, CS_SECRETARY, [Mark(NO, "advisor", "pass"), Mark(NO, "secretary", "pass")])
-    mark(cohort, CS_WORK, NO, "student_work", "pass")
+    apply_marks(cohort, CS_SECRETARY, [Mark(NO, "advisor", "pass", evidence=evidence("advisor")), Mark(NO, "secretary", "pass", evidence=evidence("secretary"))])
+    mark(cohort, CS_WORK, NO, "student_work", "pass", evidence=evidence("student_work"))
     mark(cohort, CS_PARTY, NO, "party", "not_needed")
     school = [s.stage_id for s in catalogue.stages if s.scope == "school" and not s.final]
-    apply_marks(cohort, SYSTEM, [Mark(NO, s, "pass") for s in school])
-    apply_marks(cohort, SYSTEM, [Mark(NO, "gso_office", "pass")])
+    apply_marks(cohort, SYSTEM, [Mark(NO, s, "pass", evidence=evidence(s)) for s in school])
+    apply_marks(cohort, SYSTEM, [Mark(NO, "gso_office", "pass", evidence=evidence("gso_office"))])
     df = roster_frame(3)
     df.loc[0, "学院"] = "软件学院"
     result = reimport(cohort, df)
@@ -132,8 +132,8 @@ def test_a_college_move_reopens_the_old_colleges_marks_and_the_last_stage(cohort
     assert all(e[1] == "reset" and e[7] == "import" for e in import_events(cohort, result.run_id))
     # The old college's staff no longer reach the student; the new college's do.
     with pytest.raises(MarkError, match="无权办理软件学院学生"):
-        mark(cohort, CS_SECRETARY, NO, "advisor", "pass")
-    mark(cohort, SOFT_SECRETARY, NO, "advisor", "pass")
+        mark(cohort, CS_SECRETARY, NO, "advisor", "pass", evidence=evidence("advisor"))
+    mark(cohort, SOFT_SECRETARY, NO, "advisor", "pass", evidence=evidence("advisor"))
 
 
 def test_a_new_party_member_must_transfer(cohort):
@@ -203,7 +203,7 @@ def test_a_stage_the_type_no_longer_needs_becomes_not_needed_and_back(tmp_path, 
     s = open_store(tmp_path / "x.duckdb")
     try:
         import_roster(s, csv(roster_frame(2)), "a.csv", "2018-06", "admin")
-        mark(s, THESIS, "20180000002", "thesis_center", "pass")
+        mark(s, THESIS, "20180000002", "thesis_center", "pass", evidence=evidence("thesis_center"))
         completing = roster_frame(2, 离校类型="结业")
         result = reimport(s, completing)
         assert state(s, "thesis_center") == "not_needed"
@@ -228,7 +228,7 @@ def test_cli_prints_what_the_reimport_changed(tmp_path):
     run = [sys.executable, "-m", "loaders", "roster"]
     assert subprocess.run([*run, str(first), "--batch", "2018-06"], cwd=ROOT, env=env).returncode == 0
     s = open_store(db)
-    apply_marks(s, SYSTEM, [Mark(NO, "advisor", "pass")])
+    apply_marks(s, SYSTEM, [Mark(NO, "advisor", "pass", evidence=evidence("advisor"))])
     close_all_stores()
     out = subprocess.run([*run, str(second), "--batch", "2018-06"], cwd=ROOT, env=env,
                          capture_output=True, text=True)

@@ -36,3 +36,18 @@ def lookup(at: AppTest, query: str) -> AppTest:
     at.text_input(key="lookup_q").input(query)
     submit = [b for b in at.button if b.label in ("查找", "查找并通过")][0]
     return submit.click().run()
+
+
+def fill_evidence(at: AppTest, key: str, amount: str = "0") -> AppTest:
+    """Tick every checklist item and fill every evidence field shown under `key` (the page's
+    evidence inputs), as staff do after checking: the first choice, a name, `amount` for money."""
+    for box in at.checkbox:
+        if box.key and box.key.startswith(f"{key}_item_"):
+            box.check()
+    for radio in at.radio:
+        if radio.key and radio.key.startswith(f"{key}_") and radio.value is None:
+            radio.set_value(radio.options[0])
+    for box in at.text_input:
+        if box.key and box.key.startswith(f"{key}_"):
+            box.input(amount if "元" in box.label else "测试记录")
+    return at.run()

@@ -195,6 +195,10 @@ def test_spot_check_draw_and_outcome(demo_env):
     assert "已抽取第 1 次抽查，共 10 条" in at.success[0].value
     assert len(at.dataframe[0].value) == 10
     assert set(at.dataframe[0].value["环节"]) == {"图书馆"}
+    # What the desk recorded with each pass is there to check against (issue 10).
+    recorded = at.dataframe[0].value["办理时记录的核对材料"]
+    assert all("已核对：所借图书已全部归还" in r and "已缴超期违约金：" in r for r in recorded)
+    assert "核对材料" in at.dataframe[1].value.columns  # the item's whole history
     at.radio[0].set_value("problem")
     at.text_input[0].input("无还书记录")
     [b for b in at.button if b.label == "记录核查结果"][0].click().run()

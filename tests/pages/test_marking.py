@@ -6,8 +6,8 @@ from datetime import timedelta
 from clearance.store.db import get_catalogue
 from clearance.adapters.sessions import SESSION_IDLE_MINUTES
 from clearance.clock import beijing_now
-from tests.conftest import add_students, roster_frame, sign_in_apptest
-from tests.pages.apptest_helpers import button, lookup, page_test, texts
+from tests.conftest import evidence, add_students, roster_frame, sign_in_apptest
+from tests.pages.apptest_helpers import button, fill_evidence, lookup, page_test, texts
 
 
 def _student(store, where: str, params: dict | None = None) -> dict:
@@ -28,7 +28,11 @@ def test_library_desk_finds_by_number_and_passes(desk_store):
     at = lookup(page_test("marking.py", "lib_staff").run(), s["student_no"])
     assert not at.exception
     assert s["name"] in texts(at)
-    assert "核对事项" in texts(at) and "所借图书已全部归还" in texts(at)
+    assert "核对事项" in texts(at) and "所借图书已全部归还 *" in [c.label for c in at.checkbox]
+    button(at, "通过").click().run()  # nothing ticked: refused with what is missing
+    assert "通过须核对：所借图书已全部归还" in texts(at)
+    assert _state(desk_store, s["student_no"], "library") == "open"
+    fill_evidence(at, "evidence_library")
     button(at, "通过").click().run()
     assert _state(desk_store, s["student_no"], "library") == "passed"
     assert "已通过" in texts(at)
@@ -105,8 +109,11 @@ def test_college_staff_find_only_their_college(desk_store):
 
 def test_instant_mode_passes_on_enter(desk_store):
     s = _student(desk_store, "x.stage_id='card_center' AND x.state='open'")
+    balance = desk_store.read_value("SELECT coalesce(max(balance), 0) FROM card_bindings WHERE student_no=$n",
+                                    {"n": s["student_no"]})
     at = page_test("marking.py", "card_staff").run()
     at.toggle(key="instant_pass").set_value(True).run()
+    fill_evidence(at, "evidence_card_center", amount=str(balance))
     at = lookup(at, s["student_no"])
     assert _state(desk_store, s["student_no"], "card_center") == "passed"
     assert "已通过" in texts(at)
@@ -121,10 +128,11 @@ def test_instant_mode_does_not_overturn_a_rejection(desk_store):
     mark(desk_store, get_actor(desk_store, "card_staff"), no, "card_center", "reject", reason="卡内余额未结算")
     at = page_test("marking.py", "card_staff").run()
     at.toggle(key="instant_pass").set_value(True).run()
+    fill_evidence(at, "evidence_card_center")
     at = lookup(at, no)
     assert _state(desk_store, no, "card_center") == "rejected"
-    warning = "\n".join(w.value for w in at.warning)
-    assert "此前为 × 不通过" in warning and "卡内余额未结算" in warning and "未自动通过" in warning
+    refused = "\n".join(w.value for w in at.error)
+    assert "此前为 × 不通过（卡内余额未结算），须逐人确认后才能通过" in refused
     assert "已通过" not in texts(at)
     # The decision is left to an explicit click.
     button(at, "通过").click().run()
@@ -153,6 +161,7 @@ def test_two_students_of_the_same_name_are_not_preselected(desk_store):
     assert not [b for b in at.button if b.label in ("通过", "无需办理", "不通过", "撤销")]
     pick.set_value("20180000002").run()
     assert "欧阳同名　20180000002" in texts(at)
+    fill_evidence(at, "evidence_dorm")
     button(at, "通过").click().run()
     assert _state(desk_store, "20180000002", "dorm") == "passed"
     assert _state(desk_store, "20180000001", "dorm") == "open"
@@ -211,6 +220,8 @@ def test_many_sessions_on_the_same_students_lose_nothing(desk_store):
         for u in DESKS:
             sessions[u] = lookup(sessions[u], no)
         for u in DESKS:
+            sessions[u] = fill_evidence(sessions[u], f"evidence_{DESKS[u]}")
+        for u in DESKS:
             sessions[u] = button(sessions[u], "通过").click().run()
             assert not sessions[u].exception
             assert "已通过" in texts(sessions[u]), (u, texts(sessions[u]))
@@ -234,7 +245,8 @@ def test_threads_through_the_page_write_path_lose_nothing(desk_store):
     def desk(username, stage_id):
         actor, stage = get_actor(desk_store, username), catalogue.stage(stage_id)
         for no in students:
-            outcomes.append(mark_at_desk(actor, no, stage, "pass", None, no, "ip:test")[0])
+            outcomes.append(mark_at_desk(actor, no, stage, "pass", None, no, "ip:test",
+                                         evidence(stage_id))[0])
 
     threads = [threading.Thread(target=desk, args=item) for item in DESKS.items()]
     for t in threads:
@@ -245,3 +257,17 @@ def test_threads_through_the_page_write_path_lose_nothing(desk_store):
     assert _passed(desk_store, students) == len(students) * len(DESKS)
     assert desk_store.read_value("SELECT count(*) FROM events") - before == len(students) * len(DESKS)
     assert desk_store.read_value("SELECT max(event_id) - count(*) FROM events") == 0
+
+
+def test_ticks_for_one_student_do_not_carry_to_the_next(desk_store):
+    """Evidence is per student: looking up the next student starts with nothing ticked, so a
+    pass cannot carry what was checked for someone else."""
+    add_students(desk_store, roster_frame(2, college="计算机学院"))
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "20180000001")
+    fill_evidence(at, "evidence_dorm")
+    assert all(c.value for c in at.checkbox if c.key.startswith("evidence_dorm_item_"))
+    at = lookup(at, "20180000002")
+    assert not any(c.value for c in at.checkbox if c.key.startswith("evidence_dorm_item_"))
+    button(at, "通过").click().run()
+    assert "通过须核对：寝室钥匙已退还" in texts(at)
+    assert _state(desk_store, "20180000002", "dorm") == "open"

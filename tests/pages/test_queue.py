@@ -2,8 +2,8 @@
 the party branch's one action for non-members, and a pasted list with a preview."""
 
 from clearance.store.db import get_catalogue
-from tests.conftest import add_students, roster_frame
-from tests.pages.apptest_helpers import button, page_test, texts
+from tests.conftest import evidence, add_students, roster_frame
+from tests.pages.apptest_helpers import button, fill_evidence, page_test, texts
 
 
 def _pending(at):
@@ -41,6 +41,8 @@ def test_selected_rows_are_passed_after_confirmation_in_one_go(desk_store):
     at.session_state[key] = {"selection": {"rows": ours[:3], "columns": []}}
     at.run()
     button(at, "通过所选 3 人").click().run()
+    assert "将通过 0 人" in texts(at) and "不能办理 3 人" in texts(at)  # nothing ticked yet
+    fill_evidence(at, "bulk_evidence_hospital")
     assert "将通过 3 人" in texts(at)
     before = desk_store.read_value("SELECT count(*) FROM events")
     button(at, "确认通过 3 人").click().run()
@@ -79,6 +81,7 @@ def test_a_pasted_list_is_previewed_before_anything_is_written(desk_store):
     at.text_area(key="list_text").input("20180000001\n20180000002\n99999999999\n20180000001")
     before = desk_store.read_value("SELECT count(*) FROM events")
     button(at, "预览").click().run()
+    fill_evidence(at, "bulk_evidence_loan")
     assert "将通过 2 人" in texts(at) and "未找到 1 个学号" in texts(at)
     assert desk_store.read_value("SELECT count(*) FROM events") == before
     button(at, "确认通过 2 人").click().run()
@@ -105,6 +108,7 @@ def test_a_pasted_list_does_not_name_another_colleges_students(desk_store):
     at = page_test("queue.py", "cs_party").run()
     at.text_area(key="list_text").input("20180000001 20180000002 20189999999")
     button(at, "预览").click().run()
+    fill_evidence(at, "bulk_evidence_party")
     shown = texts(at) + "\n".join(t.value for t in at.text) + "\n".join(e.label for e in at.expander)
     assert "将通过 1 人" in shown and "不是本学院的学生 2 个学号" in shown
     assert "20180000001：不是本学院的学生" in shown
@@ -137,7 +141,8 @@ def test_the_queue_names_the_other_open_stages(desk_store):
     from clearance.store.marks import mark
 
     add_students(desk_store, roster_frame(1, college="计算机学院"))
-    mark(desk_store, get_actor(desk_store, "lib_staff"), "20180000001", "library", "pass")
+    mark(desk_store, get_actor(desk_store, "lib_staff"), "20180000001", "library", "pass",
+         evidence=evidence("library"))
     at = page_test("queue.py", "dorm_staff").run()
     row = _pending(at).set_index("学号").loc["20180000001"]
     expected = "、".join(s.name for s in get_catalogue(desk_store).stages
