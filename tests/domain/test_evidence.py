@@ -113,7 +113,7 @@ def test_the_lagging_list_tells_each_type_what_to_bring(store):
     """需携带材料 follows the clearance type as the checklist does: no thesis for 结业."""
     add_students(store, roster_frame(1, 离校类型="结业"))
     add_students(store, roster_frame(1, 学号="20180000009"))
-    rows = queries.run(store, "lagging_students", batch="2018-06", college=None, stage=None, level=None,
-                       clearance_type=None).set_index("student_no")
+    rows = queries.run(store, "lagging_students", batch="2018-06", college=None, stage=None, campus=None,
+                       level=None, clearance_type=None, as_of=None).set_index("student_no")
     assert "学位论文" not in rows.loc[NO, "brings"] and "归还所借图书" in rows.loc[NO, "brings"]
     assert "网上提交学位论文" in rows.loc["20180000009", "brings"]
