@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Mapping
 
 from clearance.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
-from clearance.ratelimit import LookupLimits
 from clearance.store import PROJECT_ROOT
 from clearance.text import compact
 
@@ -40,19 +39,6 @@ def load_student_page_config(path: Path = STUDENT_PAGE_FILE) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{path.name} 格式错误：{exc}") from exc
 
-
-def lookup_limits(config: Mapping) -> LookupLimits:
-    raw = config.get("student_lookup", {})
-    defaults = LookupLimits()
-    limits = LookupLimits(
-        max_failures=int(raw.get("max_failures", defaults.max_failures)),
-        window_seconds=float(raw.get("window_seconds", defaults.window_seconds)),
-        trusted_proxies=tuple(raw.get("trusted_proxies", defaults.trusted_proxies)),
-        max_clients=int(raw.get("max_clients", defaults.max_clients)),
-    )
-    if limits.max_failures < 1 or limits.window_seconds <= 0 or limits.max_clients < 1:
-        raise CatalogueError("student_page.toml [student_lookup] 的数值必须为正数")
-    return limits
 
 
 # -- the lookup rule --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def _lookup_form() -> None:
         name = st.text_input("姓名", max_chars=64, key="lookup_name")
         submitted = st.form_submit_button("查询", type="primary", width="stretch")
     if submitted:
-        outcome = attempt_lookup(student_no, name)
+        outcome = attempt_lookup(st.context.ip_address, st.context.headers, student_no, name)
         if outcome.student_no:
             st.session_state[SESSION_KEY] = outcome.student_no
             st.rerun()

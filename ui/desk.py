@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from clearance.actors import Actor
+from clearance.limits import client_of
 from clearance.catalogue import Catalogue, Stage, get_catalogue
 from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
 from ui.data import store
@@ -97,14 +98,16 @@ def terminal_label(ref) -> str:
 
 
 def desk_ref() -> str | None:
-    """Where a page mark comes from, for the history: the desk's address as the reverse proxy
-    reports it (X-Forwarded-For), else the peer address; informational, not a security check."""
+    """Where a page mark comes from, for the history: the desk's address, normalised like the
+    rate limits' (X-Forwarded-For only from a trusted reverse proxy, IPv4-mapped unwrapped)."""
     try:
-        forwarded = st.context.headers.get("X-Forwarded-For", "")
-        ip = forwarded.split(",")[0].strip() or st.context.ip_address
+        headers = st.context.headers
+        peer = st.context.ip_address
     except Exception:  # AppTest and bare mode have no request
         return None
-    return f"ip:{ip}" if ip else "ip:本机"
+    if not headers:
+        return None
+    return f"ip:{client_of(peer, headers)}"
 
 
 def focus(selector: str) -> None:
