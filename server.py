@@ -8,10 +8,13 @@ into the inbox folder and this process, the only one that may open the database,
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from clearance.store import open_store
 from loaders.inbox import InboxWatcher
+from webapi.auth import routes as auth_routes
 from webapi.desk import routes as desk_routes
+from webapi.headers import SecurityHeaders
 
 
 @asynccontextmanager
@@ -23,4 +26,6 @@ async def lifespan(_app):
         watcher.stop()
 
 
-app = st.App("app.py", routes=[*desk_routes], lifespan=lifespan)
+# SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.
+app = st.App("app.py", routes=[*desk_routes, *auth_routes], lifespan=lifespan,
+             middleware=[Middleware(SecurityHeaders)])
