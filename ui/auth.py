@@ -64,20 +64,27 @@ def current_actor() -> Actor | None:
     return actor
 
 
-def _register(token: str) -> None:
+def _session_id() -> str | None:
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
-        session_id = get_script_run_ctx().session_id
+        return get_script_run_ctx().session_id
     except Exception:
+        return None
+
+
+def _register(token: str) -> None:
+    session_id = _session_id()
+    if session_id is None:
         return
     with _live_lock:
         _live.setdefault(token_hash(token), set()).add(session_id)
 
 
 def _rerun_all(token: str) -> None:
-    """Every open Streamlit session of this sign-in runs again now (and finds it ended)."""
+    """Every other open Streamlit session of this sign-in runs again now (and finds it ended);
+    the one signing out reruns itself."""
     with _live_lock:
-        session_ids = _live.pop(token_hash(token), set())
+        session_ids = _live.pop(token_hash(token), set()) - {_session_id()}
     try:
         from streamlit import runtime
         manager = runtime.get_instance()._session_mgr
