@@ -65,11 +65,10 @@ def _lookup(q: str) -> None:
     found = read("find_students", q=q, college=scope)
     if found.empty:
         st.session_state.pop("desk_student", None)
-        elsewhere = read("student_college", student_no=q) if scope else None
-        if elsewhere is not None and not elsewhere.empty:
-            flash("error", f"学号 {q} 不是{scope}的学生，不能在此办理或查看")
-        else:
-            flash("warning", f"未找到“{q}”，请核对学号或姓名")
+        # One answer whether the student is unknown or another college's: a college desk
+        # learns nothing about students it does not serve.
+        where = f"{scope}的学生中" if scope else ""
+        flash("warning", f"{where}未找到“{q}”，请核对学号或姓名")
         st.session_state["desk_focus"] = "lookup"
         return
     first = found.iloc[0]
