@@ -12,6 +12,7 @@ from loaders.sheets import ImportRejected
 from ui.auth import require_actor
 from ui.data import read, store
 from ui.desk import catalogue, flash, show_flash
+from ui.text import plain
 
 admin = require_actor("admin")
 st.title("账号管理")
@@ -23,7 +24,7 @@ def _attempt(change, done: str) -> None:
     try:
         change()
     except AccountError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         flash("success", done)
         st.rerun()
@@ -118,7 +119,7 @@ with bulk:
         try:
             n = staff_loader.import_staff(store(), upload.getvalue(), upload.name, by=admin.username)
         except ImportRejected as exc:
-            st.error(f"导入失败，未做任何修改（共 {len(exc.errors)} 处错误）：\n\n" + "\n\n".join(exc.errors[:100]))
+            st.error(f"导入失败，未做任何修改（共 {len(exc.errors)} 处错误）：\n\n" + "\n\n".join(plain(e) for e in exc.errors[:100]))
         else:
             flash("success", f"已导入 {n} 个账号")
             st.rerun()

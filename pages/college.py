@@ -8,6 +8,7 @@ from ui.dashboards import load_college
 from ui.data import current_batch, read, stage_name_map
 from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_table, sms_list, to_csv, to_xlsx
+from ui.text import plain
 
 REMINDER_CHOICES = 300
 
@@ -19,7 +20,7 @@ stage_names = stage_name_map()
 # College staff see their own college only; the graduate school picks one.
 college = college_for(actor, b, key="college_page_college")
 
-st.title(f"{college} · 离校催办")
+st.title(f"{plain(college)} · 离校催办")
 st.caption(f"{batch['title']}　集中办理截止：{batch['period_end']:%Y-%m-%d}　数字为当前状态")
 
 c = st.columns(3)
@@ -70,7 +71,7 @@ def _show_lagging() -> None:
     typed = c2.text_input("或输入学号", key="cl_reminder_no").strip()
     row = table[table["学号"] == typed] if typed else shown.iloc[[pick]]
     if row.empty:
-        st.warning(f"学号 {typed} 不在当前未办结名单中。")
+        st.warning(f"学号 {plain(typed)} 不在当前未办结名单中。")
         return
     st.code(row["提醒短信"].iloc[0], language=None, wrap_lines=True)
     st.caption("点击右上角复制；或用“导出短信清单”批量导入校园短信平台。")

@@ -11,6 +11,7 @@ from ui.auth import current_actor, require_actor
 from ui.data import read, store
 from ui.desk import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
                      history_table, mark_at_desk, pick_stage, show_flash, student_row_table)
+from ui.text import plain
 
 actor = require_actor("admin", "gradschool", "college", "office")
 scope = college_scope(actor)
@@ -108,9 +109,11 @@ show_flash()
 
 matches = st.session_state.get("desk_matches")
 if matches:
-    labels = {m["student_no"]: f"{m['name']}　{m['student_no']}　{m['college']}" for m in matches}
     # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
+    # Radio labels are markdown, a drop-down's are plain text.
     choose = st.radio if len(matches) <= 6 else st.selectbox
+    as_text = plain if choose is st.radio else str
+    labels = {m["student_no"]: as_text(f"{m['name']}　{m['student_no']}　{m['college']}") for m in matches}
     if st.session_state.get("desk_more_matches"):
         st.warning(f"仅显示前 {SHOWN_MATCHES} 名，请输入更完整的学号或姓名")
     picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
@@ -131,8 +134,8 @@ if profile is None or profile.empty or (scope and profile.iloc[0]["college"] != 
 p = profile.iloc[0]
 row = read("student_row", student_no=student_no)
 done = row["state"].isin(DONE_STATES)
-st.subheader(f"{p['name']}　{p['student_no']}")
-st.caption(f"{p['college']} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
+st.subheader(f"{plain(p['name'])}　{plain(p['student_no'])}")
+st.caption(f"{plain(p['college'])} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
            f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']} · {p['batch_title']}")
 open_names = list(row.loc[~done, "stage_name"])
 if open_names:
@@ -147,9 +150,9 @@ if stage is not None:
         st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[here['state']]}")
         reason_here = here["reason"] if isinstance(here["reason"], str) else ""
         if here["state"] == "rejected":
-            st.error(f"此前不通过，原因：{reason_here or '未填写'}。请核对问题已解决后再点击“通过”。")
+            st.error(f"此前不通过，原因：{plain(reason_here) or '未填写'}。请核对问题已解决后再点击“通过”。")
         elif reason_here:
-            st.caption(f"原因：{reason_here}")
+            st.caption(f"原因：{plain(reason_here)}")
         items = stage.items_for(p["clearance_type"])
         st.markdown("核对事项：\n" + "\n".join(f"- {i.text}" for i in items))
         if stage.brings:

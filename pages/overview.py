@@ -11,6 +11,7 @@ from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_ov
 from ui.data import current_batch, read, stage_name_map
 from ui.filters import choice, level_choice, type_choice
 from ui.lagging import lagging_table
+from ui.text import plain
 
 require_actor("admin", "gradschool")
 batch = current_batch()
@@ -95,7 +96,7 @@ def _show_heat_map() -> None:
                 level=filters.level, clearance_type=filters.clearance_type)
     if filters.campus:
         cell = cell[cell["campus"] == filters.campus]
-    st.markdown(f"**{college} · {stage_names[stage]}**：当前未办结 {len(cell)} 人")
+    st.markdown(f"**{plain(college)} · {stage_names[stage]}**：当前未办结 {len(cell)} 人")
     table = lagging_table(cell, batch["period_end"])
     st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "未办环节",
                         "不通过原因"]], hide_index=True, width="stretch", height=300)

@@ -14,6 +14,7 @@ from loaders.student_numbers import numbers_from_file, numbers_from_text
 from ui.auth import current_actor, require_actor
 from ui.data import current_batch, read, store
 from ui.desk import catalogue, college_scope, flash, pick_stage, show_flash
+from ui.text import plain
 
 actor = require_actor("admin", "college", "office")
 batch = current_batch()
@@ -155,7 +156,7 @@ with by_list:
             text_numbers, bad = numbers_from_text(pasted)
             numbers = list(dict.fromkeys(numbers + text_numbers))
         except ImportRejected as exc:
-            st.error("文件未能读取，未做任何修改：\n\n" + "\n\n".join(exc.errors[:50]))
+            st.error("文件未能读取，未做任何修改：\n\n" + "\n\n".join(plain(e) for e in exc.errors[:50]))
         else:
             found = read("existing_students", student_nos=numbers) if numbers else None
             college_of = dict(zip(found["student_no"], found["college"])) if found is not None else {}

@@ -13,6 +13,7 @@ from clearance.limits import client_of
 from clearance.catalogue import Catalogue, Stage, get_catalogue
 from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
 from ui.data import store
+from ui.text import plain
 
 LOOKUP_LABEL = "学号 / 姓名 / 姓名拼音首字母"
 
@@ -140,7 +141,7 @@ def show_flash() -> None:
     message = st.session_state.pop("desk_flash", None)
     if message:
         kind, lines = message
-        getattr(st, kind)("\n\n".join(lines))
+        getattr(st, kind)("\n\n".join(plain(line) for line in lines))  # data: names, reasons
 
 
 def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reason: str | None,
