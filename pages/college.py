@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import figures
-from ui.auth import require_actor
+from ui.auth import guarded, require_actor
 from ui.dashboards import load_college
 from ui.data import current_batch, read, stage_name_map
 from ui.filters import college_for, choice, level_choice, type_choice
@@ -52,10 +52,10 @@ def _show_lagging() -> None:
     d = st.columns(3)
     # Files are built on click (a callable), not on every rerun: a large college's list takes
     # a second or more to write as xlsx.
-    d[0].download_button("导出 Excel", lambda: to_xlsx(table), f"{name}.xlsx", key="dl_xlsx",
+    d[0].download_button("导出 Excel", guarded(lambda: to_xlsx(table)), f"{name}.xlsx", key="dl_xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d[1].download_button("导出 CSV", lambda: to_csv(table), f"{name}.csv", mime="text/csv", key="dl_csv")
-    d[2].download_button("导出短信清单（手机, 短信内容）", lambda: sms_list(table), f"{name}_短信.csv",
+    d[1].download_button("导出 CSV", guarded(lambda: to_csv(table)), f"{name}.csv", mime="text/csv", key="dl_csv")
+    d[2].download_button("导出短信清单（手机, 短信内容）", guarded(lambda: sms_list(table)), f"{name}_短信.csv",
                          mime="text/csv", key="dl_sms")
     st.dataframe(table.drop(columns=["学院", "提醒短信"]), hide_index=True, width="stretch", height=420)
 

@@ -6,10 +6,16 @@ import streamlit as st
 
 from clearance.advisor_form import advisor_form_pdf, font_problem
 from clearance.student_view import StudentView, Stop
+from clearance.limits import client_of
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 from ui.text import plain
 
 SESSION_KEY = "student_lookup_no"
+CLIENT_KEY = "student_lookup_client"
+
+
+def _client() -> str:
+    return client_of(st.context.ip_address, st.context.headers)
 
 
 def _lookup_form() -> None:
@@ -22,12 +28,14 @@ def _lookup_form() -> None:
         outcome = attempt_lookup(st.context.ip_address, st.context.headers, student_no, name)
         if outcome.student_no:
             st.session_state[SESSION_KEY] = outcome.student_no
+            st.session_state[CLIENT_KEY] = _client()
             st.rerun()
         st.error(outcome.message)
 
 
 def _leave() -> None:
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(CLIENT_KEY, None)
     st.session_state.pop("lookup_name", None)
 
 
@@ -62,6 +70,8 @@ def _show_form_download(view: StudentView) -> None:
         return
 
     def make_pdf() -> bytes:  # generated only when the student taps the button
+        if st.session_state.get(SESSION_KEY) != view.student_no:
+            return b""  # the student left (or the session was taken over) since the page ran
         return advisor_form_pdf(view.name, view.student_no, view.level, view.clearance_type,
                                 view.college, settings)
 
@@ -116,6 +126,10 @@ def _show_dates(view: StudentView) -> None:
 # A bookmark may reach this file before app.py has run (see app.py): name the tab here too.
 st.set_page_config(page_title="学生查询 · 离校通", page_icon="🎓")
 st.title("学生离校查询")
+# A lookup belongs to the address it was made from: a Streamlit session id replayed from
+# elsewhere (it shows in upload URLs and proxy logs) gets the bare form.
+if SESSION_KEY in st.session_state and st.session_state.get(CLIENT_KEY) != _client():
+    _leave()
 if SESSION_KEY not in st.session_state:
     _lookup_form()
     st.stop()

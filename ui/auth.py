@@ -224,6 +224,14 @@ def still_signed_in() -> bool:
     return token is not None and resume_session(store(), token) is not None
 
 
+def guarded(make):
+    """A download callable that re-checks the sign-in when the button is pressed (it runs after
+    the page did, possibly after a sign-out elsewhere): signed out, the file is empty."""
+    def checked():
+        return make() if still_signed_in() else b""
+    return checked
+
+
 def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
         role = " · ".join(p for p in (ROLES[actor.role], actor.college) if p and p != actor.display_name)
