@@ -248,14 +248,14 @@ def _show_panel(stage_id: str | None) -> None:
                     f"　　{current['how']} {current['at']}")
         cards = read("student_card", student_no=no)
         if not cards.empty and not pd.isna(cards.iloc[0]["balance"]):
-            st.markdown(f"校园卡 {cards.iloc[0]['card_no'] or cards.iloc[0]['uid']}，"
+            st.markdown(f"校园卡 {plain(cards.iloc[0]['card_no'] or cards.iloc[0]['uid'])}，"
                         f"卡内余额 **{cards.iloc[0]['balance']:.2f} 元**")
         if done.all():
             st.success("全部环节已办结 ✓", icon=":material/verified:")
         else:
             lines = [f"- **{r.stage_name}**：{_text(r.room) or '—'}"
                      + (f"，电话 {_text(r.phone)}" if _text(r.phone) else "")
-                     + (f"（{_text(r.reason)}）" if _text(r.reason) else "")
+                     + (f"（{plain(_text(r.reason))}）" if _text(r.reason) else "")
                      for r in stages[~done].itertuples()]
             st.warning(f"还有 {int((~done).sum())} 个环节未办结，请到：\n" + "\n".join(lines),
                        icon=":material/pending:")

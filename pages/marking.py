@@ -136,7 +136,8 @@ row = read("student_row", student_no=student_no)
 done = row["state"].isin(DONE_STATES)
 st.subheader(f"{plain(p['name'])}　{plain(p['student_no'])}")
 st.caption(f"{plain(p['college'])} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
-           f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']} · {p['batch_title']}")
+           + plain(f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']}")
+           + f" · {p['batch_title']}")
 open_names = list(row.loc[~done, "stage_name"])
 if open_names:
     st.markdown(f"尚未完成 {len(open_names)} 个环节：" + "、".join(open_names))
@@ -177,7 +178,8 @@ if stage is not None:
                                   width="stretch")
 
 # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
-st.table(student_row_table(row, stage.stage_id if stage else None), hide_index=True,
+# st.table renders its cells as markdown: every cell goes through plain().
+st.table(student_row_table(row, stage.stage_id if stage else None).map(plain), hide_index=True,
          border="horizontal")
 
 with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
