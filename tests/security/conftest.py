@@ -76,3 +76,11 @@ def hostile(tmp_path_factory, tracker):
 def attack_app(hostile):
     with running_app(hostile["path"]) as server:
         yield server
+
+
+@pytest.fixture
+def demo_env(demo_db_path, monkeypatch):
+    """The demo store's path in CLEARANCE_DB, for AppTest pages that open it themselves."""
+    monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
+    yield demo_db_path
+    close_all_stores()
