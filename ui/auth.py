@@ -178,7 +178,7 @@ def password_form(actor: Actor, forced: bool) -> None:
             old = st.text_input("当前密码", type="password", key="pw_old")
             new = st.text_input("新密码", type="password", key="pw_new")
             again = st.text_input("再次输入新密码", type="password", key="pw_again")
-            submitted = st.form_submit_button("修改密码", type="primary")
+            submitted = st.form_submit_button("保存新密码", type="primary")
         if submitted:
             if new != again:
                 st.error("两次输入的新密码不一致")
