@@ -3,6 +3,7 @@ and normalising what real exports contain. Every loader starts here."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -71,12 +72,26 @@ def _decode_csv(data: bytes) -> str:
     raise ImportRejected(["无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"])
 
 
+def _refuse_ragged_rows(text: str, file_name: str) -> None:
+    """A row with more fields than the header (a stray comma) is refused by row number: pandas
+    would read the first column as an index, or drop the extra value silently."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    problems = [f"{file_name} 第{n}行：有 {len(row)} 个字段，表头只有 {len(header)} 列（多了逗号？）"
+                for n, row in enumerate(rows, start=HEADER_ROW + 1)
+                if len(row) > len(header) and any(v.strip() for v in row[len(header):])]
+    if problems:
+        raise ImportRejected(problems[:100])
+
+
 def read_sheet(data: bytes, file_name: str, required: list[str]) -> Sheet:
     """Read CSV/XLSX bytes; refuse the file if it cannot be read or a required column is missing."""
     suffix = Path(file_name).suffix.lower()
     try:
         if suffix == ".csv":
-            raw = pd.read_csv(io.StringIO(_decode_csv(data)), dtype=str, keep_default_na=False)
+            text = _decode_csv(data)
+            _refuse_ragged_rows(text, file_name)
+            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
         elif suffix in (".xlsx", ".xls", ".xlsm"):
             raw = pd.read_excel(io.BytesIO(data), dtype=object, engine="calamine")
         else:

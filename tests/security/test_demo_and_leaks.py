@@ -91,3 +91,18 @@ def test_refused_files_list_names_their_sender(demo_env):
                          "gs").run()
     assert not at.exception, at.exception
     assert any("发送者：财务处" in c.value for c in at.caption)
+
+
+def test_a_csv_row_with_one_extra_field_is_refused_by_row_not_a_traceback(store):
+    from loaders.roster import import_roster
+    from loaders.sheets import ImportRejected
+
+    data = ("学号,姓名,学院,培养层次,离校类型,校区,导师,手机,政治面貌\n"
+            "20180000001,张三,计算机学院,硕士,毕业,A区,李四,,群众\n"
+            "20180000002,王五,计算机学院,硕士,毕业,A区,李四,,群众,多余\n").encode()
+    try:
+        import_roster(store, data, "名单.csv", "2018-06", "admin")
+        raise AssertionError("a ragged row was imported")
+    except ImportRejected as exc:
+        assert exc.errors == ["名单.csv 第3行：有 10 个字段，表头只有 9 列（多了逗号？）"]
+    assert store.read_value("SELECT count(*) FROM students") == 0
