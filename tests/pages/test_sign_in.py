@@ -19,7 +19,7 @@ def test_wrong_passwords_slow_the_next_try_without_locking(desk_store):
         at = _try(at, "lib_staff", "wrong-password")
         assert [e.value for e in at.error] == ["用户名或密码错误"]
     at = _try(at, "lib_staff", "demo1234")  # the right password, but too soon
-    assert "尝试次数过多，请 2 秒后再试" in texts(at)
+    assert "尝试次数过多，请" in texts(at) and "秒后再试" in texts(at)
     assert "办理" not in [t.value for t in at.title]
     at = _try(at, "nobody_here", "wrong-password")  # other names are not slowed by it
     assert [e.value for e in at.error] == ["用户名或密码错误"]
