@@ -6,7 +6,7 @@ server Streamlit may serve a file under pages/ directly, before this script has 
 
 import streamlit as st
 
-from clearance.demo_store import is_demo
+from clearance.store.demo_store import is_demo
 from ui.auth import current_actor, sidebar_account
 from ui.data import store
 

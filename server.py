@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 import streamlit as st
 from starlette.middleware import Middleware
 
-from clearance.store import open_store
+from clearance.root import open_store
 from loaders.inbox import InboxWatcher
+from webapi.agent_api import routes as desk_routes
 from webapi.auth import routes as auth_routes
-from webapi.desk import routes as desk_routes
 from webapi.headers import SecurityHeaders
 
 

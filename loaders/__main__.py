@@ -11,8 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from clearance.feeds import load_feeds
-from clearance.store import close_all_stores, db_path_from_env, open_store
+from clearance.store.feeds import load_feeds
+from clearance.root import close_all_stores, open_store
+from clearance.store.db import db_path_from_env
 from loaders.inbox import drop_and_wait, inbox_root
 from loaders.sheets import ImportRejected
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             _print_feed_result(result.as_dict())
             return 0
         if args.command == "demo":
-            from clearance.demo_store import is_demo, is_empty
+            from clearance.store.demo_store import is_demo, is_empty
             from loaders.demo import NOT_EMPTY, generate
 
             if not is_empty(store):

@@ -1,5 +1,5 @@
 """The campus systems' exports (finance, loans, party, library, hospital, thesis centre, card
-centre): CSV/XLSX → typed rows → `clearance.feeds.run_feed`.
+centre): CSV/XLSX → typed rows → `clearance.store.feeds.run_feed`.
 
 All or nothing: any bad row refuses the whole file with an error per row and column, as the
 roster import does. Headers, yes/no words and amount formats come from config/feeds.toml.
@@ -16,9 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
-from clearance.feeds import (FIELD_TYPES, ONE_OF, Feed, FeedConfig, FeedPlan, FeedResult,
+from clearance.store.feeds import (FIELD_TYPES, ONE_OF, Feed, FeedConfig, FeedPlan, FeedResult,
                              load_feeds, preview_feed, record_refusal, run_feed)
-from clearance.store import Store
+from clearance.store.db import Store
 from loaders.sheets import ImportRejected, Sheet, clean_code, duplicate_errors, read_sheet
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{4,20}")

@@ -13,11 +13,11 @@ import re
 
 import pandas as pd
 
-from clearance.accounts import (AccountError, NewAccount, check_username,
-                                create_accounts, password_problem, validate_account)
-from clearance.actors import ROLES
-from clearance.catalogue import get_catalogue
-from clearance.store import Store
+from clearance.store.accounts import (AccountError, NewAccount, check_username,
+                                      create_accounts, password_problem, validate_account)
+from clearance.rules.actors import ROLES
+from clearance.store.db import get_catalogue
+from clearance.store.db import Store
 from loaders.sheets import ImportRejected, Sheet, clean_name, duplicate_errors, read_sheet
 
 HEADERS = ["用户名", "姓名", "角色", "学院", "办理环节", "初始密码"]

@@ -4,9 +4,9 @@ but the lookup form until a lookup succeeds. Built for phones."""
 
 import streamlit as st
 
-from clearance.advisor_form import advisor_form_pdf, font_problem
-from clearance.student_view import StudentView, Stop
-from clearance.limits import client_of
+from clearance.adapters.advisor_form import advisor_form_pdf, font_problem
+from clearance.rules.student_view import StudentView, Stop
+from clearance.adapters.limits import client_of
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 from ui.text import plain
 

@@ -16,12 +16,12 @@ import threading
 
 import streamlit as st
 
-from clearance.accounts import AccountError, change_own_password, must_change_password
-from clearance.actors import ROLES, Actor
-from clearance.limits import client_of
-from clearance.sessions import (COOKIE, end_session, end_user_sessions, new_handoff,
-                                resume_session, start_session, token_hash, why_ended)
-from clearance.signin import sign_in as check_sign_in
+from clearance.adapters.limits import client_of
+from clearance.adapters.sessions import (COOKIE, end_session, end_user_sessions, new_handoff,
+                                         resume_session, start_session, token_hash, why_ended)
+from clearance.adapters.signin import sign_in as check_sign_in
+from clearance.rules.actors import ROLES, Actor
+from clearance.store.accounts import AccountError, change_own_password, must_change_password
 from ui.data import store
 from ui.text import plain
 
@@ -50,7 +50,7 @@ def _token() -> str | None:
 
 def current_actor() -> Actor | None:
     """The signed-in staff member, re-read from the store on every run: an expired session or a
-    disabled account is out at once (clearance.sessions has the rules)."""
+    disabled account is out at once (clearance.adapters.sessions has the rules)."""
     _pending_browser_step()
     token = _token()
     if token is None:

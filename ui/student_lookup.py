@@ -13,13 +13,13 @@ from functools import lru_cache
 from typing import Mapping, Sequence
 
 import queries
-from clearance.advisor_form import FormSettings, form_settings
-from clearance.catalogue import get_catalogue
-from clearance.limits import client_of, security_config
-from clearance.student_view import (LOOKUP_FAILED, LOOKUP_INCOMPLETE, StudentView, build_view,
-                                    identity_matches, load_student_page_config,
+from clearance.adapters.advisor_form import FormSettings, form_settings
+from clearance.adapters.limits import client_of, security_config
+from clearance.rules.student_view import (LOOKUP_FAILED, LOOKUP_INCOMPLETE, StudentView, build_view,
+                                          identity_matches, load_student_page_config,
                                     normalise_student_no)
-from clearance.throttle import Throttle
+from clearance.adapters.throttle import Throttle
+from clearance.store.db import get_catalogue
 from ui.data import store
 
 TOO_MANY = "查询失败次数较多，请 {wait} 秒后再试。"

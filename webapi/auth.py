@@ -2,7 +2,7 @@
 
     POST /auth/session  {"code"}  → 204 + Set-Cookie lxt_session=…; HttpOnly; SameSite=Strict
                                     (Secure behind HTTPS): trades the one-time code a sign-in
-                                    handed the page (clearance.sessions.new_handoff)
+                                    handed the page (clearance.adapters.sessions.new_handoff)
     POST /auth/signout            → 204, the cookie cleared and its session ended in the store
 
 The token never appears in the page or its scripts, so a script cannot read it.
@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from clearance.limits import security_config
-from clearance.netaddr import is_trusted, normalise_ip
-from clearance.sessions import COOKIE, SESSION_MAX_HOURS, end_session, redeem_handoff
-from clearance.store import open_store
+from clearance.adapters.limits import security_config
+from clearance.adapters.netaddr import is_trusted, normalise_ip
+from clearance.adapters.sessions import COOKIE, SESSION_MAX_HOURS, end_session, redeem_handoff
+from clearance.root import open_store
 
 
 def is_https(request: Request) -> bool:

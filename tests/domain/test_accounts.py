@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from clearance.accounts import (AccountError, authenticate, bootstrap_admin, change_own_password,
+from clearance.store.accounts import (AccountError, authenticate, bootstrap_admin, change_own_password,
                                 create_account, get_actor, must_change_password,
                                 password_problem, reset_password, set_active)
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 
 
 def test_password_is_hashed_and_checked(store):
@@ -89,7 +89,7 @@ def test_demo_store_has_an_account_for_every_role(demo_store):
 
 
 def test_sessions_end_on_sign_out_idle_age_and_disable(store):
-    from clearance.sessions import (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS, end_session,
+    from clearance.adapters.sessions import (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS, end_session,
                                     resume_session, start_session)
 
     create_account(store, "lib1", "x", "office", "s3cret-pass", stages=["library"])
@@ -115,7 +115,7 @@ def test_sessions_end_on_sign_out_idle_age_and_disable(store):
 
 
 def test_session_bookkeeping_leaves_read_caches_valid(store):
-    from clearance.sessions import resume_session, start_session
+    from clearance.adapters.sessions import resume_session, start_session
 
     create_account(store, "lib1", "x", "office", "s3cret-pass", stages=["library"])
     version = store.version
@@ -136,7 +136,7 @@ def test_password_policy(password, problem):
 
 
 def test_deny_list_catches_common_passwords_of_any_length(monkeypatch):
-    import clearance.accounts as accounts
+    import clearance.store.accounts as accounts
 
     monkeypatch.setattr(accounts, "MIN_PASSWORD_LENGTH", 8)
     for common in ("12345678", "password", "demo1234", "Demo1234", "demo1234!"):

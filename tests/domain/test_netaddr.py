@@ -2,7 +2,7 @@
 
 import pytest
 
-from clearance.netaddr import client_address, normalise_ip, parse_networks
+from clearance.adapters.netaddr import client_address, normalise_ip, parse_networks
 
 TRUSTED = parse_networks(["127.0.0.1", "::1", "10.8.0.0/16"])
 

@@ -2,7 +2,7 @@
 
 import threading
 
-from clearance.throttle import Rule, Throttle
+from clearance.adapters.throttle import Rule, Throttle
 
 
 class Clock:

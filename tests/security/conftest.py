@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from tests.browser.harness import free_port, running_app
 
 

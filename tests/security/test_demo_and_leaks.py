@@ -10,10 +10,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from clearance.accounts import create_account
-from clearance.demo_store import is_demo
-from clearance.feeds import record_refusal
-from clearance.store import close_all_stores, open_store
+from clearance.store.accounts import create_account
+from clearance.store.demo_store import is_demo
+from clearance.store.feeds import record_refusal
+from clearance.root import close_all_stores, open_store
 from tests.conftest import add_students, roster_frame, sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def test_make_runs_seeding_step_leaves_a_store_with_real_data_alone(tmp_path):
 
 
 def test_a_store_whose_admin_exists_is_not_empty(tmp_path):
-    from clearance.accounts import bootstrap_admin
+    from clearance.store.accounts import bootstrap_admin
     from loaders.demo import DemoRefused, generate
 
     store = open_store(tmp_path / "started.duckdb")

@@ -3,8 +3,8 @@ the sign-in ended elsewhere; `ui.auth.guarded` re-checks it then."""
 
 from streamlit.testing.v1 import AppTest
 
-from clearance.sessions import end_session
-from clearance.store import open_store
+from clearance.adapters.sessions import end_session
+from clearance.root import open_store
 from tests.conftest import sign_in_apptest
 
 

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-import clearance.accounts as accounts
-from clearance.accounts import set_active
-from clearance.limits import security_config
-from clearance.signin import SignInGate
+import clearance.store.accounts as accounts
+from clearance.store.accounts import set_active
+from clearance.adapters.limits import security_config
+from clearance.adapters.signin import SignInGate
 
 
 @pytest.fixture

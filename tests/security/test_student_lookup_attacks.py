@@ -10,9 +10,9 @@ import random
 import pytest
 
 import ui.student_lookup as lookup
-from clearance.limits import security_config
-from clearance.store import close_all_stores, open_store
-from clearance.throttle import Throttle
+from clearance.adapters.limits import security_config
+from clearance.root import close_all_stores, open_store
+from clearance.adapters.throttle import Throttle
 
 PROXY = "::ffff:127.0.0.1"  # how Streamlit reports a proxy on the same host over IPv6
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from clearance.netaddr import Network, client_address, parse_networks
-from clearance.throttle import Rule
+from clearance.adapters.netaddr import Network, client_address, parse_networks
+from clearance.adapters.throttle import Rule
 
 SECURITY_FILE = Path(__file__).resolve().parent.parent / "config" / "security.toml"
 

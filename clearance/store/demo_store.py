@@ -4,7 +4,7 @@ with real data is never seeded (its public demo passwords would be a way in)."""
 
 from __future__ import annotations
 
-from clearance.store import Store
+from clearance.store.db import Store
 
 FLAG = "demo_store"
 # Anything here means someone has used the store for real (or the app has created its admin).

@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Mapping
 
-from clearance.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
-from clearance.store import PROJECT_ROOT
-from clearance.text import compact
+from clearance.rules.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
+from clearance.paths import PROJECT_ROOT
+from clearance.rules.text import compact
 
 STUDENT_PAGE_FILE = Path(os.environ.get("CLEARANCE_STUDENT_PAGE")
                          or PROJECT_ROOT / "config" / "student_page.toml")
@@ -38,7 +38,6 @@ def load_student_page_config(path: Path = STUDENT_PAGE_FILE) -> dict:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{path.name} 格式错误：{exc}") from exc
-
 
 
 # -- the lookup rule --------------------------------------------------------------------------

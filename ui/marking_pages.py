@@ -8,10 +8,11 @@ import json
 import pandas as pd
 import streamlit as st
 
-from clearance.actors import Actor
-from clearance.limits import client_of
-from clearance.catalogue import Catalogue, Stage, get_catalogue
-from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
+from clearance.adapters.limits import client_of
+from clearance.rules.actors import Actor
+from clearance.rules.catalogue import Catalogue, Stage
+from clearance.store.db import get_catalogue
+from clearance.store.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
 from ui.data import store
 from ui.text import plain
 

@@ -1,6 +1,6 @@
 """Staff sign-in that cannot be turned against staff.
 
-Every attempt first reserves a failure slot (clearance.throttle) on the typed username (an
+Every attempt first reserves a failure slot (clearance.adapters.throttle) on the typed username (an
 unknown name is counted like a real one, so the answers do not tell them apart), on the
 client's address, and on a global ceiling; only then is the password checked, and at most
 `concurrent_password_checks` argon2 checks (64 MiB, ~0.4 s each) run at once. A success hands
@@ -16,11 +16,11 @@ import time
 from functools import lru_cache
 from typing import Callable
 
-from clearance import accounts
-from clearance.accounts import SignIn
-from clearance.limits import SecurityConfig, security_config
-from clearance.store import Store
-from clearance.throttle import Throttle
+from clearance.store import accounts
+from clearance.store.accounts import SignIn
+from clearance.adapters.limits import SecurityConfig, security_config
+from clearance.store.db import Store
+from clearance.adapters.throttle import Throttle
 
 SLOW_DOWN = "尝试次数过多，请 {wait} 秒后再试"
 BUSY = "登录人数较多，请稍后再试"

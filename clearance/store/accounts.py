@@ -1,6 +1,6 @@
 """Staff accounts: argon2-hashed passwords and their policy, roles, stages held, disabling.
 
-Guessing is slowed by clearance.signin (growing delays, never a lock-out); this module checks
+Guessing is slowed by clearance.adapters.signin (growing delays, never a lock-out); this module checks
 one password and answers the same for an unknown name, a disabled account and a wrong password.
 
 The running app re-reads the account on every page run, so disabling an account or changing
@@ -17,9 +17,10 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clearance.actors import ROLES, Actor
-from clearance.catalogue import get_catalogue
-from clearance.store import Store, beijing_now
+from clearance.rules.actors import ROLES, Actor
+from clearance.store.db import get_catalogue
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 MIN_PASSWORD_LENGTH = 10
 # Passwords that guessing tools try first; compared without case, spaces or a trailing "!"/".".
@@ -244,7 +245,7 @@ def get_actor(store: Store, username: str) -> Actor | None:
 
 
 def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check one password (call it through clearance.signin, which slows guessing). An unknown
+    """Check one password (call it through clearance.adapters.signin, which slows guessing). An unknown
     name, a disabled or admin-locked account and a wrong password get the same answer and
     cost the same argon2 check."""
     now = now or beijing_now()

@@ -1,0 +1,39 @@
+"""The composition root: opens the store, migrates it and loads the configuration.
+
+Everything that needs a ready store (the app, the command line, the desk API, tests) starts
+here, so no module of the domain needs a late import to reach another.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from clearance.store.config import sync_config
+from clearance.store.db import Store, db_path_from_env, migrate
+
+_stores: dict[Path, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(path: Path | str | None = None) -> Store:
+    """The process-wide store for a path (default: $CLEARANCE_DB or data/clearance.duckdb),
+    migrated and with the stage catalogue and batches loaded."""
+    resolved = Path(path) if path else db_path_from_env()
+    key = resolved.resolve() if str(resolved) != ":memory:" else resolved
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = Store(resolved)
+            migrate(store)
+            sync_config(store)
+            _stores[key] = store
+        return store
+
+
+def close_all_stores() -> None:
+    """For tests and CLIs that must release the file lock."""
+    with _stores_lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
