@@ -218,17 +218,15 @@ def require_actor(*roles: str) -> Actor:
     return actor
 
 
-def still_signed_in() -> bool:
-    """For download callables, which run after the page did: the sign-in is still live."""
-    token = _token()
-    return token is not None and resume_session(store(), token) is not None
-
-
 def guarded(make):
-    """A download callable that re-checks the sign-in when the button is pressed (it runs after
-    the page did, possibly after a sign-out elsewhere): signed out, the file is empty."""
+    """A download callable that re-checks the sign-in when the button is pressed. Streamlit runs
+    it after the page did, outside the page's run (no st.context), possibly after a sign-out
+    elsewhere: so it checks the sign-in this page was drawn for against the store. Signed out,
+    the file is empty."""
+    token = _token()
+
     def checked():
-        return make() if still_signed_in() else b""
+        return make() if token and resume_session(store(), token) is not None else b""
     return checked
 
 
