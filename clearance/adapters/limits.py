@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from clearance.paths import PROJECT_ROOT
 from clearance.adapters.netaddr import Network, client_address, parse_networks
 from clearance.adapters.throttle import Rule
 
-SECURITY_FILE = Path(__file__).resolve().parent.parent / "config" / "security.toml"
+SECURITY_FILE = PROJECT_ROOT / "config" / "security.toml"
 
 
 @dataclass(frozen=True)
