@@ -70,8 +70,6 @@ def _show_form_download(view: StudentView) -> None:
         return
 
     def make_pdf() -> bytes:  # generated only when the student taps the button
-        if st.session_state.get(SESSION_KEY) != view.student_no:
-            return b""  # the student left (or the session was taken over) since the page ran
         return advisor_form_pdf(view.name, view.student_no, view.level, view.clearance_type,
                                 view.college, settings)
 
