@@ -7,6 +7,7 @@ import streamlit as st
 from clearance.clock import beijing_now
 from ui import figures
 from ui.auth import require_actor
+from ui.comparison import earlier_batches, load_comparison
 from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_overview
 from ui.data import current_batch, read, stage_name_map
 from ui.filters import choice, level_choice, type_choice
@@ -111,6 +112,21 @@ def _show_progress() -> None:
         st.caption(f"近 3 日平均每天 {p.pace_per_day:.1f} 人办结；照此速度，截止日 {p.deadline:%m-%d} 将达到 "
                    f"{p.projected_at_deadline:,} 人（{p.projected_at_deadline / max(p.students, 1):.1%}）。")
     st.plotly_chart(figures.progress_chart(p), width="stretch")
+    _show_comparison()
+
+
+def _show_comparison() -> None:
+    earlier = earlier_batches(read("batch_list"), b)
+    if earlier.empty:
+        return
+    st.subheader("与往批对比")
+    titles = dict(zip(earlier["batch_id"], earlier["title"]))
+    other = st.selectbox("对比批次", list(titles), key="ov_compare", format_func=titles.get,
+                         help="两条曲线都从各自集中办理的第一天（第 0 天）算起，纵轴为累计全部办结的比例；"
+                              "上方的筛选条件对两个批次同样适用。")
+    comparison = load_comparison(read, batch, earlier.set_index("batch_id").loc[other].to_dict()
+                                 | {"batch_id": other}, filters, as_of)
+    st.plotly_chart(figures.comparison_chart(comparison), width="stretch")
 
 
 def _show_bottlenecks() -> None:

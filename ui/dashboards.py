@@ -192,7 +192,8 @@ def load_overview(read: Read, batch: dict, filters: Filters, as_of: date) -> Ove
 
 def as_date(value) -> date | None:
     """A date from what a DataFrame gives back (Timestamp, datetime, date, NaT/None)."""
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
+    # NaT passes isinstance(…, date): a batch with no mark yet has no last mark day.
+    if value is None or value is pd.NaT or (not isinstance(value, date) and pd.isna(value)):
         return None
     return pd.Timestamp(value).date()
 

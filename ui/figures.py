@@ -95,3 +95,20 @@ def college_vs_school_bar(stages: pd.DataFrame, college: str) -> go.Figure:
     fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "range": [0, 1]}, height=340,
                       margin=_MARGIN, legend={"orientation": "h", "y": 1.12})
     return fig
+
+
+def comparison_chart(c) -> go.Figure:
+    """Two batches' cumulative clearance share, day by day from each batch's start
+    (c: ui.comparison.Comparison)."""
+    fig = go.Figure()
+    for curve, color, dash in ((c.earlier, GREY, "dash"), (c.current, GREEN, None)):
+        d = curve.curve
+        fig.add_trace(go.Scatter(
+            x=d["day_no"], y=d["rate"], mode="lines+markers", line={"color": color, "dash": dash},
+            name=f"{curve.title}（{curve.students:,} 人）",
+            customdata=list(zip(d["day"].astype(str), d["cumulative"])),
+            hovertemplate="第 %{x} 天（%{customdata[0]}）：%{customdata[1]:,} 人，%{y:.1%}<extra></extra>"))
+    fig.update_layout(xaxis={"title": "集中办理第几天（第 0 天 = 开始日）", "dtick": 1},
+                      yaxis={"title": "累计全部办结比例", "tickformat": ".0%", "rangemode": "tozero"},
+                      height=340, margin=_MARGIN, legend={"orientation": "h", "y": -0.25})
+    return fig

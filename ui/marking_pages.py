@@ -100,16 +100,17 @@ def terminal_label(ref) -> str:
 
 
 def desk_ref() -> str | None:
-    """Where a page mark comes from, for the history: the desk's address, normalised like the
-    rate limits' (X-Forwarded-For only from a trusted reverse proxy, IPv4-mapped unwrapped)."""
+    """Where a page mark comes from, for the history: the desk's address — behind the reverse
+    proxy the right-most X-Forwarded-For hop that is not a trusted proxy (the same rule as the
+    student page's limiter, so a forged header is not believed; IPv4-mapped unwrapped);
+    informational. This machine itself (or no request: AppTest) is 本机."""
     try:
         headers = st.context.headers
         peer = st.context.ip_address
-    except Exception:  # AppTest and bare mode have no request
+    except Exception:  # bare mode has no request
         return None
-    if not headers:
-        return None
-    return f"ip:{client_of(peer, headers)}"
+    address = client_of(peer, headers) if headers else "127.0.0.1"
+    return "ip:本机" if address in ("127.0.0.1", "::1") else f"ip:{address}"
 
 
 def focus(selector: str) -> None:

@@ -1,7 +1,7 @@
 """The stage catalogue and the batches: the model and its parsing (no I/O).
 
-An administrator edits `config/stages.toml` and `config/batches.toml`;
-`clearance.store.config` reads them and loads them into the store.
+An administrator edits `config/stages.toml` (and, before the first start, `config/batches.toml`,
+the seed of the batches table); `clearance.store.config` reads them and loads them into the store.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ class CatalogueError(ValueError):
 class ChecklistItem:
     text: str
     not_required_for: tuple[str, ...] = ()
+    # Words by which a rejection's reason names this item ("学位论文未提交" → 学位论文); a roster
+    # re-import uses them to see whether a rejection still applies to the new clearance type.
+    reason_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,8 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 advice_after=tuple(raw.get("advice_after", [])),
                 not_required_for=tuple(raw.get("not_required_for", [])),
                 items=tuple(
-                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])))
+                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])),
+                                  tuple(i.get("reason_words", [])))
                     for i in raw.get("items", [])
                 ),
                 locations={

@@ -40,10 +40,13 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     """Students' college/type and their current state at every stage."""
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
-                 "political_status": row[4] or ""}
+                 "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
+                 "batch_closed": bool(row[7])}
         for row in cur.execute(
-            "SELECT student_no, name, college, clearance_type, political_status FROM students"
-            " WHERE student_no IN (SELECT unnest($nos))",
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, s.political_status,"
+            " s.batch_id, b.title, b.closed_at IS NOT NULL"
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            " WHERE s.student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
         ).fetchall()
     }

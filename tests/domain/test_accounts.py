@@ -7,7 +7,8 @@ import pytest
 
 from clearance.store.accounts import (AccountError, authenticate, bootstrap_admin, change_own_password,
                                 create_account, get_actor, must_change_password,
-                                password_problem, reset_password, set_active)
+                                password_problem, reset_password, set_active,
+                                      update_account)
 from clearance.clock import beijing_now
 
 
@@ -159,3 +160,14 @@ def test_imported_and_reset_accounts_must_choose_their_own_password(store):
     assert must_change_password(store, "lib1")
     changes = [r[0] for r in store.read_rows("SELECT change FROM staff_changes ORDER BY change_id")]
     assert changes == ["created", "password_changed", "password_reset"]
+
+
+def test_an_account_names_a_known_college(store):
+    """The account page's write path checks the same list as the roster (config/colleges.toml)."""
+    with pytest.raises(AccountError, match="“计算机学员”不是已知的学院，是否为“计算机学院”？"):
+        create_account(store, "cs1", "x", "college", "s3cret-pass", college="计算机学员",
+                       stages=["advisor"])
+    create_account(store, "cs1", "x", "college", "s3cret-pass", college="体育学院", stages=["advisor"])
+    with pytest.raises(AccountError, match="不是已知的学院"):
+        update_account(store, "cs1", display_name="x", role="college", college="火星学院",
+                       stages=["advisor"], by="admin")
