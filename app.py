@@ -30,6 +30,8 @@ SECTIONS = {
         ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
         ("pages/overview.py", "进度看板", ":material/monitoring:", ("admin", "gradschool")),
         ("pages/college.py", "学院催办", ":material/campaign:", ("admin", "gradschool", "college")),
+        # Reached from 进度看板 (下载/打印版报告); in the graduate school's menu, not the admin's (12).
+        ("pages/report.py", "离校进度报告", ":material/print:", ("gradschool",)),
     ],
     "办理": [
         ("pages/marking.py", "办理", ":material/how_to_reg:", STAFF),

@@ -22,6 +22,7 @@ from clearance.root import open_store
 from clearance.store.backup import DailyBackup, write_token
 from clearance.store.db import StoreProblem
 from loaders.inbox import InboxWatcher
+from ui.report import EveningReports, evening_settings
 from webapi.agent_api import routes as desk_routes
 from webapi.auth import routes as auth_routes
 from webapi.headers import SecurityHeaders
@@ -46,11 +47,15 @@ async def lifespan(_app):
     write_token(store.path)
     watcher = InboxWatcher(open_store).start()
     daily = DailyBackup(store, operations_config()).start()
+    # The leadership report into a folder each evening, when config/report.toml names one.
+    evening = EveningReports(store, evening_settings())
+    evening.start()
     try:
         yield
     finally:
         daily.stop()
         watcher.stop()
+        evening.stop()
 
 
 # SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.

@@ -1,7 +1,8 @@
 -- name: batch_list()
--- All batches, newest first; closed_at NULL = open. No parameters.
+-- All batches, newest first; closed_at NULL = open; diploma_start_part: 上午 / 下午 of the
+-- hand-out's first day (NULL = the whole day). No parameters.
 SELECT batch_id, title, period_start, period_end, diploma_start, diploma_end, card_deactivation,
-       closed_at, closed_by
+       closed_at, closed_by, diploma_start_part
 FROM batches
 ORDER BY period_start DESC;
 

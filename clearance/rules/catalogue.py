@@ -55,6 +55,9 @@ class Stage:
     bulk: bool = False
     # 无需办理 only for students who are not party members (the party branch's stage).
     not_needed_only_for_non_members: bool = False
+    # The next step as a reminder SMS words it, where it is more than "go to the room" (导师:
+    # have the form signed). Empty: the reminder names the stage and its room.
+    reminder: str = ""
 
     def items_for(self, clearance_type: str) -> list[ChecklistItem]:
         """The checklist as it applies to a student of this clearance type."""
@@ -151,6 +154,7 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 final=final,
                 bulk=raw.get("bulk", False),
                 not_needed_only_for_non_members=raw.get("not_needed_only_for_non_members", False),
+                reminder=str(raw.get("reminder", "")),
             )
         )
     stages.sort(key=lambda s: s.seq)
@@ -179,6 +183,18 @@ def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
                 "diploma_start": raw.get("diploma_start"),
                 "diploma_end": raw.get("diploma_end"),
                 "card_deactivation": raw.get("card_deactivation"),
+                "diploma_start_part": _half_day(raw.get("diploma_start_part"), where),
             }
         )
     return batches
+
+
+HALF_DAYS = ("上午", "下午")
+
+
+def _half_day(value, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in HALF_DAYS:
+        raise CatalogueError(f"{where} 的 diploma_start_part 只能是“上午”或“下午”")
+    return value

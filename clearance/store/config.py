@@ -54,8 +54,9 @@ def sync_config(store: Store) -> bool:
             for b in batches:
                 cur.execute(
                     "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
-                    " diploma_end, card_deactivation) VALUES ($batch_id, $title, $period_start,"
-                    " $period_end, $diploma_start, $diploma_end, $card_deactivation)",
+                    " diploma_end, card_deactivation, diploma_start_part) VALUES ($batch_id, $title,"
+                    " $period_start, $period_end, $diploma_start, $diploma_end, $card_deactivation,"
+                    " $diploma_start_part)",
                     b,
                 )
         ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")

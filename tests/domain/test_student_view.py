@@ -122,7 +122,9 @@ def test_checklist_follows_the_clearance_type():
 def test_key_dates_say_what_each_date_means():
     text = {d.label: d.text for d in key_dates(BATCH)}
     assert text["集中办理时间"].startswith("2018年6月25日至2018年7月2日")
-    assert "2018年6月29日至2018年7月2日" in text["毕业证、学位证发放"]
+    assert "2018年6月29日至7月2日" in text["毕业证、学位证发放"]
+    half = {d.label: d.text for d in key_dates(BATCH | {"diploma_start_part": "下午"})}
+    assert half["毕业证、学位证发放"].startswith("2018年6月29日下午至7月2日")  # as the handbook says
     assert "所有环节均为 ✓ 后" in text["毕业证、学位证发放"]
     assert text["校园卡停用"].startswith("2018年7月10日") and "余额" in text["校园卡停用"]
     assert key_dates(None) == []
