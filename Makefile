@@ -15,7 +15,7 @@ DEBIAN_RUN  := libpcsclite1 libpcsclite-dev swig fonts-arphic-uming
 DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig nginx openssl \
                fonts-arphic-uming
 
-.PHONY: run test venv deps-run deps-test debian-run debian-test seed clean
+.PHONY: run serve test venv deps-run deps-test debian-run debian-test seed clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -48,11 +48,16 @@ debian-test:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# Create, migrate and fill the embedded store with the demo batch if it has no students yet.
+# Create, migrate and fill the store with the demo batch only if it is empty (never used: no
+# students, accounts, imports or marks); a store in use is left alone (SECURITY.md).
 seed: debian-run deps-run
 	CLEARANCE_DB=$(DB) $(PY) -m loaders demo --if-empty
 
 run: debian-run seed
+	CLEARANCE_DB=$(DB) $(PY) -m streamlit run server.py --server.port $(PORT)
+
+# Production: serve a store, never seed it (the demo's accounts have public passwords).
+serve: debian-run deps-run
 	CLEARANCE_DB=$(DB) $(PY) -m streamlit run server.py --server.port $(PORT)
 
 test: debian-test deps-test

@@ -6,7 +6,9 @@ server Streamlit may serve a file under pages/ directly, before this script has 
 
 import streamlit as st
 
+from clearance.store.demo_store import is_demo
 from ui.auth import current_actor, sidebar_account
+from ui.data import store
 from ui.errors import run_guarded
 
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
@@ -14,6 +16,10 @@ st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="�
 # be the only English on screen; each page says in Chinese what to type or upload instead.
 st.html("<style>[data-testid='InputInstructions'],"
         "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>")
+
+if is_demo(store()):  # the demo's accounts have public passwords: never mistake it for production
+    st.warning("演示库：本系统中的学生、账号和办理记录均为演示数据，账号密码公开，请勿用于正式离校办理。",
+               icon=":material/science:")
 
 STAFF = ("admin", "gradschool", "college", "office")
 SIGNED_OUT = ()  # visitors who have not signed in

@@ -13,8 +13,9 @@ import os
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from clearance.rules.student_view import load_student_page_config, lookup_limits
+from clearance.adapters.limits import security_config
 from clearance.health import open_checked
 from clearance.operations import operations_config
 from clearance.root import open_store
@@ -23,14 +24,16 @@ from clearance.store.db import StoreProblem
 from loaders.inbox import InboxWatcher
 from ui.report import EveningReports, evening_settings
 from webapi.agent_api import routes as desk_routes
+from webapi.auth import routes as auth_routes
+from webapi.headers import SecurityHeaders
 from webapi.ops import app_logging
 from webapi.ops import routes as ops_routes
 
 # uvicorn (under Streamlit) takes the client address from X-Forwarded-For for the peers named in
 # FORWARDED_ALLOW_IPS: give it the same trusted proxies as the app's own rule
-# (clearance.adapters.ratelimit).
+# (config/security.toml, clearance.adapters.netaddr).
 os.environ.setdefault("FORWARDED_ALLOW_IPS", ",".join(
-    lookup_limits(load_student_page_config()).trusted_proxies))
+    str(network) for network in security_config().trusted_proxies))
 
 
 @asynccontextmanager
@@ -55,4 +58,6 @@ async def lifespan(_app):
         evening.stop()
 
 
-app = st.App("app.py", routes=[*desk_routes, *ops_routes], lifespan=lifespan)
+# SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes], lifespan=lifespan,
+             middleware=[Middleware(SecurityHeaders)])

@@ -14,7 +14,7 @@ import time
 import queries
 from clearance.adapters.advisor_form import advisor_form_pdf
 from clearance.store.db import get_catalogue
-from clearance.adapters.ratelimit import FailureLimiter, LookupLimits
+from clearance.adapters.throttle import Rule, Throttle
 from clearance.root import open_store
 from clearance.rules.student_view import build_view
 
@@ -46,11 +46,12 @@ def main() -> None:
     print("advisor form PDF: median %.0f ms, max %.0f ms" % timed(
         lambda: advisor_form_pdf("段静丹", "2013227873", "博士", "毕业", "软件学院"), 20),
         f"({size / 1024:.0f} KiB)")
-    limiter = FailureLimiter(LookupLimits(max_failures=10**9, window_seconds=60))
+    limiter = Throttle({"per_client": Rule(free=10**9, window=60)})
     def hammer(n):
         for i in range(20_000):
-            limiter.check(f"ip:10.0.{n}.{i % 250}")
-            limiter.acquire(f"ip:10.0.{n}.{i % 250}")
+            keys = [("per_client", f"10.0.{n}.{i % 250}")]
+            limiter.check(keys)
+            limiter.acquire(keys)
     t = time.perf_counter()
     threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
     for th in threads:

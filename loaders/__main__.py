@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     cards.add_argument("file", type=Path)
     cards.add_argument("--actor", default="cli", help="记录在导入日志中的操作人")
     demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次（及已关闭的 2017 年 12 月批次）")
-    demo.add_argument("--if-empty", action="store_true", help="库中已有学生时不做任何事并返回 0")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="库已在使用（或已是演示库）时不做任何事并返回 0（make run 用）")
     for kind, feed in load_feeds().feeds.items():
         f = sub.add_parser(kind, help=f"导入对接数据：{feed.title}")
         f.add_argument("file", type=Path)
@@ -152,11 +153,15 @@ def main(argv: list[str] | None = None) -> int:
             _print_feed_result(result.as_dict())
             return 0
         if args.command == "demo":
-            from loaders.demo import generate
+            from clearance.store.demo_store import is_demo, is_empty
+            from loaders.demo import NOT_EMPTY, generate
 
-            if args.if_empty and store.read_value("SELECT count(*) FROM students"):
-                print("数据库中已有学生，跳过演示数据")
-                return 0
+            if not is_empty(store):
+                if args.if_empty:
+                    print("演示库已存在，跳过演示数据" if is_demo(store) else "数据库已在使用，不写入演示数据")
+                    return 0
+                print(NOT_EMPTY, file=sys.stderr)
+                return 1
             result = generate(store, earlier_batch=True)
             print(f"演示数据已生成（2018年6月批次，及已关闭的2017年12月批次）：{result.students} 名学生，{result.events} 条办理记录")
             return 0

@@ -16,12 +16,13 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from clearance.store.accounts import create_account, hash_password
+from clearance.store.accounts import create_account, demo_password_hash
 from clearance.store.config import load_colleges
 from clearance.rules.actors import SYSTEM
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, apply_marks
 from clearance.store.db import Store
+from clearance.store.demo_store import flag_as_demo, is_empty
 from clearance.store.students import ensure_status_rows, is_party_member, upsert_students
 
 BATCH = "2018-06"
@@ -49,6 +50,13 @@ GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
          "晨阳雨婷佳琪嘉怡志强建国海燕晓东文静雪梅丹丹凯旭鑫露琳瑶颖倩蕾昊天睿泽")
 POLITICAL = [("中共党员", 36), ("中共预备党员", 6), ("共青团员", 48), ("群众", 10)]
 TYPES = [("毕业", 955), ("结业", 22), ("肄业", 8), ("退学", 15)]
+
+
+NOT_EMPTY = "数据库已在使用（有学生、账号、导入或办理记录），演示数据只能写入空库"
+
+
+class DemoRefused(RuntimeError):
+    """The store is in use; the demo (with its public passwords) is not written."""
 
 
 DEMO_PASSWORD = "demo1234"  # demo store only; listed in the README
@@ -271,10 +279,10 @@ def create_demo_accounts(store: Store) -> int:
     accounts += [(u, n, "office", None, st) for u, n, st in OFFICE_STAFF]
     accounts += [(f"{code}_{suffix}", f"{college}{title}", "college", college, st)
                  for college, code, _n, _c in COLLEGES for suffix, title, st in COLLEGE_STAFF]
-    shared_hash = hash_password(DEMO_PASSWORD)
+    shared_hash = demo_password_hash(DEMO_PASSWORD)
     for username, name, role, college, stages in accounts:
         create_account(store, username, name, role, DEMO_PASSWORD, college=college, stages=stages,
-                       by="demo", password_hash=shared_hash)
+                       by="demo", password_hash=shared_hash, must_change=False)
     return len(accounts)
 
 
@@ -324,14 +332,16 @@ def generate_earlier_batch(store: Store) -> int:
 
 def generate(store: Store, earlier_batch: bool = False) -> DemoResult:
     """Fill an empty store with the demo batch (and, asked, the closed December-2017 batch
-    before it). Refuses a store that already has students."""
-    if store.read_value("SELECT count(*) FROM students"):
-        raise RuntimeError("数据库中已有学生，演示数据只能写入空库")
+    before it) and flag it as a demo store. Refuses any store in use (students, accounts,
+    imports, marks or sign-ins): the demo's accounts have public passwords."""
+    if not is_empty(store):
+        raise DemoRefused(NOT_EMPTY)
     rng = random.Random(SEED)
     catalogue = get_catalogue(store)
     roster = _roster(rng)
     imported_at = datetime(2018, 6, 10, 9, 0)
     with store.transaction() as cur:
+        flag_as_demo(cur)
         upsert_students(cur, roster, BATCH, imported_at)
         ensure_status_rows(cur, catalogue, "admin", "import", imported_at)
         digest = hashlib.sha256(roster.to_csv(index=False).encode()).hexdigest()

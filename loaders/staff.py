@@ -13,8 +13,8 @@ import re
 
 import pandas as pd
 
-from clearance.store.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
-                                create_accounts, validate_account)
+from clearance.store.accounts import (AccountError, NewAccount, check_username,
+                                      create_accounts, password_problem, validate_account)
 from clearance.rules.actors import ROLES
 from clearance.store.db import Store, get_catalogue, get_colleges
 from loaders.sheets import (ImportRejected, Sheet, clean_name, duplicate_errors, messages, read_sheet,
@@ -78,8 +78,9 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
             problems.append(sheet.error(row, "办理环节", f"没有这些环节：{'、'.join(unknown)}"))
         if typed_college and college is None:
             problems.append(sheet.error(row, "学院", colleges.unknown_message(typed_college)))
-        if rec["初始密码"] and len(rec["初始密码"]) < MIN_PASSWORD_LENGTH:
-            problems.append(sheet.error(row, "初始密码", f"至少 {MIN_PASSWORD_LENGTH} 位"))
+        weak = rec["初始密码"] and password_problem(rec["初始密码"], username or "")
+        if weak:
+            problems.append(sheet.error(row, "初始密码", weak))
         if role and not problems:
             try:
                 validate_account(store, role, college, stages)

@@ -13,6 +13,7 @@ from loaders.sheets import ImportRejected
 from ui.auth import require_actor
 from ui.data import read, store
 from ui.marking_pages import catalogue, flash, show_flash
+from ui.text import plain
 
 admin = require_actor("admin")
 st.title("账号管理")
@@ -24,7 +25,7 @@ def _attempt(change, done: str) -> None:
     try:
         change()
     except AccountError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         flash("success", done)
         st.rerun()
@@ -32,7 +33,7 @@ def _attempt(change, done: str) -> None:
 
 ROLE_CODES = [r for r in ROLES if r != "system"]
 CHANGES = {"created": "新增", "updated": "修改", "disabled": "停用", "enabled": "启用",
-           "password_reset": "重置密码", "locked": "锁定"}
+           "password_reset": "重置密码", "password_changed": "本人修改密码", "locked": "锁定"}
 stage_names = {s.stage_id: s.name for s in catalogue().stages}
 colleges = get_colleges(store()).names  # the known list (config/colleges.toml), as the domain checks
 accounts = read("staff_list")
@@ -41,8 +42,8 @@ accounts = read("staff_list")
 def _status(row) -> str:
     if not row["active"]:
         return "已停用"
-    if pd.notna(row["locked_until"]) and row["locked_until"] > pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None):
-        return f"锁定至 {row['locked_until']:%H:%M}"
+    if row.get("must_change_password"):
+        return "待本人修改密码"
     return "正常"
 
 
@@ -65,7 +66,7 @@ with add:
         college = c2.selectbox("学院（仅学院工作人员）", [None] + colleges, format_func=lambda c: c or "—")
         stages = st.multiselect("办理环节（学院或部门工作人员）", list(stage_names), format_func=stage_names.get,
                                 placeholder="选择办理环节")
-        password = st.text_input("初始密码（至少 8 位，请告知本人登录后修改）", type="password")
+        password = st.text_input("初始密码（至少 10 位，含字母、数字、符号中的两类；本人首次登录时须修改）", type="password")
         if st.form_submit_button("新增账号", type="primary"):
             _attempt(lambda: create_account(store(), username, name, role, password, college=college,
                                             stages=stages, by=admin.username),
@@ -93,10 +94,10 @@ with edit:
                          f"已保存 {who} 的修改")
         c1, c2 = st.columns(2)
         with c1.form(f"reset_{who}", clear_on_submit=True):
-            new_password = st.text_input("新密码（至少 8 位）", type="password")
+            new_password = st.text_input("新密码（至少 10 位；本人下次登录时须修改）", type="password")
             if st.form_submit_button("重置密码"):
                 _attempt(lambda: reset_password(store(), who, new_password, by=admin.username),
-                         f"已重置 {who} 的密码，并解除锁定")
+                         f"已重置 {who} 的密码，本人下次登录时须修改")
         with c2:
             active = bool(acc["active"])
             st.caption("停用后该账号立即无法登录和办理；办理记录保留。")
@@ -110,7 +111,7 @@ with bulk:
         "- 角色：系统管理员 / 研究生院 / 学院工作人员 / 部门工作人员\n"
         "- 学院：仅学院工作人员填写，须与离校学生名单中的学院名称一致\n"
         "- 办理环节：环节名称，多个用“、”分隔（如：导师、学院研究生教务秘书）；研究生院和管理员留空\n"
-        "- 初始密码：至少 8 位\n\n"
+        "- 初始密码：至少 10 位，含字母、数字、符号中的两类，不含用户名；本人首次登录时须修改\n\n"
         "任何一行有错，整个文件都不导入，并列出出错的行和列。")
     st.download_button("下载名单模板", staff_loader.template_xlsx(), file_name="工作人员名单模板.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -119,7 +120,7 @@ with bulk:
         try:
             n = staff_loader.import_staff(store(), upload.getvalue(), upload.name, by=admin.username)
         except ImportRejected as exc:
-            st.error(f"导入失败，未做任何修改（共 {len(exc.errors)} 处错误）：\n\n" + "\n\n".join(exc.errors[:100]))
+            st.error(f"导入失败，未做任何修改（共 {len(exc.errors)} 处错误）：\n\n" + "\n\n".join(plain(e) for e in exc.errors[:100]))
         else:
             flash("success", f"已导入 {n} 个账号")
             st.rerun()

@@ -16,6 +16,7 @@ from loaders.cards import import_cards, template_xlsx
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
 from ui.data import read, store
+from ui.text import plain
 
 actor = require_actor("admin")
 
@@ -42,7 +43,7 @@ def _show_cards() -> None:
             result = import_cards(store(), upload.getvalue(), upload.name, actor.username)
         except ImportRejected as exc:
             st.error(f"导入失败，未做任何修改（共 {len(exc.errors)} 处错误）：\n\n"
-                     + "\n".join(f"- {e}" for e in exc.errors[:50]))
+                     + "\n".join(f"- {plain(e)}" for e in exc.errors[:50]))
         else:
             st.success(f"导入成功：{result.rows} 张校园卡，新增 {result.inserted}，更新 {result.updated}")
             for note in result.notes:
@@ -67,7 +68,7 @@ def _show_new_desk() -> None:
             st.rerun()  # so the list above shows the new desk
     issued = st.session_state.pop("new_desk_token", None)
     if issued:
-        st.success(f"已创建工作台“{issued[0]}”。令牌只显示这一次，请立即复制到该工作台电脑上：")
+        st.success(f"已创建工作台“{plain(issued[0])}”。令牌只显示这一次，请立即复制到该工作台电脑上：")
         st.code(issued[1], language=None)
         st.caption("在工作台电脑上设置环境变量 CLEARANCE_DESK_TOKEN 为上面的令牌，然后运行"
                    "（服务器地址按实际填写；先用 --once 刷一张卡检查安装）：")

@@ -11,6 +11,7 @@ from loaders.inbox import inbox_root, inbox_status
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
 from ui.data import store
+from ui.text import plain
 
 actor = require_actor("admin")
 config = load_feeds()
@@ -34,11 +35,11 @@ with st.expander("文件格式（CSV 或 XLSX，第一行为列名）", expanded
 
 done = st.session_state.pop("feed_done", None)
 if done:
-    st.success(f"已导入 {done['file']}：通过 {done['passed']}，不通过/未办理 {done['rejected']}，"
+    st.success(f"已导入 {plain(done['file'])}：通过 {done['passed']}，不通过/未办理 {done['rejected']}，"
                f"无变化 {done['unchanged']}，跳过 {done['skipped']}（导入编号 {done['run_id']}，"
                "可在“导入记录”页面查看）")
     for note in done.get("notes", []):
-        st.info(note)
+        st.info(plain(note))
 
 upload_key = f"feed_upload_{kind}_{st.session_state.get('feed_upload_n', 0)}"
 uploaded = st.file_uploader("上传文件", type=["csv", "xlsx", "xls"], key=upload_key)
@@ -76,9 +77,9 @@ if uploaded is not None:
         st.error(f"文件未导入（共 {len(exc.errors)} 处错误），请修改后重新上传：")
         st.code("\n".join(exc.errors[:200]), language=None)
     else:
-        st.markdown(f"**预览**：{uploaded.name}，共 {len(parsed.rows)} 行")
+        st.markdown(f"**预览**：{plain(uploaded.name)}，共 {len(parsed.rows)} 行")
         for note in parsed.notes:
-            st.info(note)
+            st.info(plain(note))
         _show_counts(plan)
         st.caption("确认时按当时的数据重新判断：预览之后工作人员新办理的结果同样不会被覆盖。")
         if st.button("确认导入", type="primary", key="feed_commit"):

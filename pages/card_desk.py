@@ -23,6 +23,7 @@ from ui.auth import require_actor
 from ui.data import read, store
 from ui.marking_pages import (desk_stages, evidence_inputs, evidence_state, load_card_student,
                               mark_at_desk)
+from ui.text import plain
 
 actor = require_actor("admin", "office")
 
@@ -155,13 +156,13 @@ def _poll_desk(desk: Desk) -> None:
 def _show_unknown(current: dict) -> None:
     uid = current["uid"]
     if not uid:
-        st.error(f"没有找到学号或卡号“{current['text']}”，请核对后重新输入",
+        st.error(f"没有找到学号或卡号“{plain(current['text'])}”，请核对后重新输入",
                  icon=":material/person_off:")
         return
     # Show the card as it reached the desk: the reader's UID for a tap, the typed digits for a
     # keyboard-wedge reader (the UID it converts to is only for whoever binds the card).
     seen = f"卡UID {uid}" if not current["text"] else f"读卡器输入 {current['text']}，卡UID {uid}"
-    st.error(f"未登记的校园卡（{seen}）。请让学生报学号后手工查找，或由系统管理员绑定此卡。",
+    st.error(f"未登记的校园卡（{plain(seen)}）。请让学生报学号后手工查找，或由系统管理员绑定此卡。",
              icon=":material/credit_card_off:")
     if may_bind_cards(actor):
         with st.form(f"bind_{uid}"):
@@ -185,7 +186,7 @@ def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: p
     row = stages[stages["stage_id"] == stage_id].iloc[0]
     current = state["card_current"]
     if current.get("marked") == stage_id:
-        st.success(f"已办理：{name}（{student_no}）的“{stage.name}”已记为通过。", icon=":material/check:")
+        st.success(f"已办理：{plain(name)}（{plain(student_no)}）的“{stage.name}”已记为通过。", icon=":material/check:")
         return
     if row["state"] in DONE_STATES:
         st.info(f"“{stage.name}”环节此前已办结，无需再次办理。")
@@ -219,10 +220,10 @@ def _show_panel(stage_id: str | None) -> None:
         return
     view = load_card_student(read, current["student_no"])
     if view is None:
-        st.error(f"校园卡绑定的学号 {current['student_no']} 不在离校学生名单中。")
+        st.error(f"校园卡绑定的学号 {plain(current['student_no'])} 不在离校学生名单中。")
         return
     with st.container(border=True):
-        st.markdown(f"## {view.name}　`{view.student_no}`")
+        st.markdown(f"## {plain(view.name)}　{plain(view.student_no)}")
         st.markdown(f"{view.details}　　{current['how']} {current['at']}")
         if view.card_line:
             st.markdown(view.card_line)

@@ -5,11 +5,12 @@ import streamlit as st
 from clearance.store.db import get_catalogue
 from clearance.store.reminders import CHANNELS, ReminderError, record_reminders
 from ui import figures
-from ui.auth import current_actor, require_actor
+from ui.auth import current_actor, guarded, require_actor
 from ui.dashboards import QUICK_FILTERS, QUICK_HELP, load_college
 from ui.data import current_batch, read, stage_name_map, store
 from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_cards_html, lagging_table, sms_list, to_csv, to_xlsx
+from ui.text import plain
 
 REMINDER_CHOICES = 300
 CARDS_PER_PAGE = 40  # students per page of the wrapped list (a phone scrolls, it does not page)
@@ -22,7 +23,7 @@ stage_names = stage_name_map()
 # College staff see their own college only; the graduate school picks one.
 college = college_for(actor, b, key="college_page_college")
 
-st.title(f"{college} · 离校催办")
+st.title(f"{plain(college)} · 离校催办")
 st.caption(f"{batch['title']}　集中办理截止：{batch['period_end']:%Y-%m-%d}　数字为当前状态")
 
 c = st.columns(3)
@@ -80,10 +81,10 @@ def _show_lagging() -> None:
     d = st.columns(3)
     # Files are built on click (a callable), not on every rerun: a large college's list takes
     # a second or more to write as xlsx.
-    d[0].download_button("导出 Excel", lambda: to_xlsx(table), f"{name}.xlsx", key="dl_xlsx",
+    d[0].download_button("导出 Excel", guarded(lambda: to_xlsx(table)), f"{name}.xlsx", key="dl_xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d[1].download_button("导出 CSV", lambda: to_csv(table), f"{name}.csv", mime="text/csv", key="dl_csv")
-    d[2].download_button("导出短信清单（手机, 短信内容）", lambda: sms_list(table), f"{name}_短信.csv",
+    d[1].download_button("导出 CSV", guarded(lambda: to_csv(table)), f"{name}.csv", mime="text/csv", key="dl_csv")
+    d[2].download_button("导出短信清单（手机, 短信内容）", guarded(lambda: sms_list(table)), f"{name}_短信.csv",
                          mime="text/csv", key="dl_sms")
     pages = max(1, -(-len(table) // CARDS_PER_PAGE))
     page_no = st.number_input(f"页码（共 {pages} 页，每页 {CARDS_PER_PAGE} 人）", 1, pages, 1,
@@ -107,7 +108,7 @@ def _show_lagging() -> None:
     typed = c2.text_input("或输入学号", key="cl_reminder_no").strip()
     row = table[table["学号"] == typed] if typed else shown.iloc[[pick]]
     if row.empty:
-        st.warning(f"学号 {typed} 不在当前未办结名单中。")
+        st.warning(f"学号 {plain(typed)} 不在当前未办结名单中。")
         return
     text = row["提醒短信"].iloc[0]
     st.code(text, language=None, wrap_lines=True)

@@ -11,6 +11,7 @@ from clearance.store.diplomas import DiplomaError, certificates_for, record_hand
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
 from ui.filters import college_for
+from ui.text import plain
 
 KIND_LABELS = {"diploma": "毕业（结业、肄业）证书", "degree": "学位证书"}
 
@@ -21,7 +22,7 @@ b = batch["batch_id"]
 # College staff see their own college only; the graduate school picks one.
 college = college_for(actor, b, key="diploma_college")
 
-st.title(f"{college} · 证书发放")
+st.title(f"{plain(college)} · 证书发放")
 st.caption(f"证书发放时间：{batch['diploma_start']:%Y年}{handout_period_text(batch)}。"
            "只有全部离校环节均为 ✓ 的学生可以领取毕业（结业、肄业）证书和学位证书；退学学生不发放。")
 
@@ -75,10 +76,10 @@ with st.form("handover", clear_on_submit=True):
         try:
             done = record_handover(store(), actor, no, kind, received_by, datetime.combine(day, at), note)
             st.session_state["diploma_notice"] = (
-                f"已登记：{no} {done.certificate}，领取人 {received_by.strip()}", done.warning)
+                plain(f"已登记：{no} {done.certificate}，领取人 {received_by.strip()}"), done.warning)
             st.rerun()
         except DiplomaError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
 
 st.subheader("可领证学生")
 st.dataframe(table, hide_index=True, width="stretch", height=360)

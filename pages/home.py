@@ -7,6 +7,7 @@ import streamlit as st
 from clearance.rules.handout import handout_period_text
 from ui.auth import require_actor
 from ui.data import current_batch, read
+from ui.text import plain
 
 COMPLETION_COLOR = "#2e7d32"
 
@@ -17,7 +18,7 @@ college = actor.college if actor.role == "college" else None
 summary = read("batch_summary", batch=batch["batch_id"], college=college).iloc[0]
 stages = read("stage_completion", batch=batch["batch_id"], college=college)
 
-st.title(f"{college} · 离校总览" if college else "研究生电子离校 · 离校通")
+st.title(f"{plain(college)} · 离校总览" if college else "研究生电子离校 · 离校通")
 st.caption(
     f"{batch['title']}　集中办理：{batch['period_start']:%m月%d日}—{batch['period_end']:%m月%d日}"
     f"　证书发放：{handout_period_text(batch)}"

@@ -7,6 +7,7 @@ from clearance.store.feeds import CHANNELS, load_feeds
 from clearance.store.marks import STATE_LABELS
 from ui.auth import require_actor
 from ui.data import read
+from ui.text import plain
 
 require_actor("admin", "gradschool")
 feeds = load_feeds().feeds
@@ -47,9 +48,9 @@ with runs_tab:
         rows = picked.selection.rows if picked else []
         if rows:
             run = runs.iloc[rows[0]]
-            st.subheader(f"{KINDS.get(run['kind'], run['kind'])} · {run['file_name']} · "
+            st.subheader(f"{plain(KINDS.get(run['kind'], run['kind']))} · {plain(run['file_name'])} · "
                          f"{run['imported_at']:%Y-%m-%d %H:%M:%S}")
-            st.caption(f"导入编号 {run['run_id']}　文件指纹 {run['content_hash']}")
+            st.caption(f"导入编号 {plain(run['run_id'])}　文件指纹 {run['content_hash']}")
             events = read("import_run_events", run_id=run["run_id"])
             if events.empty:
                 st.info("这次导入没有改变任何学生的办理状态。")
@@ -77,7 +78,7 @@ with refused_tab:
     else:
         st.caption("被拒收的文件没有改变任何数据；修改后重新发送即可。")
         for _, r in refused.iterrows():
-            with st.expander(f"{r['refused_at']:%m-%d %H:%M:%S} · {KINDS.get(r['kind'], r['kind'])}"
-                             f" · {r['file_name']} · {len(r['errors'])} 处错误"):
-                st.caption(f"方式：{CHANNELS.get(r['channel'], r['channel'])}　发送者：{r['sender']}")
+            with st.expander(f"{r['refused_at']:%m-%d %H:%M:%S} · {plain(KINDS.get(r['kind'], r['kind']))}"
+                             f" · {plain(r['file_name'])} · {len(r['errors'])} 处错误"):
+                st.caption(f"方式：{CHANNELS.get(r['channel'], r['channel'])}　发送者：{plain(r['sender'])}")
                 st.code("\n".join(r["errors"]), language=None)

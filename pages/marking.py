@@ -11,6 +11,7 @@ from ui.data import read, store
 from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, clear_evidence, college_scope, desk_ref,
                               desk_stages, evidence_inputs, evidence_state, flash, focus,
                               load_desk_student, mark_at_desk, pick_stage, show_flash)
+from ui.text import plain
 
 actor = require_actor("admin", "gradschool", "college", "office")
 scope = college_scope(actor)
@@ -67,11 +68,10 @@ def _lookup(q: str) -> None:
     found = read("find_students", q=q, college=scope)
     if found.empty:
         st.session_state.pop("desk_student", None)
-        elsewhere = read("student_college", student_no=q) if scope else None
-        if elsewhere is not None and not elsewhere.empty:
-            flash("error", f"学号 {q} 不是{scope}的学生，不能在此办理或查看")
-        else:
-            flash("warning", f"未找到“{q}”，请核对学号或姓名")
+        # One answer whether the student is unknown or another college's: a college desk
+        # learns nothing about students it does not serve.
+        where = f"{scope}的学生中" if scope else ""
+        flash("warning", f"{where}未找到“{q}”，请核对学号或姓名")
         st.session_state["desk_focus"] = "lookup"
         return
     first = found.iloc[0]
@@ -109,9 +109,11 @@ show_flash()
 
 matches = st.session_state.get("desk_matches")
 if matches:
-    labels = {m["student_no"]: f"{m['name']}　{m['student_no']}　{m['college']}" for m in matches}
     # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
+    # Radio labels are markdown, a drop-down's are plain text.
     choose = st.radio if len(matches) <= 6 else st.selectbox
+    as_text = plain if choose is st.radio else str
+    labels = {m["student_no"]: as_text(f"{m['name']}　{m['student_no']}　{m['college']}") for m in matches}
     if st.session_state.get("desk_more_matches"):
         st.warning(f"仅显示前 {SHOWN_MATCHES} 名，请输入更完整的学号或姓名")
     picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
@@ -130,9 +132,9 @@ def _show_stage(view: DeskStudent) -> None:
     with left:
         st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[view.state]}")
         if view.state == "rejected":
-            st.error(f"此前不通过，原因：{view.reason or '未填写'}。请核对问题已解决后再点击“通过”。")
+            st.error(f"此前不通过，原因：{plain(view.reason) or '未填写'}。请核对问题已解决后再点击“通过”。")
         elif view.reason:
-            st.caption(f"原因：{view.reason}")
+            st.caption(f"原因：{plain(view.reason)}")
         if view.brings:
             st.caption(f"学生需带：{view.brings}")
         if not instant:
@@ -157,8 +159,8 @@ def _show_stage(view: DeskStudent) -> None:
 
 
 def _show_student(view: DeskStudent) -> None:
-    st.subheader(f"{view.name}　{view.student_no}")
-    st.caption(view.details)
+    st.subheader(f"{plain(view.name)}　{plain(view.student_no)}")
+    st.caption(plain(view.details))
     if view.open_names:
         st.markdown(f"尚未完成 {len(view.open_names)} 个环节：" + "、".join(view.open_names))
     else:
@@ -166,7 +168,8 @@ def _show_student(view: DeskStudent) -> None:
     if stage is not None:
         _show_stage(view)
     # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
-    st.table(view.row, hide_index=True, border="horizontal")
+    # st.table renders its cells as markdown: every cell goes through plain().
+    st.table(view.row.map(plain), hide_index=True, border="horizontal")
     with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
         st.dataframe(view.history, hide_index=True, width="stretch")
 

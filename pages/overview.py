@@ -14,6 +14,7 @@ from ui.dashboards import (Filters, as_date, as_of_bounds, as_of_problem, choose
 from ui.data import current_batch, read, stage_name_map, store
 from ui.filters import choice, enter_applies, level_choice, type_choice
 from ui.lagging import lagging_table
+from ui.text import plain
 from ui.report import report_pdf
 
 require_actor("admin", "gradschool")
@@ -124,7 +125,7 @@ def _show_heat_map() -> None:
     # The cell as the map shows it: every filter, and the stages open at the end of the as-of day.
     cell = read("lagging_students", batch=b, college=college, stage=stage, campus=filters.campus,
                 level=filters.level, clearance_type=filters.clearance_type, as_of=as_of)
-    st.markdown(f"**{college} · {stage_names[stage]}**：截至 {as_of:%m-%d} 日终未办结 {len(cell)} 人"
+    st.markdown(f"**{plain(college)} · {stage_names[stage]}**：截至 {as_of:%m-%d} 日终未办结 {len(cell)} 人"
                 "（未办环节为当日终状态）")
     table = lagging_table(cell, batch["period_end"], get_catalogue(store()))
     st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "下一站",

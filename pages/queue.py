@@ -13,6 +13,7 @@ from ui.auth import current_actor, require_actor
 from ui.data import current_batch, read, store
 from ui.marking_pages import (apply_bulk, bulk_marks, catalogue, college_scope, evidence_inputs,
                               evidence_state, flash, load_queue, pick_stage, preview_bulk, show_flash)
+from ui.text import plain
 
 actor = require_actor("admin", "college", "office")
 batch = current_batch()
@@ -47,14 +48,12 @@ queue = load_queue(read, stage, batch["batch_id"], _opt(college), _opt(campus), 
 st.metric(f"“{stage.name}”待办理", f"{queue.count:,} 人")
 
 
-def _propose(action: str, nos: list[str], title: str, unmatched: list[str] | None = None,
-             elsewhere: list[str] | None = None) -> None:
+def _propose(action: str, nos: list[str], title: str, unmatched: list[str] | None = None) -> None:
     """Ask for confirmation before a bulk mark (kept in the session until confirmed)."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("bulk_ok_")]:
         del st.session_state[key]  # ticks of an earlier preview never carry over
     st.session_state["bulk"] = {"stage": stage.stage_id, "action": action, "nos": list(nos),
-                                "title": title, "unmatched": list(unmatched or []),
-                                "elsewhere": list(elsewhere or [])}
+                                "title": title, "unmatched": list(unmatched or [])}
 
 
 def _evidence(bulk: dict) -> dict | None:
@@ -102,9 +101,7 @@ def _show_confirmation(bulk: dict) -> None:
         if refused:
             notes.append(f"不能办理 {len(refused)} 人")
         if bulk["unmatched"]:
-            notes.append(f"名单中未找到 {len(bulk['unmatched'])} 个学号")
-        if bulk.get("elsewhere"):
-            notes.append(f"不是本学院的学生 {len(bulk['elsewhere'])} 个学号")
+            notes.append(f"{'本学院' if scope else '名单'}中未找到 {len(bulk['unmatched'])} 个学号")
         if notes:
             st.caption("；".join(notes))
         if plan.to_confirm:
@@ -117,10 +114,6 @@ def _show_confirmation(bulk: dict) -> None:
         if bulk["unmatched"]:
             with st.expander(f"未找到的学号（{len(bulk['unmatched'])} 个）"):
                 st.text("\n".join(bulk["unmatched"]))
-        if bulk.get("elsewhere"):
-            # Only the numbers: college staff are not shown other colleges' students.
-            with st.expander(f"不是本学院的学生（{len(bulk['elsewhere'])} 个学号）"):
-                st.text("\n".join(f"{no}：不是本学院的学生" for no in bulk["elsewhere"]))
         count = len(bulk["accept"]) + len(_ticked(bulk))
         c1, c2 = st.columns([2, 1])
         c1.button(f"确认{label} {count} 人", key="bulk_confirm", type="primary",
@@ -175,16 +168,16 @@ with by_list:
             text_numbers, bad = numbers_from_text(pasted)
             numbers = list(dict.fromkeys(numbers + text_numbers))
         except ImportRejected as exc:
-            st.error("文件未能读取，未做任何修改：\n\n" + "\n\n".join(exc.errors[:50]))
+            st.error("文件未能读取，未做任何修改：\n\n" + "\n\n".join(plain(e) for e in exc.errors[:50]))
         else:
             found = read("existing_students", student_nos=numbers) if numbers else None
             college_of = dict(zip(found["student_no"], found["college"])) if found is not None else {}
-            unmatched = [n for n in numbers if n not in college_of] + bad
-            # College staff: another college's students are named neither here nor on 办理.
-            elsewhere = [n for n in numbers if n in college_of and scope and college_of[n] != scope]
+            # College staff: another college's student is "not found", like an unknown 学号,
+            # here as on 办理 and 证书发放, so a list reveals nothing about other colleges.
+            mine = [n for n in numbers if n in college_of and (not scope or college_of[n] == scope)]
+            unmatched = [n for n in numbers if n not in mine] + bad
             if not numbers and not bad:
                 st.warning("没有读到学号")
             else:
-                _propose("pass", [n for n in numbers if n in college_of and n not in elsewhere],
-                         "按名单通过", unmatched, elsewhere)
+                _propose("pass", mine, "按名单通过", unmatched)
                 st.rerun()

@@ -10,6 +10,7 @@ from ui.data import current_batch, read, store, stage_name_map
 from ui.filters import choice
 from ui.lagging import to_xlsx
 from ui.marking_pages import evidence_text
+from ui.text import plain
 
 actor = require_actor("admin", "gradschool")
 batch = current_batch()
@@ -66,7 +67,7 @@ def _show_check(check_id: int) -> None:
                      format_func=lambda i: "第 {} 条：{} {} · {}".format(
                          i, *items.set_index("item_no").loc[i, ["student_no", "name", "stage_name"]]))
     item = items.set_index("item_no").loc[n]
-    st.markdown(f"**{item['name']}（{item['student_no']}）· {item['stage_name']}** 的全部办理记录")
+    st.markdown(f"**{plain(item['name'])}（{plain(item['student_no'])}）· {item['stage_name']}** 的全部办理记录")
     history = read("mark_history", student_no=item["student_no"], stage_id=item["stage_id"])
     st.dataframe(pd.DataFrame({
         "时间": history["marked_at"], "操作": history["action"].map(ACTION_LABELS),

@@ -2,20 +2,20 @@
 matter, and the advisor form to print. Public: no staff sign-in, only 学号 + 姓名, and nothing
 but the lookup form until a lookup succeeds. Built for phones."""
 
-import re
-
 import streamlit as st
 
 from clearance.adapters.advisor_form import advisor_form_pdf, font_problem
 from clearance.rules.student_view import StudentView, Stop
+from clearance.adapters.limits import client_of
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
+from ui.text import plain
 
 SESSION_KEY = "student_lookup_no"
+CLIENT_KEY = "student_lookup_client"
 
 
-def _plain(text: str) -> str:
-    """Data shown inside markdown (an office's reason) must not turn into links or markup."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text)
+def _client() -> str:
+    return client_of(st.context.ip_address, st.context.headers)
 
 
 def _lookup_form() -> None:
@@ -25,21 +25,23 @@ def _lookup_form() -> None:
         name = st.text_input("姓名", max_chars=64, key="lookup_name")
         submitted = st.form_submit_button("查询", type="primary", width="stretch")
     if submitted:
-        outcome = attempt_lookup(student_no, name)
+        outcome = attempt_lookup(st.context.ip_address, st.context.headers, student_no, name)
         if outcome.student_no:
             st.session_state[SESSION_KEY] = outcome.student_no
+            st.session_state[CLIENT_KEY] = _client()
             st.rerun()
         st.error(outcome.message)
 
 
 def _leave() -> None:
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(CLIENT_KEY, None)
     st.session_state.pop("lookup_name", None)
 
 
 def _show_header(view: StudentView) -> None:
-    st.subheader(f"{_plain(view.name)}（{view.student_no}）")
-    st.caption(f"{_plain(view.college)}　{view.level}　{view.clearance_type}　{view.campus}校区")
+    st.subheader(f"{plain(view.name)}（{view.student_no}）")
+    st.caption(f"{plain(view.college)}　{view.level}　{view.clearance_type}　{view.campus}校区")
     total = len(view.stages)
     st.progress(view.done_count / total if total else 0.0,
                 text=f"已完成 {view.done_count}/{total} 个环节")
@@ -54,7 +56,7 @@ def _show_stages(view: StudentView) -> None:
         color = "green" if row.done else "red"
         line = f":{color}[**{row.mark}**]　{row.name}　:{color}[{row.label}]"
         if row.reason and row.state == "rejected":
-            line += f"：{_plain(row.reason)}"
+            line += f"：{plain(row.reason)}"
         lines.append(line)
     st.markdown("  \n".join(lines))
     st.caption("✓ 为已办理或无需办理；× 为需要到相应部门办理。")
@@ -83,7 +85,7 @@ def _show_stop(number: int, stop: Stop) -> None:
         status = ":red[不通过]" if stop.state == "rejected" else "未办理"
         st.markdown(f"**{number}. {stop.name}**　{status}")
         if stop.reason:
-            st.markdown(f"不通过原因：{_plain(stop.reason)}")
+            st.markdown(f"不通过原因：{plain(stop.reason)}")
         if stop.final and stop.waiting_for:
             st.markdown(f":orange[须其他环节全部 ✓ 后才能办理（还差 {len(stop.waiting_for)} 个）]")
         elif stop.waiting_for:
@@ -122,6 +124,10 @@ def _show_dates(view: StudentView) -> None:
 # A bookmark may reach this file before app.py has run (see app.py): name the tab here too.
 st.set_page_config(page_title="学生查询 · 离校通", page_icon="🎓")
 st.title("学生离校查询")
+# A lookup belongs to the address it was made from: a Streamlit session id replayed from
+# elsewhere (it shows in upload URLs and proxy logs) gets the bare form.
+if SESSION_KEY in st.session_state and st.session_state.get(CLIENT_KEY) != _client():
+    _leave()
 if SESSION_KEY not in st.session_state:
     _lookup_form()
     st.stop()

@@ -37,7 +37,10 @@ ORDER BY k.student_no;
 
 -- name: feed_refusals_recent()
 -- Feed files refused whole (nothing changed), newest first. No parameters.
-SELECT refusal_id, refused_at, kind, file_name, content_hash, channel, actor, errors
-FROM feed_refusals
+-- `sender` as on import_runs_recent: the staff member's name, else the sender as recorded.
+SELECT refusal_id, refused_at, kind, file_name, content_hash, channel, actor, errors,
+       coalesce(a.display_name, f.actor) AS sender
+FROM feed_refusals f
+LEFT JOIN staff a ON a.username = f.actor
 ORDER BY refused_at DESC, refusal_id DESC
 LIMIT 500;

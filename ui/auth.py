@@ -1,65 +1,139 @@
 """Staff sign-in for the pages. Every page calls `require_actor(...)` at its very top: on a
-fresh server Streamlit may run a page file directly, before app.py has run."""
+fresh server Streamlit may run a page file directly, before app.py has run.
+
+The sign-in is the browser's HttpOnly cookie, nothing else: every run reads the token from the
+cookie the websocket connection carried and resumes that session from the store, so a
+Streamlit session id reused without the cookie (a reconnect by someone who saw the id in a
+log) gets the sign-in form. The token never enters the page: after the password is checked
+the page hands the browser a one-time code, which it trades at `POST /auth/session` for the
+cookie (webapi/auth.py) and reloads.
+"""
 
 from __future__ import annotations
 
-import time
+import json
+import threading
 
 import streamlit as st
 
-from clearance.store.accounts import authenticate
+from clearance.adapters.limits import client_of
+from clearance.adapters.sessions import (COOKIE, end_session, end_user_sessions, new_handoff,
+                                         resume_session, start_session, token_hash, why_ended)
+from clearance.adapters.signin import sign_in as check_sign_in
 from clearance.rules.actors import ROLES, Actor
-from clearance.adapters.sessions import (SESSION_MAX_HOURS, end_session, resume_session, start_session,
-                                why_ended)
+from clearance.store.accounts import AccountError, change_own_password, must_change_password
 from ui.data import store
+from ui.text import plain
 
-FAILED_SIGN_IN_DELAY = 1.0  # seconds; slows password guessing from one browser
-COOKIE = "lxt_session"      # the browser keeps the session token, so a reload stays signed in
-_KEY = "signed_in"
+_KEY = "signed_in"  # AppTest only (no request, no cookie): {"token": ...}
+
+# Streamlit sessions currently running under each sign-in, so a sign-out can rerun them all.
+_live: dict[str, set[str]] = {}
+_live_lock = threading.Lock()
+
+
+def _has_request() -> bool:
+    """A browser (or websocket client) is connected. AppTest runs without any request."""
+    try:
+        return bool(st.context.headers)
+    except Exception:
+        return False
+
+
+def _token() -> str | None:
+    if _has_request():
+        token = st.context.cookies.get(COOKIE)
+    else:
+        token = (st.session_state.get(_KEY) or {}).get("token")
+    return token if isinstance(token, str) and token else None
 
 
 def current_actor() -> Actor | None:
     """The signed-in staff member, re-read from the store on every run: an expired session or a
-    disabled account is out at once (clearance.sessions has the rules)."""
-    _sync_cookie()
-    session = st.session_state.get(_KEY)
-    token = session.get("token") if session else st.context.cookies.get(COOKIE)
-    if not isinstance(token, str) or not token:
+    disabled account is out at once (clearance.adapters.sessions has the rules)."""
+    _pending_browser_step()
+    token = _token()
+    if token is None:
         return None
     actor = resume_session(store(), token)
     if actor is None:
-        if session:
-            st.session_state["auth_notice"] = why_ended(store(), token)
+        st.session_state["auth_notice"] = why_ended(store(), token)
         st.session_state.pop(_KEY, None)
         return None
-    st.session_state[_KEY] = {"token": token}
+    _register(token)
     return actor
+
+
+def _session_id() -> str | None:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        return get_script_run_ctx().session_id
+    except Exception:
+        return None
+
+
+def _register(token: str) -> None:
+    session_id = _session_id()
+    if session_id is None:
+        return
+    with _live_lock:
+        _live.setdefault(token_hash(token), set()).add(session_id)
+
+
+def _rerun_all(token: str) -> None:
+    """Every other open Streamlit session of this sign-in runs again now (and finds it ended);
+    the one signing out reruns itself."""
+    with _live_lock:
+        session_ids = _live.pop(token_hash(token), set()) - {_session_id()}
+    try:
+        from streamlit import runtime
+        manager = runtime.get_instance()._session_mgr
+        for session_id in session_ids:
+            info = manager.get_active_session_info(session_id)
+            if info is not None:
+                info.session.request_rerun(None)
+    except Exception:  # best effort: each of them is refused at its next run anyway
+        pass
+
+
+def _browser(script: str) -> None:
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+def _pending_browser_step() -> None:
+    """Finish a sign-in or sign-out in the browser, on the run after the change (a script sent
+    before st.rerun() would never reach the browser)."""
+    code = st.session_state.pop("_handoff", None)
+    if code:
+        _browser("fetch('/auth/session', {method: 'POST', credentials: 'same-origin',"
+                 " headers: {'Content-Type': 'application/json'},"
+                 f" body: JSON.stringify({{code: {json.dumps(code)}}})}})"
+                 ".then(function () { window.location.reload(); });")
+        st.info("正在登录……")
+        st.stop()
+    if st.session_state.pop("_signing_out", False):
+        _browser("fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
+                 ".then(function () { window.location.reload(); });")
+        st.info("已退出登录")
+        st.stop()
 
 
 def sign_in(actor: Actor) -> None:
     token = start_session(store(), actor.username)
-    st.session_state[_KEY] = {"token": token}
-    st.session_state["_cookie"] = token
+    if _has_request():
+        st.session_state["_handoff"] = new_handoff(token)
+    else:
+        st.session_state[_KEY] = {"token": token}
 
 
 def sign_out() -> None:
-    session = st.session_state.pop(_KEY, None)
-    if session:
-        end_session(store(), session["token"])
-    st.session_state["_cookie"] = ""
-
-
-def _sync_cookie() -> None:
-    """Hand a new session token to the browser, or forget it, on the run after the change
-    (a script sent before st.rerun() would never reach the browser)."""
-    token = st.session_state.pop("_cookie", None)
-    if token is None:
-        return
-    secure = "; Secure" if (st.context.url or "").startswith("https") else ""
-    age = SESSION_MAX_HOURS * 3600 if token else 0
-    with st.sidebar:
-        st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={age};"
-                f" SameSite=Strict{secure}';</script>", unsafe_allow_javascript=True)
+    token = _token()
+    st.session_state.pop(_KEY, None)
+    if token:
+        end_session(store(), token)
+        _rerun_all(token)
+    if _has_request():
+        st.session_state["_signing_out"] = True
 
 
 def sign_in_form() -> None:
@@ -81,9 +155,9 @@ def _sign_in_box() -> None:
         password = st.text_input("密码", type="password", key="sign_in_password")
         submitted = st.form_submit_button("登录", type="primary")
     if submitted:
-        result = authenticate(store(), username, password)
+        client = client_of(st.context.ip_address, st.context.headers) if _has_request() else "apptest"
+        result = check_sign_in(store(), username, password, client)
         if result.actor is None:
-            time.sleep(FAILED_SIGN_IN_DELAY)
             st.error(result.message)
         else:
             sign_in(result.actor)
@@ -91,23 +165,79 @@ def _sign_in_box() -> None:
     st.caption("学生查询本人离校情况无需登录，请在左侧选择“学生查询”。")
 
 
+def password_form(actor: Actor, forced: bool) -> None:
+    """Change one's own password: forced at the first sign-in with a password someone else
+    chose (an import, a reset), or asked for from the sidebar."""
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title("修改密码")
+        if forced:
+            st.info("首次登录或密码被管理员重置后，请先设置自己的密码。")
+        st.caption("新密码至少 10 位，包含字母、数字、符号中的至少两类，不能包含用户名，不能是常见密码。")
+        with st.form("change_password", clear_on_submit=True):
+            old = st.text_input("当前密码", type="password", key="pw_old")
+            new = st.text_input("新密码", type="password", key="pw_new")
+            again = st.text_input("再次输入新密码", type="password", key="pw_again")
+            submitted = st.form_submit_button("保存新密码", type="primary")
+        if submitted:
+            if new != again:
+                st.error("两次输入的新密码不一致")
+            else:
+                try:
+                    change_own_password(store(), actor.username, old, new)
+                except AccountError as exc:
+                    st.error(str(exc))
+                else:
+                    end_user_sessions(store(), actor.username, keep=_token())
+                    st.session_state.pop("_changing_password", None)
+                    st.session_state["auth_toast"] = "密码已修改"
+                    st.rerun()
+        if not forced and st.button("取消", key="pw_cancel"):
+            st.session_state.pop("_changing_password", None)
+            st.rerun()
+
+
 def require_actor(*roles: str) -> Actor:
     """The signed-in staff member if their role is one of `roles` (any role if none given);
-    otherwise show the sign-in form or a refusal, and stop the page before any data is read."""
+    otherwise show the sign-in form or a refusal, and stop the page before any data is read.
+    An account that must change its password sees only that form."""
     actor = current_actor()
     if actor is None:
         sign_in_form()
         st.stop()
+    toast = st.session_state.pop("auth_toast", None)
+    if toast:
+        st.toast(toast)
+    forced = must_change_password(store(), actor.username)
+    if forced or st.session_state.get("_changing_password"):
+        password_form(actor, forced)
+        st.stop()
     if roles and actor.role not in roles:
-        st.error(f"无权访问此页面（当前账号：{actor.display_name}，{ROLES[actor.role]}）")
+        st.error(f"无权访问此页面（当前账号：{plain(actor.display_name)}，{ROLES[actor.role]}）")
         st.stop()
     return actor
+
+
+def guarded(make):
+    """A download callable that re-checks the sign-in when the button is pressed. Streamlit runs
+    it after the page did, outside the page's run (no st.context), possibly after a sign-out
+    elsewhere: so it checks the sign-in this page was drawn for against the store. Signed out,
+    the file is empty."""
+    token = _token()
+
+    def checked():
+        return make() if token and resume_session(store(), token) is not None else b""
+    return checked
 
 
 def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
         role = " · ".join(p for p in (ROLES[actor.role], actor.college) if p and p != actor.display_name)
-        st.caption(f"已登录：{actor.display_name}" + (f"（{role}）" if role else ""))
-        if st.button("退出登录", key="sign_out"):
+        st.caption(plain(f"已登录：{actor.display_name}" + (f"（{role}）" if role else "")))
+        c1, c2 = st.columns(2)
+        if c1.button("修改密码", key="change_password_open"):
+            st.session_state["_changing_password"] = True
+            st.rerun()
+        if c2.button("退出登录", key="sign_out"):
             sign_out()
             st.rerun()

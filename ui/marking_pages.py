@@ -10,6 +10,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
+from clearance.adapters.limits import client_of
 from clearance.rules.actors import Actor
 from clearance.rules.catalogue import Catalogue, Stage
 from clearance.store.db import get_catalogue
@@ -18,6 +19,7 @@ from clearance.rules.marking import action_refusal, describe_evidence, is_party_
 from clearance.store.marks import (ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, Plan, apply_marks,
                                    preview_marks)
 from ui.data import store
+from ui.text import plain
 
 LOOKUP_LABEL = "学号 / 姓名 / 姓名拼音首字母"
 
@@ -158,16 +160,15 @@ def terminal_label(ref) -> str:
 def desk_ref() -> str | None:
     """Where a page mark comes from, for the history: the desk's address — behind the reverse
     proxy the right-most X-Forwarded-For hop that is not a trusted proxy (the same rule as the
-    student page's limiter, so a forged header is not believed); informational."""
-    from ui.student_lookup import current_client  # late import: the student page's module
-
+    student page's limiter, so a forged header is not believed; IPv4-mapped unwrapped);
+    informational. This machine itself (or no request: AppTest) is 本机."""
     try:
-        key = current_client()
-    except Exception:  # AppTest and bare mode have no request
+        headers = st.context.headers
+        peer = st.context.ip_address
+    except Exception:  # bare mode has no request
         return None
-    if not key.startswith("ip:"):
-        return "ip:本机"
-    return "ip:本机" if key in ("ip:127.0.0.1", "ip:::1") else key
+    address = client_of(peer, headers) if headers else "127.0.0.1"
+    return "ip:本机" if address in ("127.0.0.1", "::1") else f"ip:{address}"
 
 
 def focus(selector: str) -> None:
@@ -200,7 +201,7 @@ def show_flash() -> None:
     message = st.session_state.pop("desk_flash", None)
     if message:
         kind, lines = message
-        getattr(st, kind)("\n\n".join(lines))
+        getattr(st, kind)("\n\n".join(plain(line) for line in lines))  # data: names, reasons
 
 
 def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reason: str | None,
@@ -351,11 +352,11 @@ def load_card_student(read: Callable, student_no: str) -> CardStudent | None:
     cards = read("student_card", student_no=student_no)
     card_line = ""
     if not cards.empty and not pd.isna(cards.iloc[0]["balance"]):
-        card_line = (f"校园卡 {cards.iloc[0]['card_no'] or cards.iloc[0]['uid']}，"
+        card_line = (f"校园卡 {plain(cards.iloc[0]['card_no'] or cards.iloc[0]['uid'])}，"
                      f"卡内余额 **{cards.iloc[0]['balance']:.2f} 元**")
     open_lines = tuple(f"- **{r.stage_name}**：{_text(r.room) or '—'}"
                        + (f"，电话 {_text(r.phone)}" if _text(r.phone) else "")
-                       + (f"（{_text(r.reason)}）" if _text(r.reason) else "")
+                       + (f"（{plain(_text(r.reason))}）" if _text(r.reason) else "")
                        for r in stages[~done].itertuples())
     table = pd.DataFrame({
         "": ["✓" if d else "×" for d in done],
@@ -367,5 +368,5 @@ def load_card_student(read: Callable, student_no: str) -> CardStudent | None:
         "电话": stages["phone"].fillna(""),
     })
     return CardStudent(student_no, p["name"], p["clearance_type"],
-                       f"**{p['college']}** · {p['level']} · {p['clearance_type']} · {p['campus']}",
+                       f"**{plain(p['college'])}** · {p['level']} · {p['clearance_type']} · {p['campus']}",
                        card_line, open_lines, table, stages)

@@ -1,4 +1,8 @@
-"""Staff sign-in sessions: a random token in the browser's cookie, its hash in the store.
+"""Staff sign-in sessions: a random token in the browser's HttpOnly cookie, its hash in the store.
+
+The page that checks the password never shows the token: it hands the browser a one-time code
+(HANDOFF_SECONDS, in memory) that the browser trades at `POST /auth/session` (webapi/auth.py)
+for the cookie, set by the server with HttpOnly and SameSite=Strict.
 
 A session ends on sign-out, after SESSION_IDLE_MINUTES without use, or SESSION_MAX_HOURS after
 sign-in, whichever comes first; a disabled account's sessions stop working at once.
@@ -8,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from datetime import datetime, timedelta
 
 from clearance.store.accounts import get_actor
@@ -18,10 +24,38 @@ from clearance.store.db import Store
 SESSION_IDLE_MINUTES = 30   # a desk left alone this long must sign in again
 SESSION_MAX_HOURS = 12      # one working day at most
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often
+HANDOFF_SECONDS = 60        # a sign-in's one-time code is good for this long
+COOKIE = "lxt_session"
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_hash = token_hash
+
+_handoffs: dict[str, tuple[str, float]] = {}
+_handoffs_lock = threading.Lock()
+
+
+def new_handoff(token: str) -> str:
+    """A one-time code the browser trades for its cookie (so the token never enters the page)."""
+    code = secrets.token_urlsafe(24)
+    now = time.monotonic()
+    with _handoffs_lock:
+        for old in [c for c, (_, t) in _handoffs.items() if now - t > HANDOFF_SECONDS]:
+            del _handoffs[old]
+        _handoffs[code] = (token, now)
+    return code
+
+
+def redeem_handoff(code: str) -> str | None:
+    """The session token behind a code, once, within HANDOFF_SECONDS; else None."""
+    with _handoffs_lock:
+        entry = _handoffs.pop(code or "", None)
+    if entry is None or time.monotonic() - entry[1] > HANDOFF_SECONDS:
+        return None
+    return entry[0]
 
 
 def start_session(store: Store, username: str, now: datetime | None = None) -> str:
@@ -62,6 +96,16 @@ def end_session(store: Store, token: str, now: datetime | None = None) -> None:
     with store.transaction(touches_data=False) as cur:
         cur.execute("UPDATE staff_sessions SET ended_at = $t WHERE token_hash = $h AND ended_at IS NULL",
                     {"t": now or beijing_now(), "h": _hash(token)})
+
+
+def end_user_sessions(store: Store, username: str, keep: str | None = None,
+                      now: datetime | None = None) -> None:
+    """End every session of an account (a password change ends the others: `keep` is the
+    changer's own token)."""
+    with store.transaction(touches_data=False) as cur:
+        cur.execute("UPDATE staff_sessions SET ended_at = $t WHERE username = $u AND ended_at IS NULL"
+                    " AND token_hash <> $k",
+                    {"t": now or beijing_now(), "u": username, "k": _hash(keep) if keep else ""})
 
 
 def why_ended(store: Store, token: str) -> str:

@@ -34,33 +34,11 @@ STATE_TEXT = {"passed": "已办理", "not_needed": "无需办理", "open": "未�
 
 
 # -- configuration ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LookupLimits:
-    max_failures: int = 5
-    window_seconds: float = 60.0
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-    max_clients: int = 100_000
-
-
 def load_student_page_config(path: Path = STUDENT_PAGE_FILE) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{path.name} 格式错误：{exc}") from exc
-
-
-def lookup_limits(config: Mapping) -> LookupLimits:
-    raw = config.get("student_lookup", {})
-    defaults = LookupLimits()
-    limits = LookupLimits(
-        max_failures=int(raw.get("max_failures", defaults.max_failures)),
-        window_seconds=float(raw.get("window_seconds", defaults.window_seconds)),
-        trusted_proxies=tuple(raw.get("trusted_proxies", defaults.trusted_proxies)),
-        max_clients=int(raw.get("max_clients", defaults.max_clients)),
-    )
-    if limits.max_failures < 1 or limits.window_seconds <= 0 or limits.max_clients < 1:
-        raise CatalogueError("student_page.toml [student_lookup] 的数值必须为正数")
-    return limits
 
 
 # -- the lookup rule --------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Staff accounts: argon2-hashed passwords, roles, stages held, lock-out after repeated failures.
+"""Staff accounts: argon2-hashed passwords and their policy, roles, stages held, disabling.
+
+Guessing is slowed by clearance.adapters.signin (growing delays, never a lock-out); this module checks
+one password and answers the same for an unknown name, a disabled account and a wrong password.
 
 The running app re-reads the account on every page run, so disabling an account or changing
 its stages takes effect at once.
@@ -9,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,9 +21,16 @@ from clearance.rules.actors import ROLES, Actor
 from clearance.clock import beijing_now
 from clearance.store.db import Store, get_catalogue, get_colleges
 
-MAX_FAILED_LOGINS = 5              # then the account is locked for LOCK_MINUTES
-LOCK_MINUTES = 15
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+# Passwords that guessing tools try first; compared without case, spaces or a trailing "!"/".".
+COMMON_PASSWORDS = frozenset("""
+12345678 123456789 1234567890 0123456789 87654321 11111111 00000000 88888888 66666666
+12341234 11223344 147258369 password password1 password123 passw0rd demo1234 admin123
+admin1234 administrator qwerty123 qwertyuiop 1qaz2wsx 1q2w3e4r 1q2w3e4r5t qazwsxedc
+abc12345 abcd1234 a1234567 a12345678 aa123456 iloveyou woaini1314 woaini520 zxcvbnm123
+changeme welcome123 letmein123 p@ssw0rd p@ssword
+""".split())
+WRONG = "用户名或密码错误"
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -76,29 +86,56 @@ def validate_account(store: Store, role: str, college: str | None, stages: list[
         raise AccountError("请至少选择一个办理环节")
 
 
-def check_password(password: str) -> None:
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a new password is refused (Chinese), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+        return f"密码至少 {MIN_PASSWORD_LENGTH} 位"
+    if not password.strip() or len(set(password)) < 4:
+        return "密码不能全是空格或少数几个重复的字符"
+    classes = [any(c.isalpha() for c in password), any(c.isdigit() for c in password),
+               any(not c.isalnum() for c in password)]
+    if sum(classes) < 2:
+        return "密码须包含字母、数字、符号中的至少两类"
+    name = username.strip().lower()
+    if name and len(name) >= 3 and name in password.lower():
+        return "密码不能包含用户名"
+    if password.lower().replace(" ", "").rstrip("!.") in COMMON_PASSWORDS:
+        return "密码过于常见，请换一个"
+    return None
 
 
-def hash_password(password: str) -> str:
-    check_password(password)
+def check_password(password: str, username: str = "") -> None:
+    problem = password_problem(password, username)
+    if problem:
+        raise AccountError(problem)
+
+
+def hash_password(password: str, username: str = "") -> str:
+    check_password(password, username)
+    return _hasher.hash(password)
+
+
+def demo_password_hash(password: str) -> str:
+    """The demo store's shared password, which is deliberately weak and public (README): only
+    loaders.demo calls this, and only for a store it has flagged as a demo."""
     return _hasher.hash(password)
 
 
 def create_account(store: Store, username: str, display_name: str, role: str, password: str,
                    college: str | None = None, stages: list[str] | None = None,
-                   by: str = "system", password_hash: str | None = None) -> Actor:
-    """Create a staff account. `password_hash` (from hash_password) lets a seeder create many
-    accounts with one shared password without hashing it each time."""
+                   by: str = "system", password_hash: str | None = None,
+                   must_change: bool = True) -> Actor:
+    """Create a staff account. `password_hash` lets the demo seeder create many accounts with
+    one shared password without hashing it each time. Someone else chose the password, so by
+    default its owner must change it at the first sign-in."""
     username = username.strip()
     check_username(username)
     stages = list(stages or [])
     validate_account(store, role, college, stages)
-    password_hash = password_hash or hash_password(password)
+    password_hash = password_hash or hash_password(password, username)
     with store.transaction() as cur:
         _insert_account(cur, username, display_name, role, college, stages, password_hash, by,
-                        beijing_now())
+                        beijing_now(), must_change)
     return get_actor(store, username)
 
 
@@ -123,24 +160,25 @@ def create_accounts(store: Store, accounts: list[NewAccount], by: str) -> int:
     for a in accounts:
         check_username(a.username)
         validate_account(store, a.role, a.college, list(a.stages))
-    hashes = [hash_password(a.password) for a in accounts]  # slow (argon2): outside the lock
+    hashes = [hash_password(a.password, a.username) for a in accounts]  # slow: outside the lock
     now = beijing_now()
     with store.transaction() as cur:
         for a, password_hash in zip(accounts, hashes):
             _insert_account(cur, a.username, a.display_name, a.role, a.college, list(a.stages),
-                            password_hash, by, now)
+                            password_hash, by, now, True)
     return len(accounts)
 
 
 def _insert_account(cur, username: str, display_name: str, role: str, college: str | None,
-                    stages: list[str], password_hash: str, by: str, now: datetime) -> None:
+                    stages: list[str], password_hash: str, by: str, now: datetime,
+                    must_change: bool) -> None:
     if cur.execute("SELECT count(*) FROM staff WHERE username = $u", {"u": username}).fetchall()[0][0]:
         raise AccountError(f"用户名“{username}”已存在")
     cur.execute(
         "INSERT INTO staff (username, display_name, role, college, stages, password_hash,"
-        " created_at, updated_at) VALUES ($u, $n, $r, $c, $s, $h, $t, $t)",
+        " created_at, updated_at, must_change_password) VALUES ($u, $n, $r, $c, $s, $h, $t, $t, $m)",
         {"u": username, "n": display_name.strip() or username, "r": role, "c": college,
-         "s": stages, "h": password_hash, "t": now},
+         "s": stages, "h": password_hash, "t": now, "m": must_change},
     )
     _log(cur, username, "created", f"{ROLES[role]} {college or ''} {','.join(stages)}".strip(), by, now)
 
@@ -169,13 +207,36 @@ def set_active(store: Store, username: str, active: bool, by: str) -> None:
 
 
 def reset_password(store: Store, username: str, new_password: str, by: str) -> None:
-    check_password(new_password)
+    """An admin sets a new password; its owner must change it at the next sign-in."""
+    password_hash = hash_password(new_password, username)
     now = beijing_now()
     with store.transaction() as cur:
         cur.execute("UPDATE staff SET password_hash = $h, failed_logins = 0, locked_until = NULL,"
-                    " updated_at = $t WHERE username = $u",
-                    {"h": _hasher.hash(new_password), "u": username, "t": now})
+                    " must_change_password = TRUE, updated_at = $t WHERE username = $u",
+                    {"h": password_hash, "u": username, "t": now})
         _log(cur, username, "password_reset", None, by, now)
+
+
+def change_own_password(store: Store, username: str, old_password: str, new_password: str) -> None:
+    """A signed-in staff member picks a new password (self-service, or forced at the first
+    sign-in after an import or a reset). Raises AccountError in Chinese."""
+    rows = store.read_dicts("SELECT password_hash FROM staff WHERE username = $u AND active",
+                            {"u": username})
+    if not rows or not _verify(rows[0]["password_hash"], old_password):
+        raise AccountError("当前密码不正确")
+    if new_password == old_password:
+        raise AccountError("新密码不能与当前密码相同")
+    password_hash = hash_password(new_password, username)
+    now = beijing_now()
+    with store.transaction(touches_data=False) as cur:
+        cur.execute("UPDATE staff SET password_hash = $h, must_change_password = FALSE,"
+                    " updated_at = $t WHERE username = $u", {"h": password_hash, "u": username, "t": now})
+        _log(cur, username, "password_changed", None, username, now)
+
+
+def must_change_password(store: Store, username: str) -> bool:
+    return bool(store.read_value("SELECT must_change_password FROM staff WHERE username = $u",
+                                 {"u": username}))
 
 
 def get_actor(store: Store, username: str) -> Actor | None:
@@ -185,25 +246,16 @@ def get_actor(store: Store, username: str) -> Actor | None:
 
 
 def authenticate(store: Store, username: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check a password. The message never says whether the username exists."""
+    """Check one password (call it through clearance.adapters.signin, which slows guessing). An unknown
+    name, a disabled or admin-locked account and a wrong password get the same answer and
+    cost the same argon2 check."""
     now = now or beijing_now()
-    wrong = SignIn(None, "用户名或密码错误")
     rows = store.read_dicts("SELECT * FROM staff WHERE username = $u", {"u": username.strip()})
-    if not rows:
-        _verify(_DUMMY_HASH, password)
-        return wrong
-    row = rows[0]
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        minutes = max(1, int((row["locked_until"] - now).total_seconds() // 60) + 1)
-        return SignIn(None, f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员")
-    if not _verify(row["password_hash"], password):
-        _record_failure(store, row["username"], now)
-        return wrong
-    if not row["active"]:
-        return SignIn(None, "该账号已停用，请联系系统管理员")
-    with store.transaction() as cur:
-        cur.execute("UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE username = $u",
-                    {"u": row["username"]})
+    row = rows[0] if rows else None
+    ok = _verify(row["password_hash"] if row else _DUMMY_HASH, password)
+    locked = row is not None and row["locked_until"] is not None and row["locked_until"] > now
+    if not ok or row is None or not row["active"] or locked:
+        return SignIn(None, WRONG)
     return SignIn(_row_to_actor(row))
 
 
@@ -214,22 +266,12 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _record_failure(store: Store, username: str, now: datetime) -> None:
-    with store.transaction() as cur:
-        failures = cur.execute(
-            "UPDATE staff SET failed_logins = failed_logins + 1 WHERE username = $u"
-            " RETURNING failed_logins", {"u": username}).fetchall()[0][0]
-        if failures >= MAX_FAILED_LOGINS:
-            cur.execute("UPDATE staff SET locked_until = $t, failed_logins = 0 WHERE username = $u",
-                        {"t": now + timedelta(minutes=LOCK_MINUTES), "u": username})
-            _log(cur, username, "locked", f"连续 {MAX_FAILED_LOGINS} 次密码错误", "system", now)
-
-
 def bootstrap_admin(store: Store) -> str | None:
     """On the first start, create the `admin` account. Its password comes from
     $CLEARANCE_ADMIN_PASSWORD, or is generated and returned (to be printed once)."""
     if store.read_value("SELECT count(*) FROM staff WHERE role = 'admin'"):
         return None
-    password = os.environ.get("CLEARANCE_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    create_account(store, "admin", "系统管理员", "admin", password)
-    return None if os.environ.get("CLEARANCE_ADMIN_PASSWORD") else password
+    chosen = os.environ.get("CLEARANCE_ADMIN_PASSWORD")
+    password = chosen or secrets.token_urlsafe(12) + "-1a"  # printed in a log: changed at first use
+    create_account(store, "admin", "系统管理员", "admin", password, must_change=not chosen)
+    return None if chosen else password

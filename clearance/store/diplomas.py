@@ -57,12 +57,13 @@ def _refusal(cur, actor: Actor, student_no: str, kind: str) -> str | None:
         "SELECT name, college, clearance_type FROM students WHERE student_no = $no",
         {"no": student_no},
     ).fetchall()
-    if not rows:
-        return f"学号 {student_no}：查无此学生"
+    # Another college's student gets the same answer as an unknown 学号: a college desk learns
+    # nothing about students it does not serve.
+    if not rows or not actor.sees_college(rows[0][1]):
+        return f"学号 {student_no}：本学院（{actor.college}）没有这名学生" if actor.college \
+            else f"学号 {student_no}：查无此学生"
     name, college, clearance_type = rows[0]
     who = f"{name}（{student_no}）"
-    if not actor.sees_college(college):
-        return f"{who}：{actor.display_name or actor.username} 只能登记本学院（{actor.college}）学生的证书发放"
     names = certificates_for(clearance_type)
     if kind not in names:
         label = DEGREE_NAME if kind == "degree" else "毕（结、肄）业证书"

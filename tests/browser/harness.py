@@ -103,19 +103,27 @@ def open_page(page: Page, url: str) -> None:
     wait_idle(page)
 
 
+def _after_reload(page: Page, passing_text: str) -> None:
+    """Signing in and out end with the browser trading a code for its HttpOnly cookie (or
+    clearing it) and reloading: wait for that reload to settle."""
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    page.wait_for_function(f"() => !document.body.innerText.includes({passing_text!r})",
+                           timeout=30_000)
+    wait_idle(page)
+
+
 def sign_in(page: Page, username: str, password: str) -> None:
     """Fill the staff sign-in form and wait for the app to settle."""
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
+    page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_timeout(500)
-    wait_idle(page)
+    _after_reload(page, "正在登录")
 
 
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="退出登录").click()
-    page.wait_for_timeout(500)
-    wait_idle(page)
+    _after_reload(page, "已退出登录")
 
 
 def go_to(page: Page, title: str) -> None:

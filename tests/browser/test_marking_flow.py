@@ -112,7 +112,8 @@ def _desk_story(page, url, first, second, other_code, third) -> str:
     page.locator(LOOKUP).fill(no)
     _press(page, "Enter")
     refused = page.inner_text("body")
-    assert f"学号 {no} 不是" in refused and name not in refused
+    # The same answer as for a 学号 nobody has: nothing about another college's student.
+    assert f"学生中未找到“{no}”" in refused and name not in refused
     assert page.get_by_role("button", name="通过").count() == 0
     return gs_view
 

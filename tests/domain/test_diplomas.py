@@ -66,8 +66,14 @@ def test_a_certificate_is_handed_over_once(demo_store):
 
 def test_only_the_students_college_or_the_graduate_school_may_record(demo_store):
     no = _one(demo_store, CLEARED.format(t="毕业"))
-    with pytest.raises(DiplomaError, match="只能登记本学院"):
-        record_handover(demo_store, get_actor(demo_store, "civil_secretary"), no, "diploma")
+    civil = get_actor(demo_store, "civil_secretary")
+    with pytest.raises(DiplomaError) as other_college:
+        record_handover(demo_store, civil, no, "diploma")
+    with pytest.raises(DiplomaError) as unknown:
+        record_handover(demo_store, civil, "20009999999", "diploma")
+    # Another college's student and an unknown 学号 get the same answer, naming nobody.
+    assert str(other_college.value).replace(no, "X") == str(unknown.value).replace("20009999999", "X")
+    assert "没有这名学生" in str(other_college.value)
     with pytest.raises(DiplomaError, match="无权登记"):
         record_handover(demo_store, get_actor(demo_store, "lib_staff"), no, "diploma")
     with pytest.raises(DiplomaError, match="领取人"):

@@ -10,7 +10,7 @@ from clearance.rules.catalogue import CatalogueError, parse_catalogue
 
 from clearance.store.config import load_catalogue
 from clearance.rules.student_view import (build_view, identity_matches, key_dates, load_student_page_config,
-                                    lookup_limits, next_stops, normalise_student_no, stage_rows,
+                                    next_stops, normalise_student_no, stage_rows,
                                     stop_order)
 
 CAT = load_catalogue()
@@ -177,11 +177,3 @@ def test_identity_needs_both_the_number_and_the_name(roster, given, ok):
 
 def test_student_numbers_are_normalised_like_the_roster():
     assert normalise_student_no("２０１５ ０４６５６０ ") == "2015046560"
-
-
-def test_lookup_limits_come_from_the_config_file():
-    limits = lookup_limits(load_student_page_config())
-    assert limits.max_failures == 5 and limits.window_seconds == 60
-    assert "127.0.0.1/32" in limits.trusted_proxies  # networks: nginx on the same machine
-    with pytest.raises(CatalogueError, match="student_lookup"):
-        lookup_limits({"student_lookup": {"max_failures": 0}})

@@ -31,6 +31,8 @@ def test_a_good_list_creates_every_account(store):
     assert (cs.role, cs.college, cs.stages) == ("college", "计算机学院", frozenset({"advisor", "secretary"}))
     assert authenticate(store, "lib_tan", "library-pass").actor.stages == frozenset({"library"})
     assert store.read_value("SELECT count(*) FROM staff_changes WHERE change='created' AND actor='admin'") == 3
+    # The admin chose these passwords: each owner must pick their own at the first sign-in.
+    assert store.read_value("SELECT bool_and(must_change_password) FROM staff") is True
 
 
 def test_bad_rows_refuse_the_whole_file_with_row_and_column(store):
@@ -52,7 +54,7 @@ def test_bad_rows_refuse_the_whole_file_with_row_and_column(store):
                      "名单.xlsx 第7行“办理环节”列：没有这些环节：食堂",
                      "名单.xlsx 第8行“学院”列：“火星学院”不是已知的学院（学院名单见 config/colleges.toml）",
                      "名单.xlsx 第9行“办理环节”列：部门工作人员不能办理学院环节",
-                     "名单.xlsx 第10行“初始密码”列：至少 8 位",
+                     "名单.xlsx 第10行“初始密码”列：密码至少 10 位",
                      "名单.xlsx 第11行“用户名”列：不能为空"]:
         assert expected in errors, errors
     assert store.read_value("SELECT count(*) FROM staff") == 0

@@ -2,6 +2,7 @@
 
 from clearance.store.accounts import authenticate
 from tests.pages.apptest_helpers import button, page_test, texts
+from ui.text import plain
 
 
 def test_only_the_admin_gets_the_page(desk_store):
@@ -23,16 +24,18 @@ def test_admin_adds_disables_and_resets(desk_store):
     [m for m in at.multiselect if m.label.startswith("办理环节（")][0].select("dorm")
     [t for t in at.text_input if t.label.startswith("初始密码")][0].input("dorm-b-pass")
     button(at, "新增账号").click().run()
-    assert "已新增账号 dorm_b" in texts(at), texts(at)
+    assert plain("已新增账号 dorm_b") in texts(at), texts(at)  # data in a message is escaped
     assert authenticate(desk_store, "dorm_b", "dorm-b-pass").actor.stages == frozenset({"dorm"})
 
     at.selectbox(key="edit_who").select("dorm_b").run()
     button(at, "停用账号").click().run()
-    assert "停用" in authenticate(desk_store, "dorm_b", "dorm-b-pass").message
+    assert authenticate(desk_store, "dorm_b", "dorm-b-pass").actor is None
     [t for t in at.text_input if t.label.startswith("新密码")][0].input("another-pass")
     button(at, "重置密码").click().run()
     button(at, "启用账号").click().run()
     assert authenticate(desk_store, "dorm_b", "another-pass").actor is not None
+    assert desk_store.read_value(
+        "SELECT must_change_password FROM staff WHERE username = 'dorm_b'")  # the admin chose it
     history = at.dataframe[-1].value
     assert {"新增", "停用", "重置密码", "启用"} <= set(history[history["账号"] == "dorm_b"]["变更"])
 

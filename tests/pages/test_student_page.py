@@ -96,11 +96,11 @@ def test_the_right_pair_shows_every_stage_and_the_stops(demo_env, rejected_stude
     assert len(at.subheader) == 0 and len(at.text_input) == 2
 
 
-def test_the_sixth_rapid_failure_is_refused_even_with_the_right_pair(demo_env, rejected_student):
+def test_after_five_wrong_names_for_one_student_the_next_try_waits(demo_env, rejected_student):
     at = page()
     for _ in range(5):
         at = look_up(at, rejected_student["no"], "错误姓名")
         assert [e.value for e in at.error] == [LOOKUP_FAILED]
     at = look_up(at, rejected_student["no"], rejected_student["name"])
-    assert "查询失败次数过多" in at.error[0].value
+    assert "查询失败次数较多，请 5 秒后再试" in at.error[0].value
     assert len(at.subheader) == 0
