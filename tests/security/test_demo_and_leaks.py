@@ -104,5 +104,6 @@ def test_a_csv_row_with_one_extra_field_is_refused_by_row_not_a_traceback(store)
         import_roster(store, data, "名单.csv", "2018-06", "admin")
         raise AssertionError("a ragged row was imported")
     except ImportRejected as exc:
-        assert exc.errors == ["名单.csv 第3行：有 10 个字段，表头只有 9 列（多了逗号？）"]
+        assert exc.errors == ["名单.csv 第3行：有 10 个值，比表头的 9 列多（多出的值“多余”）；"
+                              "可能某个值中有逗号，请给该值加上引号或删去逗号"]
     assert store.read_value("SELECT count(*) FROM students") == 0
