@@ -10,6 +10,8 @@ records scans and never marks, which the last test checks.
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 
 import pytest
@@ -163,7 +165,8 @@ CASES = [(path, kind) for path, kinds in APPLIES.items() for kind in kinds]
 def test_every_path_refuses_the_same_forbidden_mark_with_the_same_reason(world, path, kind):
     f = FORBIDDEN[kind]
     before = _events(world)
-    messages = PATHS[path](world, f)
+    # A page shows the domain's sentence as text: markdown escapes (ui.text.plain) are undone.
+    messages = [re.sub(r"\\(.)", r"\1", m) for m in PATHS[path](world, f)]
     assert any(f.reason in m for m in messages), (f.reason, messages)
     assert _events(world) == before  # nothing written
 
