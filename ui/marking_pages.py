@@ -46,7 +46,10 @@ def pick_stage(actor: Actor) -> Stage | None:
         return None
     ids = [s.stage_id for s in stages]
     if st.session_state.get("desk_stage") not in ids:
-        st.session_state["desk_stage"] = ids[0]
+        # A secretary holding 导师 and 教务秘书 starts on 教务秘书: one pass records both.
+        chained = [s.stage_id for s in stages if actor.role != "admin" and s.prerequisites
+                   and set(s.prerequisites) <= set(ids)]
+        st.session_state["desk_stage"] = chained[0] if chained else ids[0]
     if len(stages) > 1:
         names = {s.stage_id: s.name for s in stages}
         st.radio("办理环节", ids, key="desk_stage", horizontal=True, format_func=names.get)
@@ -198,16 +201,21 @@ def show_flash() -> None:
 
 def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reason: str | None,
                  name: str, desk: str | None, evidence: dict | None = None,
-                 source: str = "page") -> tuple[bool, str, list[str]]:
+                 source: str = "page", note: str | None = None,
+                 before: tuple[tuple[Stage, dict], ...] = ()) -> tuple[bool, str, list[str]]:
     """One mark from the marking page or the card desk: (accepted, message kind, message
-    lines). The page's whole write path, so tests can drive it from many threads at once."""
+    lines). The page's whole write path, so tests can drive it from many threads at once.
+    `before`: passes recorded first in the same transaction (the secretary's signed form
+    passes 导师, then 教务秘书: `clearance.rules.marking.form_chain`)."""
+    marks = [Mark(student_no, s.stage_id, "pass", source_ref=desk, evidence=e) for s, e in before]
+    marks.append(Mark(student_no, stage.stage_id, action, reason, note, source_ref=desk, evidence=evidence))
     try:
-        result = apply_marks(store(), actor, [Mark(student_no, stage.stage_id, action, reason,
-                                                   source_ref=desk, evidence=evidence)], source=source)
+        result = apply_marks(store(), actor, marks, source=source)
     except MarkError as exc:
         return False, "error", ["操作未执行：" + exc.errors[0]] + exc.errors[1:]
     done = "无变化（已是该状态）" if result.changed == 0 else f"已{ACTION_LABELS[action]}"
-    return True, "success", [f"{name}（{student_no}）“{stage.name}”{done}"]
+    names = "”“".join([s.name for s, _ in before] + [stage.name])
+    return True, "success", [f"{name}（{student_no}）“{names}”{done}"]
 
 
 def bulk_marks(stage: Stage, action: str, nos: list[str], confirmed: set[str],
@@ -247,6 +255,7 @@ class DeskStudent:
     brings: str = ""
     missing: tuple[str, ...] = ()  # prerequisites of this stage not yet ✓ (names)
     not_needed_refusal: str | None = None  # why 无需办理 is not allowed here (None: allowed)
+    states: tuple[tuple[str, str], ...] = ()  # (stage id, state) at every stage
 
 
 def load_desk_student(read: Callable, student_no: str | None, stage: Stage | None,
@@ -277,6 +286,7 @@ def load_desk_student(read: Callable, student_no: str | None, stage: Stage | Non
         "brings": stage.brings_for(p["clearance_type"]),
         "missing": tuple(names[g] for g in missing_prerequisites(stage, states)),
         "not_needed_refusal": action_refusal(stage, "not_needed", p["clearance_type"]),
+        "states": tuple(states.items()),
     })
 
 
