@@ -65,14 +65,29 @@ def _visible(roles) -> bool:
 # own gate — the sign-in form, or 无权访问 — instead of Streamlit's English "Page not found";
 # after signing in the visitor stays on the page they asked for. The menu lists only the pages
 # the visitor may use.
+def _landing() -> str:
+    """Where a visitor lands after signing in: desk staff (a college, an office) on their desk,
+    the card centre on 刷卡办理; the school's overseers on 离校总览."""
+    if actor is None or actor.role not in ("college", "office"):
+        return "pages/home.py"
+    return "pages/card_desk.py" if "card_center" in actor.stages else "pages/marking.py"
+
+
+LANDING = _landing()
 menu = {
     section: [
-        st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"),
-                visibility="visible" if _visible(roles) or path == "pages/home.py" else "hidden")
+        st.Page(path, title=_title(path, title), icon=icon, default=(path == LANDING),
+                visibility="visible" if _visible(roles) or path == LANDING else "hidden")
         for path, title, icon, roles in pages
     ]
     for section, pages in SECTIONS.items()
 }
 if actor is not None:
     sidebar_account(actor)
-st.navigation(menu).run()
+page = st.navigation(menu)
+# Signed in from the sign-in form on the home address: go on to the desk. Signed in on a page
+# asked for by its own link (a bookmark): stay there.
+if actor is not None and st.session_state.pop("just_signed_in", False) \
+        and page.url_path in ("", "home") and LANDING != "pages/home.py":
+    st.switch_page(LANDING)
+page.run()

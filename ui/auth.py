@@ -40,6 +40,7 @@ def sign_in(actor: Actor) -> None:
     token = start_session(store(), actor.username)
     st.session_state[_KEY] = {"token": token}
     st.session_state["_cookie"] = token
+    st.session_state["just_signed_in"] = True  # app.py takes desk staff on to their desk
 
 
 def sign_out() -> None:
