@@ -178,6 +178,12 @@ def missing_prerequisites(stage: Stage, state_of: Mapping[str, str]) -> list[str
     return [p for p in stage.prerequisites if state_of.get(p, "open") not in DONE_STATES]
 
 
+def advised_first(stage: Stage, state_of: Mapping[str, str]) -> list[str]:
+    """The stage ids the handbook advises to finish before `stage` (advice_after) that are not
+    ✓ yet: shown at the desk before its pass, never enforced."""
+    return [p for p in stage.advice_after if state_of.get(p, "open") not in DONE_STATES]
+
+
 def is_party_member(political_status: str | None) -> bool:
     """中共党员 and 中共预备党员 transfer their membership; everyone else (群众, 共青团员, 非党员…)
     is 无需办理 at the party branch. Exact values: "非党员" contains "党员" and is not one."""

@@ -123,3 +123,47 @@ def test_f2_passes_a_returning_student_and_a_scan_enter_never_does(browser_page,
         assert f"{returning_name}（{returning}）“图书馆”已通过" in page.inner_text("body")
         assert _active(page).startswith("学号 / 姓名"), _active(page)
     assert _library_state(demo_db_path, returning) == "passed"
+
+
+def _card_open(db_path, n: int) -> list[tuple[str, str]]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT s.student_no, s.name FROM students s JOIN stage_status x USING (student_no)"
+            " WHERE x.stage_id = 'card_center' AND x.state = 'open' ORDER BY s.student_no LIMIT $n",
+            {"n": n}).fetchall()
+    finally:
+        con.close()
+
+
+def test_card_desk_a_scan_while_confirm_has_the_focus_shows_the_new_student(browser_page, demo_db_path):
+    page = browser_page
+    (first, first_name), (second, second_name) = _card_open(demo_db_path, 2)
+    with running_app(demo_db_path) as app:
+        open_page(page, app.url)
+        sign_in(page, "card_staff", "demo1234")
+        page.get_by_text("刷卡办理", exact=True).last.wait_for()
+        page.get_by_label("学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）").wait_for()
+        wait_idle(page)
+        page.wait_for_timeout(600)
+        assert _active(page).startswith("学号 / 卡号"), _active(page)  # the card centre lands here
+        body = page.inner_text("body")
+        assert "python" not in body and "cardreader" not in body
+        _scan(page, first)
+        assert f"{first_name}" in page.inner_text("body")
+        assert "BUTTON|" in _active(page) and f"确认 {first_name}" in _active(page), _active(page)
+        _scan(page, second)
+        body = page.inner_text("body")
+        assert second_name in body and f"确认 {second_name}" in body and f"确认 {first_name}" not in body
+        assert "已办理：" not in body
+        # A mistyped 学号 is called one, not an unregistered card.
+        _scan(page, first[:-3] + "999")
+        body = page.inner_text("body")
+        assert "不在离校学生名单中" in body and "未登记的校园卡" not in body
+    con = duckdb.connect(str(demo_db_path), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM events WHERE stage_id = 'card_center'"
+                           " AND student_no IN ($a, $b) AND actor = 'card_staff'",
+                           {"a": first, "b": second}).fetchall()[0][0] == 0
+    finally:
+        con.close()
