@@ -7,12 +7,11 @@ server Streamlit may serve a file under pages/ directly, before this script has 
 import streamlit as st
 
 from ui.auth import current_actor, sidebar_account
+from ui.chinese import chinese_widgets
 
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
-# Streamlit's own English hints ("Press Enter to submit form", the uploader's size line) would
-# be the only English on screen; each page says in Chinese what to type or upload instead.
-st.html("<style>[data-testid='InputInstructions'],"
-        "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>")
+# Streamlit's own English (hints, "Upload", "Select all", the data grid's toolbar) in Chinese.
+chinese_widgets()
 
 STAFF = ("admin", "gradschool", "college", "office")
 SIGNED_OUT = ()  # visitors who have not signed in
