@@ -75,8 +75,8 @@ def _landing() -> str:
 LANDING = _landing()
 menu = {
     section: [
-        st.Page(path, title=_title(path, title), icon=icon, default=(path == LANDING),
-                visibility="visible" if _visible(roles) or path == LANDING else "hidden")
+        st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"),
+                visibility="visible" if _visible(roles) or path == "pages/home.py" else "hidden")
         for path, title, icon, roles in pages
     ]
     for section, pages in SECTIONS.items()
@@ -84,9 +84,10 @@ menu = {
 if actor is not None:
     sidebar_account(actor)
 page = st.navigation(menu)
-# Signed in from the sign-in form on the home address: go on to the desk. Signed in on a page
-# asked for by its own link (a bookmark): stay there.
-if actor is not None and st.session_state.pop("just_signed_in", False) \
-        and page.url_path in ("", "home") and LANDING != "pages/home.py":
+# Desk staff who sign in on the home address (or open it signed in) go on to their desk; every
+# page keeps its own address (a bookmark of a page stays on that page).
+arrived = st.session_state.pop("just_signed_in", False) or "landed" not in st.session_state
+st.session_state["landed"] = True
+if actor is not None and arrived and page.url_path == "" and LANDING != "pages/home.py":
     st.switch_page(LANDING)
 page.run()
