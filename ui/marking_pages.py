@@ -166,27 +166,6 @@ def desk_ref() -> str | None:
     return f"ip:{ip}" if ip else "ip:本机"
 
 
-def focus(selector: str) -> None:
-    """Put the keyboard focus on the element matching `selector` once this run has rendered,
-    so a desk can go 学号 ⏎ → 通过 ⏎ → next student without the mouse. A counter makes the
-    snippet differ on every run, so the browser runs it again."""
-    st.session_state["_focus_runs"] = st.session_state.get("_focus_runs", 0) + 1
-    script = f"""
-<script>
-(function () {{
-  const selector = {json.dumps(selector)};  // run {st.session_state['_focus_runs']}
-  let tries = 0;
-  function attempt() {{
-    const el = document.querySelector(selector);
-    if (el && !el.disabled) {{ el.focus(); if (el.select) el.select(); return; }}
-    if (++tries < 40) setTimeout(attempt, 50);
-  }}
-  setTimeout(attempt, 30);
-}})();
-</script>"""
-    st.html(script, unsafe_allow_javascript=True, width="content")
-
-
 def flash(kind: str, lines: list[str] | str) -> None:
     """A message shown once, on the next run (actions run in callbacks before the page)."""
     st.session_state["desk_flash"] = (kind, [lines] if isinstance(lines, str) else list(lines))
