@@ -11,7 +11,7 @@ from clearance.rules.actors import SYSTEM
 from clearance.store.desk_tokens import issue_desk
 from clearance.root import close_all_stores, open_store
 from loaders.cards import demo_uid
-from tests.browser.harness import open_page, running_app, sign_in
+from tests.browser.harness import open_page, running_app
 from tests.cards.pcscd import wait_reader_empty
 from tests.cards.vpcd_card import VirtualCard
 
@@ -48,7 +48,12 @@ def app_without_desks(demo_db_path):
 
 def _open_scan_page(page, url, user="card_staff"):
     open_page(page, url)
-    sign_in(page, user, "demo1234")
+    # The card centre lands on 刷卡办理, whose reader fragment keeps the app busy: sign in
+    # without waiting for an idle app.
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill("demo1234")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="刷卡办理").wait_for(timeout=30_000)
     page.get_by_role("link", name="刷卡办理").click()
     # The reader fragment reruns every 0.5 s, so the app is rarely "idle": wait for the page.
     page.get_by_text("学号 / 卡号").first.wait_for(timeout=30_000)
