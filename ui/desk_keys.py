@@ -6,7 +6,8 @@
 - Enter on an action button is dropped if anything was typed into the 学号 box since the Enter
   that loaded the student shown (it would pass the previous student);
 - the focus moves to the target of this run (通过 after a lookup, the 学号 box otherwise) only
-  when nobody is typing: a scan that began while the page redrew keeps its digits;
+  when nobody is typing: a scan that began while the page redrew keeps its digits, and an
+  amount being typed into another field stays there;
 - function keys (F2 …) press the button shown with that key on it (or go to the input).
 
 The server checks too: each action button carries the 学号 it was drawn for (pages/marking.py).
@@ -64,6 +65,10 @@ _SCRIPT = """
     if (!cfg.focus) return;
     const el = document.querySelector(cfg.focus);
     const box = document.querySelector(cfg.lookup);
+    const now = document.activeElement;
+    const entry = now && now !== box && (now.tagName === "TEXTAREA" ||
+      (now.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(now.type)));
+    if (entry) return;  // someone is filling in another field (an amount, a reason): leave them
     if (el && !el.disabled) {
       if (d.typing) {  // someone is typing the next 学号: leave the focus with them
         if (box && document.activeElement !== box) box.focus();
