@@ -46,6 +46,7 @@ _SCRIPT = """
           if (fresh && box.select) box.select();
         }
         if (onAction || el === box) d.typing = true;
+        else d.filling = true;  // another field (an amount, a reason)
         return;
       }
       if (ev.key === "Enter") {
@@ -55,6 +56,7 @@ _SCRIPT = """
           return;
         }
         d.typing = false;
+        d.filling = false;
       }
     }, true);
   }
@@ -68,7 +70,7 @@ _SCRIPT = """
     const now = document.activeElement;
     const entry = now && now !== box && (now.tagName === "TEXTAREA" ||
       (now.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(now.type)));
-    if (entry) return;  // someone is filling in another field (an amount, a reason): leave them
+    if (entry && d.filling) return;  // someone is filling in another field: leave them there
     if (el && !el.disabled) {
       if (d.typing) {  // someone is typing the next 学号: leave the focus with them
         if (box && document.activeElement !== box) box.focus();
