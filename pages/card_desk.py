@@ -221,6 +221,7 @@ def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: p
             st.error("\n\n".join(lines))
         else:
             current["marked"] = stage_id
+            state["card_focus"] = "entry"  # ready for the next card
             st.rerun(scope="fragment")
 
 
@@ -265,7 +266,7 @@ with st.form("manual_entry", clear_on_submit=True, border=False):
         found = resolve_entry(store(), typed, config.wedge)
         _show_student(found.student_no, found.uid, f"输入{found.how}" if found.student_no else "输入",
                       typed.strip())
-        state["card_focus_mark"] = bool(found.student_no)
+        state["card_focus"] = "mark" if found.student_no else "entry"
 
 
 page_run = {"first": True}  # a new dict on every whole-page run; fragment reruns share it
@@ -285,11 +286,15 @@ def desk() -> None:
         st.dataframe(pd.DataFrame(state["card_log"]), hide_index=True, width="stretch")
     # A scan goes to the entry box whatever has the focus; after a lookup the focus waits on
     # the confirm button (ui.desk_keys).
+    # The focus moves only after something the desk did (the page opened, an entry looked up, a
+    # pass recorded): a redraw after a tick leaves it where the clerk has gone since.
     current = state.get("card_current")
     found = bool(current and current.get("student_no") and not current.get("marked"))
-    desk_keys(ENTRY_BOX, '[class*="st-key-mark_"]',
-              '[class*="st-key-mark_"] button' if found and state.pop("card_focus_mark", False)
-              else ENTRY_BOX)
+    wanted = state.pop("card_focus", "entry" if "card_opened" not in state else None)
+    state["card_opened"] = True
+    target = {"mark": '[class*="st-key-mark_"] button' if found else ENTRY_BOX,
+              "entry": ENTRY_BOX}.get(wanted)
+    desk_keys(ENTRY_BOX, '[class*="st-key-mark_"]', target)
 
 
 desk()

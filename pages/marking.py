@@ -234,13 +234,18 @@ SHORTCUTS = {"F2": ".st-key-act_resolved button", "F4": 'input[aria-label^="F4 �
 view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
 if view is None:
     st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
-    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX)
+    wanted = st.session_state.pop("desk_focus", None if "desk_opened" in st.session_state else "lookup")
+    st.session_state["desk_opened"] = True
+    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if wanted else None)
     st.stop()
 _show_student(view)
 
-target = st.session_state.pop("desk_focus", "lookup")
+# The focus moves after what the desk did (a lookup, an action) or when the page opens; a redraw
+# after a tick leaves it where the clerk has gone since.
+target = st.session_state.pop("desk_focus", None if "desk_opened" in st.session_state else "lookup")
+st.session_state["desk_opened"] = True
 # After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
 if target == "pass" and stage is not None and view.state != "rejected":
     desk_keys(LOOKUP_BOX, ACTIONS, ".st-key-act_pass button", SHORTCUTS)
 else:
-    desk_keys(LOOKUP_BOX, ACTIONS, None if target == "pick" else LOOKUP_BOX, SHORTCUTS)
+    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if target == "lookup" else None, SHORTCUTS)

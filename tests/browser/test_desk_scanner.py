@@ -115,8 +115,9 @@ def test_f2_passes_a_returning_student_and_a_scan_enter_never_does(browser_page,
             page.wait_for_timeout(200)
         page.get_by_label("已缴超期违约金（元，免收或无则填 0） *").fill("0")
         page.keyboard.press("Tab")
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(800)  # the amount is committed by a rerun
         wait_idle(page)
+        page.locator(".st-key-act_resolved button").wait_for()
         page.keyboard.press("F2")
         page.wait_for_timeout(400)
         wait_idle(page)
