@@ -1,5 +1,5 @@
 """The campus systems' exports (finance, loans, party, library, hospital, thesis centre, card
-centre): CSV/XLSX → typed rows → `clearance.feeds.run_feed`.
+centre): CSV/XLSX → typed rows → `clearance.store.feeds.run_feed`.
 
 All or nothing: any bad row refuses the whole file with an error per row and column, as the
 roster import does. Headers, yes/no words and amount formats come from config/feeds.toml.
@@ -7,6 +7,7 @@ roster import does. Headers, yes/no words and amount formats come from config/fe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -19,7 +20,10 @@ import pandas as pd
 from clearance.store.feeds import (FIELD_TYPES, ONE_OF, Feed, FeedConfig, FeedPlan, FeedResult,
                              load_feeds, preview_feed, record_refusal, run_feed)
 from clearance.store.db import Store
-from loaders.sheets import ImportRejected, Sheet, clean_code, duplicate_errors, read_sheet
+from loaders.limits import load_limits
+from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_code, clean_codes,
+                            duplicate_problems, messages, parse_amount, read_sheet, show,
+                            student_no_check, value_problems)
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{4,20}")
 
@@ -30,6 +34,7 @@ class FeedFile:
     file_name: str
     content_hash: str
     rows: list[dict]  # student_no and the feed's typed fields; "_row" = spreadsheet row
+    notes: tuple[str, ...] = ()  # hidden rows, the sheet used
 
 
 def _header_key(text: str) -> str:
@@ -70,15 +75,16 @@ def _excel_integer(text: str) -> str:
     return text.split(".")[0] if re.fullmatch(r"-?\d+\.0+", text) else text
 
 
-def parse_value(kind: str, text: str, config: FeedConfig):
-    """A cell's typed value; raises ValueError with the Chinese reason."""
+def parse_value(kind: str, text: str, config: FeedConfig, cell_kind: str = "s"):
+    """A cell's typed value; raises ValueError with the Chinese reason. A blank amount or count
+    is what config/feeds.toml says (blank_amount_is_zero); amounts are rounded to fen."""
     s = config.settings
     if kind == "code":
         code = clean_code(text)
         if not code:
             raise ValueError("不能为空")
         if not STUDENT_NO.fullmatch(code):
-            raise ValueError(f"“{text}”不是有效的学号")
+            raise ValueError(f"“{show(text)}”不是有效的学号")
         return code
     if kind == "text":
         return text
@@ -87,12 +93,8 @@ def parse_value(kind: str, text: str, config: FeedConfig):
             if s.blank_amount_is_zero:
                 return Decimal(0)
             raise ValueError("不能为空")
-        try:
-            amount = Decimal(_strip(text.upper(), [m.upper() for m in s.amount_marks]))
-        except InvalidOperation:
-            raise ValueError(f"“{text}”不是有效的金额") from None
-        if not amount.is_finite():
-            raise ValueError(f"“{text}”不是有效的金额")
+        marks = [m for m in s.amount_marks if m != ","]  # a comma is a thousands separator only
+        amount = parse_amount(text, cell_kind, [*marks, "￥"])
         return max(amount, Decimal(0))  # a credit (negative balance) owes nothing
     if kind == "count":
         if text == "":
@@ -100,13 +102,13 @@ def parse_value(kind: str, text: str, config: FeedConfig):
                 return 0
             raise ValueError("不能为空")
         number = _excel_integer(_strip(text, s.count_marks))
-        if number.isdigit():
+        if number.isdigit() and len(number) <= 9:
             return int(number)
         if text.upper() in s.truthy:
             return 1
         if text.upper() in s.falsy:
             return 0
-        raise ValueError(f"“{text}”不是有效的数量")
+        raise ValueError(f"“{show(text)}”不是有效的数量")
     if kind == "flag":
         word = _excel_integer(text).upper()
         if word == "":
@@ -115,32 +117,64 @@ def parse_value(kind: str, text: str, config: FeedConfig):
             return True
         if word in s.falsy:
             return False
-        raise ValueError(f"“{text}”无法识别，应为 是/否")
+        raise ValueError(f"“{show(text)}”无法识别，应为 是/否")
     raise AssertionError(kind)
 
 
-def parse_feed(data: bytes, file_name: str, feed: Feed, config: FeedConfig) -> FeedFile:
-    """Read and validate a feed file; raises ImportRejected listing every problem."""
-    sheet = read_sheet(data, file_name, [])
+def _groups(feed: Feed) -> list[list[str]]:
+    """The headers that make a row the header row: one group per needed column (the either-or
+    columns of a feed form one group)."""
+    either = ONE_OF.get(feed.kind, ())
+    groups = [list(h) for f, h in feed.columns.items() if f not in either]
+    joined = [h for f in either if f in feed.columns for h in feed.columns[f]]
+    return groups + ([joined] if joined else [])
+
+
+def _parse_column(sheet: Sheet, name: str, header: str, config: FeedConfig,
+                  lengths: set[int]) -> tuple[pd.Series, list[Problem]]:
+    """One field over the whole column: its typed values and the problems found."""
+    kind = FIELD_TYPES[name]
+    problems, bad = value_problems(sheet, header, blank_ok=kind != "code")
+    text = sheet.rows[header]
+    if kind == "code":
+        codes = clean_codes(text)
+        problems += blank_problems(sheet, header, bad)
+        found, refused = student_no_check(sheet, header, codes, bad | (codes == ""), STUDENT_NO, lengths)
+        return codes.where(~(bad | refused), ""), problems + found
+    values = pd.Series(None, index=text.index, dtype=object)
+    cell_kinds = sheet.kind(header)
+    for row in text.index[~bad]:
+        try:
+            values[row] = parse_value(kind, text[row], config, cell_kinds[row])
+        except ValueError as exc:
+            problems.append((row, header, str(exc)))
+    return values, problems
+
+
+def parse_feed(data: bytes, file_name: str, feed: Feed, config: FeedConfig,
+               lengths: set[int] = frozenset()) -> FeedFile:
+    """Read and validate a feed file; raises ImportRejected listing every problem. `lengths`
+    are the 学号 lengths of the roster (a shorter number lost its leading zeros)."""
+    aliases = [h for headers in feed.columns.values() for h in headers]
+    sheet = read_sheet(data, file_name, [], groups=_groups(feed), wanted=aliases)
     columns, errors = _find_columns(sheet, feed)
     if errors:
         raise ImportRejected(errors)
-    rows = []
-    for row_no, record in sheet.rows.iterrows():
-        row = {"_row": int(row_no)}
-        for name, header in columns.items():
-            try:
-                row[name] = parse_value(FIELD_TYPES[name], record[header], config)
-            except ValueError as exc:
-                errors.append(sheet.error(row_no, header, str(exc)))
-        rows.append(row)
-    nos = pd.Series([r.get("student_no", "") for r in rows], index=sheet.rows.index, dtype=str)
-    errors += duplicate_errors(sheet, columns["student_no"], nos)
+    problems: list[Problem] = []
+    typed = {}
+    for name, header in columns.items():
+        typed[name], found = _parse_column(sheet, name, header, config, lengths)
+        problems += found
+    problems += duplicate_problems(columns["student_no"], typed["student_no"])
+    errors = messages(sheet, problems, list(columns.values()))
     if errors:
         raise ImportRejected(errors)
-    if not rows:
+    if sheet.rows.empty:
         raise ImportRejected([f"{file_name}：文件中没有数据"])
-    return FeedFile(feed, file_name, sheet.content_hash, rows)
+    frame = pd.DataFrame(typed, index=sheet.rows.index)
+    frame.insert(0, "_row", frame.index.astype(int))
+    rows = frame.to_dict("records")
+    return FeedFile(feed, file_name, sheet.content_hash, rows, sheet.notes)
 
 
 def _unknown_student_errors(store: Store, parsed: FeedFile, config: FeedConfig) -> list[str]:
@@ -159,7 +193,8 @@ def read_feed(store: Store, kind: str, data: bytes, file_name: str) -> FeedFile:
     config = load_feeds()
     if kind not in config.feeds:
         raise ImportRejected([f"未知的对接数据类型“{kind}”（可用：{'、'.join(config.feeds)}）"])
-    parsed = parse_feed(data, file_name, config.feed(kind), config)
+    lengths = {r[0] for r in store.read_rows("SELECT DISTINCT length(student_no) FROM students")}
+    parsed = parse_feed(data, file_name, config.feed(kind), config, lengths)
     errors = _unknown_student_errors(store, parsed, config)
     if errors:
         raise ImportRejected(errors)
@@ -183,7 +218,14 @@ def import_feed(store: Store, kind: str, data: bytes, file_name: str, sent_by: s
             record_refusal(store, kind, file_name, hashlib.sha256(data).hexdigest(), channel,
                            sent_by, exc.errors)
         raise
-    return run_feed(store, parsed.feed, parsed.rows, file_name, parsed.content_hash, sent_by, channel)
+    result = run_feed(store, parsed.feed, parsed.rows, file_name, parsed.content_hash, sent_by,
+                      channel, max_stored_skips=load_limits().max_stored_skips)
+    return dataclasses.replace(result, notes=parsed.notes)
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: no []:*?/\\, at most 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", "、", text)[:31].strip("'") or "Sheet1"
 
 
 EXAMPLES = {
@@ -201,8 +243,9 @@ def template_xlsx(kind: str) -> bytes:
     example = {feed.columns[f][0]: EXAMPLES[f] for f in fields}
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        pd.DataFrame([example]).to_excel(writer, index=False, sheet_name=feed.title[:31])
-        sheet = writer.sheets[feed.title[:31]]
+        title = sheet_title(feed.title)
+        pd.DataFrame([example]).to_excel(writer, index=False, sheet_name=title)
+        sheet = writer.sheets[title]
         for cell in sheet["A"]:
             cell.number_format = "@"
         for n in range(len(example)):

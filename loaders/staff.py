@@ -16,9 +16,9 @@ import pandas as pd
 from clearance.store.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
                                 create_accounts, validate_account)
 from clearance.rules.actors import ROLES
-from clearance.store.db import get_catalogue
-from clearance.store.db import Store
-from loaders.sheets import ImportRejected, Sheet, clean_name, duplicate_errors, read_sheet
+from clearance.store.db import Store, get_catalogue, get_colleges
+from loaders.sheets import (ImportRejected, Sheet, clean_name, duplicate_errors, messages, read_sheet,
+                            show, value_problems)
 
 HEADERS = ["用户名", "姓名", "角色", "学院", "办理环节", "初始密码"]
 REQUIRED = ["用户名", "姓名", "角色", "初始密码"]
@@ -44,8 +44,14 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
     catalogue = get_catalogue(store)
     by_name = {s.name: s.stage_id for s in catalogue.stages}
     existing = {r[0] for r in store.read_rows("SELECT username FROM staff")}
-    colleges = {r[0] for r in store.read_rows("SELECT college FROM colleges")}
+    colleges = get_colleges(store)
     accounts, errors = [], []
+    not_values = []
+    for header in HEADERS:
+        if header in sheet.rows.columns:
+            not_values += value_problems(sheet, header, blank_ok=header not in REQUIRED)[0]
+    if not_values:  # an Excel error or "N/A" where an account detail belongs: say only that
+        return [], messages(sheet, not_values, HEADERS)
     rows = sheet.rows.reindex(columns=HEADERS, fill_value="")
     for row, rec in rows.iterrows():
         problems = []
@@ -54,7 +60,9 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
                 problems.append(sheet.error(row, header, "不能为空"))
         username = rec["用户名"].replace(" ", "")
         role = ROLE_ALIASES.get(rec["角色"])
-        college = rec["学院"].replace(" ", "") or None
+        typed_college = rec["学院"].replace(" ", "") or None
+        # An alias is stored as the college's name; an unknown one is refused with a guess.
+        college = colleges.canonical(typed_college) if typed_college else None
         stages, unknown = _stage_ids(rec["办理环节"], by_name)
         if username:
             try:
@@ -65,11 +73,11 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
                 problems.append(sheet.error(row, "用户名", f"“{username}”已存在"))
         if rec["角色"] and role is None:
             choices = "/".join(n for c, n in ROLES.items() if c != "system")
-            problems.append(sheet.error(row, "角色", f"“{rec['角色']}”无效，应为{choices}"))
+            problems.append(sheet.error(row, "角色", f"“{show(rec['角色'])}”无效，应为{choices}"))
         if unknown:
             problems.append(sheet.error(row, "办理环节", f"没有这些环节：{'、'.join(unknown)}"))
-        if college and colleges and college not in colleges:
-            problems.append(sheet.error(row, "学院", f"“{college}”不在离校学生名单的学院中"))
+        if typed_college and college is None:
+            problems.append(sheet.error(row, "学院", colleges.unknown_message(typed_college)))
         if rec["初始密码"] and len(rec["初始密码"]) < MIN_PASSWORD_LENGTH:
             problems.append(sheet.error(row, "初始密码", f"至少 {MIN_PASSWORD_LENGTH} 位"))
         if role and not problems:
@@ -88,7 +96,7 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
 
 def import_staff(store: Store, data: bytes, file_name: str, by: str) -> int:
     """Validate and create every account in the file; raises ImportRejected (changing nothing)."""
-    sheet = read_sheet(data, file_name, REQUIRED)
+    sheet = read_sheet(data, file_name, REQUIRED, wanted=HEADERS)
     accounts, errors = validate(store, sheet)
     if errors:
         raise ImportRejected(errors)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from loaders.sheets import ImportRejected, clean_code, read_sheet
+from loaders.sheets import (ImportRejected, clean_code, clean_codes, messages, read_sheet,
+                            student_no_problems, value_problems)
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{4,20}")
 
@@ -24,15 +25,15 @@ def numbers_from_text(text: str) -> tuple[list[str], list[str]]:
     return _unique(good), _unique(bad)
 
 
-def numbers_from_file(data: bytes, file_name: str) -> list[str]:
+def numbers_from_file(data: bytes, file_name: str, lengths: set[int] = frozenset()) -> list[str]:
     """The 学号 column of a CSV/XLSX file. A cell that is not a 学号 refuses the file, naming
     its row."""
     sheet = read_sheet(data, file_name, ["学号"])
-    numbers = sheet.rows["学号"].map(clean_code)
-    errors = [sheet.error(row, "学号", f"“{value}”不是有效的学号")
-              for row, value in numbers.items() if value and not STUDENT_NO.fullmatch(value)]
-    if errors:
-        raise ImportRejected(errors)
+    problems, bad = value_problems(sheet, "学号")
+    numbers = clean_codes(sheet.rows["学号"])
+    problems += student_no_problems(sheet, "学号", numbers, bad | (numbers == ""), STUDENT_NO, lengths)
+    if problems:
+        raise ImportRejected(messages(sheet, problems))
     found = _unique(numbers)
     if not found:
         raise ImportRejected([f"{file_name}：“学号”列是空的"])

@@ -36,7 +36,7 @@ def _show_cards() -> None:
                "列：学号、卡号、卡UID、余额（卡号、余额可空）。任何一行有误则整个文件不导入。")
     st.download_button("下载导入模板", template_xlsx(), "校园卡导入模板.xlsx",
                        icon=":material/download:")
-    upload = st.file_uploader("上传一卡通导出（CSV 或 XLSX）", type=["csv", "xlsx"], key="cards_file")
+    upload = st.file_uploader("上传一卡通导出（CSV 或 XLSX）", type=["csv", "xlsx", "xls"], key="cards_file")
     if upload is not None and st.button("导入校园卡", type="primary"):
         try:
             result = import_cards(store(), upload.getvalue(), upload.name, actor.username)
@@ -45,6 +45,8 @@ def _show_cards() -> None:
                      + "\n".join(f"- {e}" for e in exc.errors[:50]))
         else:
             st.success(f"导入成功：{result.rows} 张校园卡，新增 {result.inserted}，更新 {result.updated}")
+            for note in result.notes:
+                st.info(note)
 
 
 def _show_new_desk() -> None:

@@ -37,9 +37,11 @@ if done:
     st.success(f"已导入 {done['file']}：通过 {done['passed']}，不通过/未办理 {done['rejected']}，"
                f"无变化 {done['unchanged']}，跳过 {done['skipped']}（导入编号 {done['run_id']}，"
                "可在“导入记录”页面查看）")
+    for note in done.get("notes", []):
+        st.info(note)
 
 upload_key = f"feed_upload_{kind}_{st.session_state.get('feed_upload_n', 0)}"
-uploaded = st.file_uploader("上传文件", type=["csv", "xlsx"], key=upload_key)
+uploaded = st.file_uploader("上传文件", type=["csv", "xlsx", "xls"], key=upload_key)
 
 
 def _show_counts(plan) -> None:
@@ -75,6 +77,8 @@ if uploaded is not None:
         st.code("\n".join(exc.errors[:200]), language=None)
     else:
         st.markdown(f"**预览**：{uploaded.name}，共 {len(parsed.rows)} 行")
+        for note in parsed.notes:
+            st.info(note)
         _show_counts(plan)
         st.caption("确认时按当时的数据重新判断：预览之后工作人员新办理的结果同样不会被覆盖。")
         if st.button("确认导入", type="primary", key="feed_commit"):

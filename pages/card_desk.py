@@ -22,7 +22,8 @@ from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, 
 from ui.auth import require_actor
 from ui.desk_keys import desk_keys
 from ui.data import read, store
-from ui.marking_pages import evidence_inputs, evidence_state, load_card_student, mark_at_desk
+from ui.marking_pages import (desk_stages, evidence_inputs, evidence_state, load_card_student,
+                              mark_at_desk)
 
 actor = require_actor("admin", "office")
 
@@ -51,9 +52,8 @@ def _show_student(student_no: str | None, uid: str | None, how: str, text: str =
 
 
 def _desk_stage_choices() -> list[str]:
-    if actor.role == "admin":
-        return [s.stage_id for s in catalogue.stages if s.scope == "school"]
-    return [s.stage_id for s in catalogue.stages if s.stage_id in actor.stages]
+    """The school-wide stages this actor marks (card desks are the offices')."""
+    return [s.stage_id for s in desk_stages(actor) if s.scope == "school"]
 
 
 def _server_reader_status() -> tuple[list[str], str]:
@@ -87,8 +87,8 @@ def _remember_source() -> None:
 def _choose_source() -> tuple[str | Desk, str | None]:
     """Where cards come from (manual entry, a desk agent or this server's reader), and the
     stage this desk marks."""
-    desks = [d for d in active_desks(store())
-             if actor.role == "admin" or d.stage_id in actor.stages]
+    mine = {s.stage_id for s in desk_stages(actor)}
+    desks = [d for d in active_desks(store()) if d.stage_id in mine]
     options = [MANUAL] + [d.desk_id for d in desks] + [LOCAL]
     by_id = {d.desk_id: d for d in desks}
     if state.get("card_source") not in options:

@@ -121,6 +121,9 @@ def _lookup(q: str) -> None:
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
     st.session_state["reset_note"] = ""
+    if stage is not None and not instant:
+        for s in FULL_CHAIN:  # ticks are for the student in front of the desk
+            clear_evidence(s, _key(s))
     if instant and first["rank"] == 0:
         # The domain refuses to overturn a × 不通过 from a scan (source "instant"); the page
         # says so and leaves the student on screen for a person to look at.

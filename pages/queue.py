@@ -165,7 +165,7 @@ with pick:
 with by_list:
     st.caption("上传含“学号”列的 CSV/XLSX 文件，或在下框粘贴学号（每行一个，或用逗号、空格分隔）。"
                "先预览匹配情况，确认后才会写入。")
-    upload = st.file_uploader("学号名单文件", type=["csv", "xlsx"], key="list_file")
+    upload = st.file_uploader("学号名单文件", type=["csv", "xlsx", "xls"], key="list_file")
     pasted = st.text_area("或粘贴学号", key="list_text", height=120)
     if st.button("预览", key="list_preview"):
         numbers, bad = [], []

@@ -100,8 +100,11 @@ def evidence_inputs(stage: Stage, clearance_type: str | None, key: str) -> dict:
     items = stage.items_for(clearance_type) if clearance_type else list(stage.items)
     for i in items:
         st.checkbox(i.text + (" *" if i.required else ""), key=f"{key}_item_{i.text}")
+    values = evidence_state(stage, key)["fields"]
     for f in stage.fields:
-        label = f.label + (" *" if f.required and not f.required_when and not f.only_for_members else "")
+        # * where a pass needs it now (授权人姓名 once 导师授权人 is chosen); member-only fields
+        # say so in their label.
+        label = f.label + (" *" if f.applies(values, member=False) else "")
         if f.kind == "choice":
             st.radio(label, f.choices, index=None, horizontal=True, key=f"{key}_{f.field_id}")
         elif f.kind == "date":
@@ -156,14 +159,18 @@ def terminal_label(ref) -> str:
 
 
 def desk_ref() -> str | None:
-    """Where a page mark comes from, for the history: the desk's address as the reverse proxy
-    reports it (X-Forwarded-For), else the peer address; informational, not a security check."""
+    """Where a page mark comes from, for the history: the desk's address — behind the reverse
+    proxy the right-most X-Forwarded-For hop that is not a trusted proxy (the same rule as the
+    student page's limiter, so a forged header is not believed); informational."""
+    from ui.student_lookup import current_client  # late import: the student page's module
+
     try:
-        forwarded = st.context.headers.get("X-Forwarded-For", "")
-        ip = forwarded.split(",")[0].strip() or st.context.ip_address
+        key = current_client()
     except Exception:  # AppTest and bare mode have no request
         return None
-    return f"ip:{ip}" if ip else "ip:本机"
+    if not key.startswith("ip:"):
+        return "ip:本机"
+    return "ip:本机" if key in ("ip:127.0.0.1", "ip:::1") else key
 
 
 def flash(kind: str, lines: list[str] | str) -> None:

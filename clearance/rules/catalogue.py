@@ -1,7 +1,7 @@
 """The stage catalogue and the batches: the model and its parsing (no I/O).
 
-An administrator edits `config/stages.toml` and `config/batches.toml`;
-`clearance.store.config` reads them and loads them into the store.
+An administrator edits `config/stages.toml` (and, before the first start, `config/batches.toml`,
+the seed of the batches table); `clearance.store.config` reads them and loads them into the store.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class ChecklistItem:
     text: str
     not_required_for: tuple[str, ...] = ()
     required: bool = True  # a pass must record this tick (unless its type is exempt)
+    # Words by which a rejection's reason names this item ("学位论文未提交" → 学位论文); a roster
+    # re-import uses them to see whether a rejection still applies to the new clearance type.
+    reason_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class Stage:
     bulk: bool = False
     # 无需办理 only for students who are not party members (the party branch's stage).
     not_needed_only_for_non_members: bool = False
+    # The next step as a reminder SMS words it, where it is more than "go to the room" (导师:
+    # have the form signed). Empty: the reminder names the stage and its room.
+    reminder: str = ""
     actions: tuple[str, ...] = ACTION_IDS  # what staff may do here
     fields: tuple[EvidenceField, ...] = ()  # typed evidence a pass records
     preconditions: tuple[str, ...] = ()  # domain checks before a pass (PRECONDITION_IDS)
@@ -148,7 +154,9 @@ def _parse_items(raw_items: list, where: str) -> tuple[ChecklistItem, ...]:
                 raise CatalogueError(f"{where} 核对事项“{text}”的离校类型“{t}”无效")
         if not isinstance(raw.get("required", True), bool):
             raise CatalogueError(f"{where} 核对事项“{text}”的 required 只能是 true 或 false")
-        items.append(ChecklistItem(text, tuple(raw.get("not_required_for", [])), raw.get("required", True)))
+        items.append(ChecklistItem(text, tuple(raw.get("not_required_for", [])),
+                                   required=raw.get("required", True),
+                                   reason_words=tuple(raw.get("reason_words", []))))
     return tuple(items)
 
 
@@ -245,6 +253,7 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 final=final,
                 bulk=raw.get("bulk", False),
                 not_needed_only_for_non_members=raw.get("not_needed_only_for_non_members", False),
+                reminder=str(raw.get("reminder", "")),
                 actions=actions,
                 fields=_parse_fields(raw.get("fields", []), where),
                 preconditions=preconditions,
@@ -277,6 +286,18 @@ def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
                 "diploma_start": raw.get("diploma_start"),
                 "diploma_end": raw.get("diploma_end"),
                 "card_deactivation": raw.get("card_deactivation"),
+                "diploma_start_part": _half_day(raw.get("diploma_start_part"), where),
             }
         )
     return batches
+
+
+HALF_DAYS = ("上午", "下午")
+
+
+def _half_day(value, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in HALF_DAYS:
+        raise CatalogueError(f"{where} 的 diploma_start_part 只能是“上午”或“下午”")
+    return value

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Mapping
 
 from clearance.rules.actors import Actor
+from clearance.rules.batches import closed_refusal
 from clearance.rules.catalogue import DONE_STATES, PARTY_MEMBER_STATUSES, Catalogue, Stage
 
 # action → state after it
@@ -191,7 +192,7 @@ def is_party_member(political_status: str | None) -> bool:
 
 
 def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, states: dict,
-               source: str = "page") -> str | None:
+               source: str = "page", evidence_check=None) -> str | None:
     """Why this mark is refused, or None. `states` already holds earlier marks of the same call.
     A pass's evidence must be valid too: `check_evidence` (the write path stores its result)."""
     who = f"学号 {mark.student_no}"
@@ -201,6 +202,8 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
     if student is None:
         return f"{who}：查无此学生"
     who = f"{student['name']}（{mark.student_no}）"
+    if student.get("batch_closed"):  # a closed batch is read-only, whoever asks
+        return f"{who}：{closed_refusal(student['batch_id'], student.get('batch_title'))}"
     if mark.stage_id not in catalogue.stage_ids:
         return f"{who}：未知的环节“{mark.stage_id}”"
     stage = catalogue.stage(mark.stage_id)
@@ -251,7 +254,7 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
             return (f"{who}：“{_stage_names(catalogue, blocking)}”已办理，"
                     f"须先撤销它才能{ACTION_LABELS[mark.action]}“{stage.name}”")
     if mark.action == "pass":  # the order, then what this pass records
-        problem, evidence = check_evidence(stage, student, mark.evidence)
+        problem, evidence = (evidence_check or check_evidence)(stage, student, mark.evidence)
         if problem:
             return f"{who}：{problem}"
         for pre in stage.preconditions:

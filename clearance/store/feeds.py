@@ -287,21 +287,25 @@ class FeedResult:
     unchanged: int
     skipped: int
     skips: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()  # what the reader noticed in the file (hidden rows, …)
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "feed": self.kind, "file": self.file_name,
                 "rows": self.rows, "passed": self.passed, "rejected": self.rejected,
                 "unchanged": self.unchanged, "skipped": self.skipped,
-                "skips": [{"student_no": no, "reason": why} for no, why in self.skips]}
+                "skips": [{"student_no": no, "reason": why} for no, why in self.skips],
+                "notes": list(self.notes)}
 
 
 def _load(cur, stage_id: str, dependents: list[str], nos: list[str]) -> tuple[dict, dict, dict]:
     students = {
-        r[0]: {"name": r[1], "college": r[2], "clearance_type": r[3], "card_balance": r[4]}
+        r[0]: {"name": r[1], "college": r[2], "clearance_type": r[3], "batch_closed": r[4],
+               "card_balance": r[5]}
         for r in cur.execute(
-            "SELECT student_no, name, college, clearance_type,"
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, b.closed_at IS NOT NULL,"
             " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
-            " FROM students s WHERE student_no IN (SELECT unnest($nos))", {"nos": nos}).fetchall()
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            " WHERE s.student_no IN (SELECT unnest($nos))", {"nos": nos}).fetchall()
     }
     status = {
         r[0]: {"state": r[1], "reason": r[2], "updated_by": r[3], "source": r[4], "updated_at": r[5]}
@@ -347,6 +351,9 @@ def plan_feed(cur, feed: Feed, rows: list[dict], catalogue: Catalogue, run_id: s
         if student is None:
             plan.skipped.append((no, "不在离校名单中"))
             continue
+        if student["batch_closed"]:
+            plan.skipped.append((no, "所在离校批次已关闭"))
+            continue
         if student["clearance_type"] in stage.not_required_for:
             plan.skipped.append((no, f"{student['clearance_type']}学生无需办理此环节"))
             continue
@@ -388,9 +395,12 @@ def preview_feed(store: Store, feed: Feed, rows: list[dict], file_name: str) -> 
 
 
 def run_feed(store: Store, feed: Feed, rows: list[dict], file_name: str, content_hash: str,
-             sent_by: str, channel: str, now: datetime | None = None) -> FeedResult:
+             sent_by: str, channel: str, now: datetime | None = None,
+             max_stored_skips: int | None = None) -> FeedResult:
     """Decide and write a feed run in one transaction: marks, skipped rows, the import_runs row.
-    Decided under the store's write lock, so a staff mark made a moment earlier is seen."""
+    Decided under the store's write lock, so a staff mark made a moment earlier is seen.
+    At most `max_stored_skips` skipped rows are kept (a campus-wide export skips thousands);
+    the count in import_runs is always complete."""
     run_id = uuid.uuid4().hex[:12]
     now = now or beijing_now()
     catalogue = get_catalogue(store)
@@ -407,15 +417,16 @@ def run_feed(store: Store, feed: Feed, rows: list[dict], file_name: str, content
              "rejected": plan.rejected, "unchanged": plan.unchanged,
              "skipped": len(plan.skipped), "channel": channel, "stage": feed.stage_id},
         )
-        if plan.skipped:
-            skips = pd.DataFrame(plan.skipped, columns=["student_no", "reason"]).assign(run_id=run_id)
+        kept = plan.skipped[:max_stored_skips] if max_stored_skips is not None else plan.skipped
+        if kept:
+            skips = pd.DataFrame(kept, columns=["student_no", "reason"]).assign(run_id=run_id)
             cur.register("new_skips", skips)
             try:
                 cur.execute("INSERT INTO feed_skips SELECT run_id, student_no, reason FROM new_skips")
             finally:
                 cur.unregister("new_skips")
     return FeedResult(run_id, feed.kind, file_name, len(rows), plan.passed, plan.rejected,
-                      plan.unchanged, len(plan.skipped), tuple(plan.skipped))
+                      plan.unchanged, len(plan.skipped), tuple(kept))
 
 
 def record_refusal(store: Store, kind: str, file_name: str, content_hash: str, channel: str,

@@ -45,11 +45,14 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     """Students' college/type/card balance and their current state at every stage."""
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
-                 "political_status": row[4] or "", "card_balance": row[5]}
+                 "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
+                 "batch_closed": bool(row[7]), "card_balance": row[8]}
         for row in cur.execute(
-            "SELECT student_no, name, college, clearance_type, political_status,"
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, s.political_status,"
+            " s.batch_id, b.title, b.closed_at IS NOT NULL,"
             " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
-            " FROM students s WHERE student_no IN (SELECT unnest($nos))",
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            " WHERE s.student_no IN (SELECT unnest($nos))",
             {"nos": student_nos},
         ).fetchall()
     }
@@ -71,12 +74,24 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         plan.refusals.append(f"未知的来源“{source}”")
         return plan
     students, states = _load_state(cur, sorted({m.student_no for m in marks}))
+    # A bulk pass carries one evidence object for thousands of students: check it once per
+    # stage, clearance type and membership (the only student fields it depends on).
+    memo: dict = {}
+
+    def evidence_check(stage, student, evidence):
+        key = (stage.stage_id, student["clearance_type"], is_party_member(student["political_status"]),
+               id(evidence))
+        if key not in memo:
+            problem, stored = check_evidence(stage, student, evidence)
+            memo[key] = (problem, stored, json.dumps(stored, ensure_ascii=False))
+        return memo[key][:2]
+
     for mark in marks:
-        problem = check_mark(mark, actor, catalogue, students, states, source)
+        problem = check_mark(mark, actor, catalogue, students, states, source, evidence_check)
         if problem:
             plan.refusals.append(problem)
             if not mark.confirmed and check_mark(replace(mark, confirmed=True), actor, catalogue,
-                                                 students, states, source) is None:
+                                                 students, states, source, evidence_check) is None:
                 plan.to_confirm.append((mark.student_no, problem))
             continue
         key = (mark.student_no, mark.stage_id)
@@ -90,8 +105,10 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
         evidence = None
         if mark.action == "pass":
             stage = catalogue.stage(mark.stage_id)
-            evidence = json.dumps(check_evidence(stage, students[mark.student_no], mark.evidence)[1],
-                                  ensure_ascii=False)
+            student = students[mark.student_no]
+            evidence_check(stage, student, mark.evidence)
+            evidence = memo[(stage.stage_id, student["clearance_type"],
+                             is_party_member(student["political_status"]), id(mark.evidence))][2]
         plan.changes.append({
             "student_no": mark.student_no, "stage_id": mark.stage_id, "action": mark.action,
             "state_before": before, "state_after": after, "reason": reason,

@@ -89,7 +89,8 @@ def _desk_story(page, url, first, second, other_code, third) -> str:
         assert f"{student_name}（{student_no}）“图书馆”已通过" in page.inner_text("body")
         assert _active(page).startswith("学号 / 姓名"), _active(page)  # ready for the next one
     page.get_by_text("回车即通过（").click()  # back to looking before passing
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(800)
+    wait_idle(page)
     page.locator(LOOKUP).click()
     _reject_by_keyboard(page, *third)
     sign_out(page)
@@ -142,13 +143,14 @@ def _check_store(demo_db_path, no, other_code, started, gs_view):
     con = duckdb.connect(str(demo_db_path), read_only=True)
     try:
         event = con.execute(
-            "SELECT actor, source, source_ref, marked_at FROM events WHERE student_no = $n"
+            "SELECT actor, source, source_ref, marked_at, evidence FROM events WHERE student_no = $n"
             " AND stage_id = 'library' ORDER BY event_id DESC LIMIT 1", {"n": no}).fetchall()[0]
         # Demo marks are dated 2018; anything today was written by this test.
         by_secretary = con.execute("SELECT count(*) FROM events WHERE actor = $a AND marked_at >= $t",
                                    {"a": f"{other_code}_secretary", "t": started}).fetchall()[0][0]
     finally:
         con.close()
-    assert event[:3] == ("lib_staff", "page", "ip:10.20.30.40")
+    assert event[:3] == ("lib_staff", "instant", "ip:10.20.30.40")  # 回车即通过
+    assert "所借图书已全部归还" in event[4] and '"fine_paid": "0.00"' in event[4]
     assert f"{event[3]:%Y-%m-%d %H:%M}" in gs_view  # the time the graduate school saw
     assert by_secretary == 0

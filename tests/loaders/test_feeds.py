@@ -181,9 +181,9 @@ def test_bad_rows_refuse_the_whole_file_naming_row_and_column(cohort):
     with pytest.raises(ImportRejected) as exc:
         import_feed(cohort, "finance", data, "bad.csv", "t", "upload")
     assert exc.value.errors == [
+        "bad.csv 第2行“学号”列：“2018000001”在第2、4行重复出现",
         "bad.csv 第3行“欠费金额”列：“abc元”不是有效的金额",
         "bad.csv 第5行“学号”列：“12”不是有效的学号",
-        "bad.csv 第2行“学号”列：“2018000001”在第2、4行重复出现",
     ]
     assert cohort.read_value("SELECT count(*) FROM events") == before
     assert cohort.read_value("SELECT count(*) FROM import_runs WHERE kind = 'finance'") == 0

@@ -83,7 +83,7 @@ def test_command_line_hand_over_through_a_watcher_thread(cohort, inbox):
     assert got.code == 0 and got.result["rejected"] == 1 and got.result["file"] == "f.csv"
     assert got.result["sent_by"] == "cli"
     assert state(cohort, "2018000002", "finance") == ("rejected", "欠费 7 元未缴清")
-    assert bad.code == 1 and bad.result["errors"] == ["g.csv 第2行“欠费”列：“?”不是有效的金额"]
+    assert bad.code == 1 and bad.result["errors"] == ["g.csv 第2行“欠费”列：“?”不是一个值（没有值时请留空）"]
 
 
 def test_nobody_watching_times_out_with_code_3_and_withdraws_the_file(inbox, tmp_path):

@@ -288,3 +288,17 @@ def test_threads_through_the_page_write_path_lose_nothing(desk_store):
     assert _passed(desk_store, students) == len(students) * len(DESKS)
     assert desk_store.read_value("SELECT count(*) FROM events") - before == len(students) * len(DESKS)
     assert desk_store.read_value("SELECT max(event_id) - count(*) FROM events") == 0
+
+
+def test_ticks_for_one_student_do_not_carry_to_the_next(desk_store):
+    """Evidence is per student: looking up the next student starts with nothing ticked, so a
+    pass cannot carry what was checked for someone else."""
+    add_students(desk_store, roster_frame(2, college="计算机学院"))
+    at = lookup(page_test("marking.py", "dorm_staff").run(), "20180000001")
+    fill_evidence(at, "evidence_dorm")
+    assert all(c.value for c in at.checkbox if c.key.startswith("evidence_dorm_item_"))
+    at = lookup(at, "20180000002")
+    assert not any(c.value for c in at.checkbox if c.key.startswith("evidence_dorm_item_"))
+    button(at, "通过").click().run()
+    assert "通过须核对：寝室钥匙已退还" in texts(at)
+    assert _state(desk_store, "20180000002", "dorm") == "open"

@@ -1,0 +1,134 @@
+"""How long a big roster import takes, as a ratio to the bare python_calamine read of the same
+file, measured in one run (the floor moves with the machine's load; the ratio much less).
+
+    python -m bench.import_roster [--rows 100000] [--repeat 3] [--file /tmp/roster-100k.xlsx]
+
+Target (issue 11): a 100,000-row roster .xlsx imports in at most 2× the bare read. "Import" is
+the whole `loaders.roster.import_roster` into a fresh store: the parse in the child process
+(limits, dimension check, error-cell scan), the answer's transfer, column-wise validation, and
+the write of students and status rows. Also printed: the parser child's start-up cost, cold
+(a new `python -I`) and warm (the pre-started spare), and the stages of one import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import python_calamine
+
+from clearance.root import close_all_stores, open_store
+from loaders import sandbox
+from loaders.roster import COLUMNS, import_roster, initials_column, validate
+from loaders.sheets import read_sheet
+
+COLLEGES = ["计算机学院", "机械工程学院", "建筑城规学院", "经济与工商管理学院", "物理学院"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+GIVEN = "小明华国强建军文斌红丽娟英敏静燕艳霞芳玲桂兰秀萍伟涛超勇杰磊鹏宇浩然子轩欣怡佳琪思雨梓涵一诺雅婷"
+
+
+def name(i: int) -> str:
+    """A plausible name, the same for the same i."""
+    h = (i * 2654435761) % 4294967296
+    given = GIVEN[h % len(GIVEN)] + (GIVEN[(h // 97) % len(GIVEN)] if h % 3 else "")
+    return SURNAMES[(h // 7) % len(SURNAMES)] + given
+
+
+def make_roster(path: Path, rows: int) -> None:
+    """A roster the way Excel saves one (openpyxl, shared strings), 学号 as text."""
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("名单")
+    ws.append(list(COLUMNS))
+    for i in range(rows):
+        ws.append([f"2018{i:07d}", name(i), COLLEGES[i % 5], "博士" if i % 6 == 0 else "硕士",
+                   "毕业" if i % 20 else "结业", ["A区", "B区", "C区", "虎溪"][i % 4], name(i * 7 + 3),
+                   f"138{i:08d}" if i % 3 else "", "中共党员" if i % 3 == 0 else "共青团员"])
+    wb.save(path)
+
+
+def bare_read(data: bytes) -> int:
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return len(book.get_sheet_by_index(0).to_python())
+
+
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def one_import(data: bytes) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "bench.duckdb")
+        try:
+            return timed(lambda: import_roster(store, data, "roster.xlsx", "2018-06", "bench"))
+        finally:
+            close_all_stores()
+
+
+def child_start_costs(tiny: bytes, n: int = 5) -> tuple[float, float]:
+    """(cold, warm) seconds for parsing a tiny file: a new child each time vs the spare."""
+    cold, warm = [], []
+    for _ in range(n):
+        sandbox._spare = None  # no spare: the parse starts its own child
+        cold.append(timed(lambda: read_sheet(tiny, "t.csv", ["学号"])))
+        time.sleep(0.5)  # the spare started behind it is up by now
+        warm.append(timed(lambda: read_sheet(tiny, "t.csv", ["学号"])))
+    return statistics.median(cold), statistics.median(warm)
+
+
+def loader_part(data: bytes) -> dict[str, float]:
+    """The loader's own work, before the store's transaction: parse in the child (with the
+    transfer and the column cleaning), column-wise validation, pinyin initials."""
+    t = time.perf_counter()
+    sheet = read_sheet(data, "roster.xlsx", [h for h in COLUMNS if h != "手机"], wanted=list(COLUMNS))
+    parsed = time.perf_counter()
+    df, errors = validate(sheet, ("A区", "B区", "C区", "虎溪"))
+    assert not errors, errors[:3]
+    validated = time.perf_counter()
+    initials_column(df["name"])
+    done = time.perf_counter()
+    return {"parse": parsed - t, "validate": validated - parsed, "initials": done - validated,
+            "total": done - t}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--file", type=Path, default=None)
+    args = ap.parse_args()
+    path = args.file or Path(tempfile.gettempdir()) / f"roster-{args.rows}.xlsx"
+    if not path.exists():
+        t = time.perf_counter()
+        make_roster(path, args.rows)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
+    data = path.read_bytes()
+    assert bare_read(data) == args.rows + 1
+    bare, full, parts = [], [], []
+    for _ in range(args.repeat):  # interleaved, so all see the same load
+        bare.append(timed(lambda: bare_read(data)))
+        full.append(one_import(data))
+        parts.append(loader_part(data))
+    b, f = statistics.median(bare), statistics.median(full)
+    runs = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+    print(f"rows {args.rows}: bare python_calamine read {b:.2f} s (runs {runs(bare)})")
+    print(f"rows {args.rows}: import_roster          {f:.2f} s (runs {runs(full)})")
+    print(f"ratio import / bare read: {f / b:.2f}×  (target ≤ 2×)")
+    for stage in ("parse", "validate", "initials", "total"):
+        xs = [p[stage] for p in parts]
+        print(f"  loader {stage:8s} {statistics.median(xs):.2f} s (runs {runs(xs)})")
+    print(f"ratio loader part (before the store's transaction) / bare read: "
+          f"{statistics.median([p['total'] for p in parts]) / b:.2f}×")
+    cold, warm = child_start_costs("学号\n2018000001\n".encode())
+    print(f"parser child for a tiny file: cold start {cold * 1000:.0f} ms, warm spare {warm * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
