@@ -94,6 +94,9 @@ page = st.navigation(menu)
 # page keeps its own address (a bookmark of a page stays on that page).
 arrived = st.session_state.pop("just_signed_in", False) or "landed" not in st.session_state
 st.session_state["landed"] = True
+if st.session_state.get("current_page") != page.url_path:  # a desk page focuses its box on entry
+    st.session_state["current_page"] = page.url_path
+    st.session_state["page_entered"] = True
 if actor is not None and arrived and page.url_path == "" and LANDING != "pages/home.py":
     st.switch_page(LANDING)
 # An unexpected error on any page: a short Chinese message and a log line with an id.

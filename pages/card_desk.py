@@ -269,7 +269,8 @@ with st.form("manual_entry", clear_on_submit=True, border=False):
         state["card_focus"] = "mark" if found.student_no else "entry"
 
 
-page_run = {"first": True}  # a new dict on every whole-page run; fragment reruns share it
+page_run = {"first": True,  # a new dict on every whole-page run; fragment reruns share it
+            "entered": state.pop("page_entered", False)}  # app.py: this page was just opened
 
 
 # Only a reader or a desk is polled; manual entry reruns on its own form, not on a timer.
@@ -290,8 +291,8 @@ def desk() -> None:
     # pass recorded): a redraw after a tick leaves it where the clerk has gone since.
     current = state.get("card_current")
     found = bool(current and current.get("student_no") and not current.get("marked"))
-    wanted = state.pop("card_focus", "entry" if "card_opened" not in state else None)
-    state["card_opened"] = True
+    wanted = state.pop("card_focus", "entry" if page_run["entered"] else None)
+    page_run["entered"] = False
     target = {"mark": '[class*="st-key-mark_"] button' if found else ENTRY_BOX,
               "entry": ENTRY_BOX}.get(wanted)
     desk_keys(ENTRY_BOX, '[class*="st-key-mark_"]', target)

@@ -234,19 +234,18 @@ LOOKUP_BOX = f'input[aria-label="{LOOKUP_LABEL}"]'
 ACTIONS = ".st-key-act_pass, .st-key-act_resolved, .st-key-act_not_needed, .st-key-act_reject, .st-key-act_reset"
 SHORTCUTS = {"F2": ".st-key-act_resolved button", "F4": 'input[aria-label^="F4 不通过原因"]'}
 
+ENTERED = st.session_state.pop("page_entered", False)  # app.py: this page was just opened
 view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
 if view is None:
     st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
-    wanted = st.session_state.pop("desk_focus", None if "desk_opened" in st.session_state else "lookup")
-    st.session_state["desk_opened"] = True
+    wanted = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
     desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if wanted else None)
     st.stop()
 _show_student(view)
 
 # The focus moves after what the desk did (a lookup, an action) or when the page opens; a redraw
 # after a tick leaves it where the clerk has gone since.
-target = st.session_state.pop("desk_focus", None if "desk_opened" in st.session_state else "lookup")
-st.session_state["desk_opened"] = True
+target = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
 # After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
 if target == "pass" and stage is not None and view.state != "rejected":
     desk_keys(LOOKUP_BOX, ACTIONS, ".st-key-act_pass button", SHORTCUTS)

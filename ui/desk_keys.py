@@ -64,10 +64,13 @@ _SCRIPT = """
   d.cfg = cfg;
   let tries = 0;
   function attempt() {
-    if (!cfg.focus) return;
-    const el = document.querySelector(cfg.focus);
-    const box = document.querySelector(cfg.lookup);
     const now = document.activeElement;
+    // Nothing of the desk has the focus (the page was just opened from the menu): the 学号 box.
+    const loose = !now || now === document.body || !!now.closest("[data-testid='stSidebar']");
+    const want = cfg.focus || (loose ? cfg.lookup : null);
+    if (!want) return;
+    const el = document.querySelector(want);
+    const box = document.querySelector(cfg.lookup);
     const entry = now && now !== box && (now.tagName === "TEXTAREA" ||
       (now.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(now.type)));
     if (entry && d.filling) return;  // someone is filling in another field: leave them there
