@@ -9,13 +9,12 @@ import streamlit as st
 from clearance.store.demo_store import is_demo
 from ui.auth import current_actor, sidebar_account
 from ui.data import store
+from ui.chinese import chinese_widgets
 from ui.errors import run_guarded
 
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
-# Streamlit's own English hints ("Press Enter to submit form", the uploader's size line) would
-# be the only English on screen; each page says in Chinese what to type or upload instead.
-st.html("<style>[data-testid='InputInstructions'],"
-        "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}</style>")
+# Streamlit's own English (hints, "Upload", "Select all", the data grid's toolbar) in Chinese.
+chinese_widgets()
 
 if is_demo(store()):  # the demo's accounts have public passwords: never mistake it for production
     st.warning("演示库：本系统中的学生、账号和办理记录均为演示数据，账号密码公开，请勿用于正式离校办理。",
@@ -77,6 +76,15 @@ def _visible(roles) -> bool:
 # own gate — the sign-in form, or 无权访问 — instead of Streamlit's English "Page not found";
 # after signing in the visitor stays on the page they asked for. The menu lists only the pages
 # the visitor may use.
+def _landing() -> str:
+    """Where a visitor lands after signing in: desk staff (a college, an office) on their desk,
+    the card centre on 刷卡办理; the school's overseers on 离校总览."""
+    if actor is None or actor.role not in ("college", "office"):
+        return "pages/home.py"
+    return "pages/card_desk.py" if "card_center" in actor.stages else "pages/marking.py"
+
+
+LANDING = _landing()
 menu = {
     section: [
         st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"),
@@ -87,5 +95,15 @@ menu = {
 }
 if actor is not None:
     sidebar_account(actor)
+page = st.navigation(menu)
+# Desk staff who sign in on the home address (or open it signed in) go on to their desk; every
+# page keeps its own address (a bookmark of a page stays on that page).
+arrived = st.session_state.pop("just_signed_in", False) or "landed" not in st.session_state
+st.session_state["landed"] = True
+if st.session_state.get("current_page") != page.url_path:  # a desk page focuses its box on entry
+    st.session_state["current_page"] = page.url_path
+    st.session_state["page_entered"] = True
+if actor is not None and arrived and page.url_path == "" and LANDING != "pages/home.py":
+    st.switch_page(LANDING)
 # An unexpected error on any page: a short Chinese message and a log line with an id.
-run_guarded(st.navigation(menu))
+run_guarded(page)

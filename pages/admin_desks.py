@@ -57,7 +57,7 @@ def _show_new_desk() -> None:
         name = c1.text_input("工作台名称", placeholder="例如 一卡通中心 A区 1号窗口")
         stage = c2.selectbox("办理环节", school_stages, format_func=lambda s: catalogue.stage(s).name,
                              index=school_stages.index("card_center"))
-        submitted = st.form_submit_button("新建工作台并生成令牌", type="primary")
+        submitted = st.form_submit_button("新建工作台并生成接入密码", type="primary")
     if submitted:
         try:
             desk, token = issue_desk(store(), actor, name, stage)
@@ -68,9 +68,9 @@ def _show_new_desk() -> None:
             st.rerun()  # so the list above shows the new desk
     issued = st.session_state.pop("new_desk_token", None)
     if issued:
-        st.success(f"已创建工作台“{plain(issued[0])}”。令牌只显示这一次，请立即复制到该工作台电脑上：")
+        st.success(f"已创建工作台“{plain(issued[0])}”。接入密码只显示这一次，请立即复制到该工作台电脑上：")
         st.code(issued[1], language=None)
-        st.caption("在工作台电脑上设置环境变量 CLEARANCE_DESK_TOKEN 为上面的令牌，然后运行"
+        st.caption("在工作台电脑上设置环境变量 CLEARANCE_DESK_TOKEN 为上面的接入密码，然后运行"
                    "（服务器地址按实际填写；先用 --once 刷一张卡检查安装）：")
         st.code("python -m cardreader.agent --server https://离校通服务器地址 --once\n"
                 "python -m cardreader.agent --server https://离校通服务器地址", language="bash")
@@ -78,7 +78,7 @@ def _show_new_desk() -> None:
 
 def _show_desks() -> None:
     st.subheader("刷卡工作台")
-    st.caption("读卡器插在办理窗口的电脑上时，该电脑运行工作台程序，用令牌把刷卡发送到本系统；"
+    st.caption("读卡器插在办理窗口的电脑上时，该电脑运行工作台程序，用接入密码把刷卡发送到本系统；"
                "在“刷卡办理”页选择该工作台即可看到刷卡的学生。")
     desks = read("desk_list")
     if desks.empty:
@@ -94,7 +94,7 @@ def _show_desks() -> None:
         active = desks[desks["revoked_at"].isna()]
         if not active.empty:
             c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-            chosen = c1.selectbox("吊销工作台令牌", list(active["desk_id"]), key="revoke_desk",
+            chosen = c1.selectbox("吊销工作台接入密码", list(active["desk_id"]), key="revoke_desk",
                                   format_func=lambda d: active.set_index("desk_id").loc[d, "name"])
             if c2.button("吊销", icon=":material/block:"):
                 revoke_desk(store(), actor, chosen)

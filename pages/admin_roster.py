@@ -61,5 +61,5 @@ else:
     st.dataframe(
         runs.rename(columns={"imported_at": "导入时间", "file_name": "文件", "row_count": "行数",
                              "inserted": "新增", "updated": "更新", "actor": "操作人",
-                             "content_hash": "文件指纹"}),
+                             "content_hash": "文件校验码"}),
         hide_index=True, width="stretch")

@@ -11,15 +11,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from clearance.store.cards import (CardError, bind_card, load_card_config, may_bind_cards, resolve_entry,
-                             student_for_uid)
+from clearance.store.cards import (CardError, bind_card, load_card_config, looks_like_student_no,
+                                  may_bind_cards, resolve_entry, student_for_uid)
 from clearance.rules.catalogue import DONE_STATES
 from clearance.store.db import get_catalogue
 from clearance.store.desk_tokens import Desk, active_desks
-from clearance.rules.marking import missing_prerequisites
+from clearance.rules.marking import advised_first, missing_prerequisites
 from clearance.clock import beijing_now
 from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
+from ui.desk_keys import desk_keys
 from ui.data import read, store
 from ui.marking_pages import (desk_stages, evidence_inputs, evidence_state, load_card_student,
                               mark_at_desk)
@@ -67,12 +68,21 @@ def _server_reader_status() -> tuple[list[str], str]:
     return state["card_server_readers"]
 
 
-def _default_source(desks: list[Desk]) -> str:
-    """This server's reader when it has one; else the actor's only desk; else manual entry."""
+def _default_source(desks: list[Desk], options: list[str]) -> str:
+    """The desk this window's bookmark names (?desk=…, kept when staff choose one: each window
+    PC opens on its own desk and campus); else this server's reader when it has one; else the
+    actor's only desk; else manual entry."""
+    bookmarked = st.query_params.get("desk")
+    if bookmarked in options:
+        return bookmarked
     readers, _why = _server_reader_status()
     if readers:
         return LOCAL
     return desks[0].desk_id if len(desks) == 1 else MANUAL
+
+
+def _remember_source() -> None:
+    st.query_params["desk"] = state["card_source"]
 
 
 def _choose_source() -> tuple[str | Desk, str | None]:
@@ -83,13 +93,13 @@ def _choose_source() -> tuple[str | Desk, str | None]:
     options = [MANUAL] + [d.desk_id for d in desks] + [LOCAL]
     by_id = {d.desk_id: d for d in desks}
     if state.get("card_source") not in options:
-        state["card_source"] = _default_source(desks)
+        state["card_source"] = _default_source(desks, options)
     labels = {MANUAL: "手工输入 / 键盘式读卡器", LOCAL: "本服务器上的读卡器"}
     c1, c2 = st.columns(2)
     chosen = c1.selectbox(
         "读卡方式", options, key="card_source",
-        format_func=lambda o: labels.get(o) or f"工作台：{by_id[o].name}",
-        help="读卡器插在办理窗口的电脑上时，请在该电脑上运行工作台程序并选择对应的工作台。")
+        format_func=lambda o: labels.get(o) or f"工作台：{by_id[o].name}", on_change=_remember_source,
+        help="读卡器插在办理窗口的电脑上时，请选择该窗口的工作台；本页地址会记住所选工作台，可存为书签。")
     readers, why = _server_reader_status()
     if not readers and chosen != LOCAL:
         st.info(("本服务器的读卡服务未运行" if why == PCSCD_DOWN else "本服务器未连接读卡器")
@@ -149,15 +159,17 @@ def _poll_desk(desk: Desk) -> None:
     for scan in read("desk_scans_after", desk_id=desk.desk_id, after=state[key]).itertuples():
         _show_student(None if pd.isna(scan.student_no) else scan.student_no, scan.uid, "工作台刷卡")
         state[key] = int(scan.scan_id)
-    st.caption(f"正在等待工作台“{desk.name}”的刷卡（工作台程序：python -m cardreader.agent）……")
+    st.caption(f"正在等待工作台“{desk.name}”的刷卡……")
 
 
 # -- the panel ----------------------------------------------------------------------------
 def _show_unknown(current: dict) -> None:
     uid = current["uid"]
     if not uid:
-        st.error(f"没有找到学号或卡号“{plain(current['text'])}”，请核对后重新输入",
-                 icon=":material/person_off:")
+        typed = current["text"]
+        what = f"学号 {plain(typed)} 不在离校学生名单中" if looks_like_student_no(store(), typed) \
+            else f"没有找到学号或卡号“{plain(typed)}”"
+        st.error(f"{what}，请核对后重新输入", icon=":material/person_off:")
         return
     # Show the card as it reached the desk: the reader's UID for a tap, the typed digits for a
     # keyboard-wedge reader (the UID it converts to is only for whoever binds the card).
@@ -196,6 +208,10 @@ def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: p
         names = stages.set_index("stage_id").loc[missing, "stage_name"]
         st.warning(f"“{stage.name}”须在以下环节办结后办理：{'、'.join(names)}")
         return
+    advised = advised_first(stage, dict(zip(stages["stage_id"], stages["state"])))
+    if advised:
+        names = stages.set_index("stage_id").loc[advised, "stage_name"]
+        st.info(f"建议先办完：{'、'.join(names)}。{stage.note}", icon=":material/lightbulb:")
     key = f"card_evidence_{student_no}_{stage_id}_{current['at']}"
     evidence_inputs(stage, clearance_type, key)
     if st.button(f"确认 {name} 的“{stage.name}”已办理", type="primary",
@@ -206,6 +222,7 @@ def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: p
             st.error("\n\n".join(lines))
         else:
             current["marked"] = stage_id
+            state["card_focus"] = "entry"  # ready for the next card
             st.rerun(scope="fragment")
 
 
@@ -241,17 +258,20 @@ def _show_panel(stage_id: str | None) -> None:
 st.title("刷卡办理")
 source, desk_stage = _choose_source()
 
+ENTRY_LABEL = "学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）"
+ENTRY_BOX = f'input[aria-label="{ENTRY_LABEL}"]'
 with st.form("manual_entry", clear_on_submit=True, border=False):
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    typed = c1.text_input("学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）", key="card_typed",
-                          placeholder="例如 2015010123")
+    typed = c1.text_input(ENTRY_LABEL, key="card_typed", placeholder="例如 2015010123")
     if c2.form_submit_button("查找", icon=":material/search:") and typed.strip():
         found = resolve_entry(store(), typed, config.wedge)
         _show_student(found.student_no, found.uid, f"输入{found.how}" if found.student_no else "输入",
                       typed.strip())
+        state["card_focus"] = "mark" if found.student_no else "entry"
 
 
-page_run = {"first": True}  # a new dict on every whole-page run; fragment reruns share it
+page_run = {"first": True,  # a new dict on every whole-page run; fragment reruns share it
+            "entered": state.pop("page_entered", False)}  # app.py: this page was just opened
 
 
 # Only a reader or a desk is polled; manual entry reruns on its own form, not on a timer.
@@ -266,6 +286,17 @@ def desk() -> None:
     if state["card_log"]:
         st.subheader("本次刷卡记录")
         st.dataframe(pd.DataFrame(state["card_log"]), hide_index=True, width="stretch")
+    # A scan goes to the entry box whatever has the focus; after a lookup the focus waits on
+    # the confirm button (ui.desk_keys).
+    # The focus moves only after something the desk did (the page opened, an entry looked up, a
+    # pass recorded): a redraw after a tick leaves it where the clerk has gone since.
+    current = state.get("card_current")
+    found = bool(current and current.get("student_no") and not current.get("marked"))
+    wanted = state.pop("card_focus", "entry" if page_run["entered"] else None)
+    page_run["entered"] = False
+    target = {"mark": '[class*="st-key-mark_"] button' if found else ENTRY_BOX,
+              "entry": ENTRY_BOX}.get(wanted)
+    desk_keys(ENTRY_BOX, '[class*="st-key-mark_"]', target)
 
 
 desk()

@@ -14,7 +14,7 @@ feeds = load_feeds().feeds
 KINDS = {"roster": "离校学生名单"} | {k: f.title for k, f in feeds.items()}
 
 st.title("导入记录")
-st.caption("名单导入和各系统对接数据的每一次导入：谁发送的、文件指纹、各类行数，以及它改变了哪些学生。")
+st.caption("名单导入和各系统对接数据的每一次导入：谁发送的、文件校验码、各类行数，以及它改变了哪些学生。")
 
 runs_tab, refused_tab = st.tabs(["导入记录", "被拒收的文件"])
 
@@ -38,7 +38,7 @@ with runs_tab:
             "跳过": runs["skipped"],
             "新增学生": runs["inserted"],
             "更新学生": runs["updated"],
-            "文件指纹": runs["content_hash"].str[:12],
+            "文件校验码": runs["content_hash"].str[:12],
         })
         st.caption("点选一行查看这次导入改变了什么。")
         # Positional selection: the key carries the newest run, so new runs reset it.
@@ -50,7 +50,7 @@ with runs_tab:
             run = runs.iloc[rows[0]]
             st.subheader(f"{plain(KINDS.get(run['kind'], run['kind']))} · {plain(run['file_name'])} · "
                          f"{run['imported_at']:%Y-%m-%d %H:%M:%S}")
-            st.caption(f"导入编号 {plain(run['run_id'])}　文件指纹 {run['content_hash']}")
+            st.caption(f"导入编号 {plain(run['run_id'])}　文件校验码 {run['content_hash']}")
             events = read("import_run_events", run_id=run["run_id"])
             if events.empty:
                 st.info("这次导入没有改变任何学生的办理状态。")

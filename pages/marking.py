@@ -4,12 +4,13 @@ The graduate school sees the same view without the actions (学生详情)."""
 
 import streamlit as st
 
-from clearance.rules.marking import STATE_LABELS
+from clearance.rules.marking import STATE_LABELS, form_chain
 from clearance.rules.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
-from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, clear_evidence, college_scope, desk_ref,
-                              desk_stages, evidence_inputs, evidence_state, flash, focus,
+from ui.desk_keys import desk_keys
+from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, catalogue, clear_evidence, college_scope,
+                              desk_ref, desk_stages, evidence_inputs, evidence_state, flash,
                               load_desk_student, mark_at_desk, pick_stage, show_flash)
 from ui.text import plain
 
@@ -23,39 +24,71 @@ if stage is None:
     st.caption("查看学生各环节办理情况与办理记录（只读）。")
 else:
     where = f"（仅{scope}学生）" if scope else ""
-    st.caption(f"当前环节：{stage.name} · {stage.department}{where}")
+    office = f" · {stage.department}" if stage.department not in (stage.name, "学院") else ""
+    st.caption(f"当前环节：{stage.name}{office}{where}")
     st.toggle("回车即通过（扫码或输入学号后按回车，按下面勾选的核对事项直接通过）",
               key="instant_pass")
 instant = stage is not None and st.session_state.get("instant_pass", False)
-EVIDENCE_KEY = f"evidence_{stage.stage_id}" if stage is not None else ""
+# The stages one pass records: a secretary holding 导师 too registers the signed form and passes
+# their own stage in one action (the rule: clearance.rules.marking.form_chain).
+FULL_CHAIN = form_chain(stage, actor, catalogue(), {}) if stage is not None else []
+RESOLVED_NOTE = "问题已解决"
+
+
+def _key(s) -> str:
+    return f"evidence_{s.stage_id}"
+
+
 if instant:
     with st.expander("回车即通过时记录的核对事项（对每名学生相同）", expanded=True):
-        evidence_inputs(stage, None, EVIDENCE_KEY)
+        for s in FULL_CHAIN:
+            if len(FULL_CHAIN) > 1:
+                st.markdown(f"**{s.name}**")
+            evidence_inputs(s, None, _key(s))
 
 
-def _do(student_no: str, action: str, reason: str | None = None, source: str = "page") -> bool:
+def _chain_for(student_no: str) -> list:
+    """This desk's pass for one student: the form's stages still open, then this stage."""
+    row = read("student_row", student_no=student_no)
+    return form_chain(stage, actor, catalogue(), dict(zip(row["stage_id"], row["state"])))
+
+
+def _do(student_no: str, action: str, reason: str | None = None, source: str = "page",
+        note: str | None = None) -> bool:
     """Mark this desk's stage for one student; the outcome is flashed. True if accepted."""
     name = st.session_state.get("desk_student_name", student_no)
-    evidence = evidence_state(stage, EVIDENCE_KEY) if action == "pass" else None
+    before, evidence = (), None
+    if action == "pass":
+        chain = _chain_for(student_no)
+        before = tuple((s, evidence_state(s, _key(s))) for s in chain[:-1])
+        evidence = evidence_state(stage, _key(stage))
     ok, kind, lines = mark_at_desk(actor, student_no, stage, action, reason, name, desk_ref(),
-                                   evidence, source)
+                                   evidence, source, note, before)
     flash(kind, lines)
     if ok and action == "pass" and not instant:
-        clear_evidence(stage, EVIDENCE_KEY)  # the next student is checked afresh
+        for s in FULL_CHAIN:
+            clear_evidence(s, _key(s))  # the next student is checked afresh
     return ok
 
 
-def _act(action: str) -> None:
-    """Button callback: runs before the page, so the row below already shows the new state."""
+def _act(action: str, shown: str, note: str | None = None) -> None:
+    """Button callback: runs before the page, so the row below already shows the new state.
+    `shown` is the 学号 the button was drawn for: a button of a page drawn before a new lookup
+    never marks whoever was looked up since."""
     if current_actor() != actor:  # signed out, expired or changed since the page was drawn
         return
-    student_no = st.session_state.get("desk_student")
-    if student_no is None:  # a button of a page drawn before a new search
+    st.session_state["desk_focus"] = "lookup"
+    if st.session_state.get("desk_student") != shown:
+        flash("warning", "页面已换成另一名学生，未办理，请核对后重新操作")
         return
-    reason = (st.session_state.get("act_reason") or "").strip() or None
-    if _do(student_no, action, reason):
+    reason = None
+    if action == "reject":
+        reason = (st.session_state.get("act_reason") or "").strip() or None
+    if action == "reset":
+        note = (st.session_state.get("reset_note") or "").strip() or None
+    if _do(shown, action, reason, note=note):
         st.session_state["act_reason"] = ""
-        st.session_state["desk_focus"] = "lookup"
+        st.session_state["reset_note"] = ""
 
 
 SHOWN_MATCHES = 50  # find_students returns one more, to tell that the list was cut
@@ -87,8 +120,10 @@ def _lookup(q: str) -> None:
     st.session_state["desk_student"] = first["student_no"]
     st.session_state["desk_student_name"] = first["name"]
     st.session_state["act_reason"] = ""
+    st.session_state["reset_note"] = ""
     if stage is not None and not instant:
-        clear_evidence(stage, EVIDENCE_KEY)  # ticks are for the student in front of the desk
+        for s in FULL_CHAIN:  # ticks are for the student in front of the desk
+            clear_evidence(s, _key(s))
     if instant and first["rank"] == 0:
         # The domain refuses to overturn a × 不通过 from a scan (source "instant"); the page
         # says so and leaves the student on screen for a person to look at.
@@ -126,36 +161,60 @@ if matches:
 
 
 
+@st.dialog("撤销办理结果")
+def _confirm_reset(view: DeskStudent) -> None:
+    st.markdown(f"撤销 **{plain(view.name)}（{plain(view.student_no)}）** 的“{stage.name}”"
+                f"（当前：{STATE_LABELS[view.state]}）？撤销后学生看到此环节为“× 未办理”。")
+    with st.form("reset_form", border=False):
+        st.text_input("撤销说明（仅工作人员可见，记入办理记录）", key="reset_note",
+                      placeholder="例如：误点通过，学生尚未还书")
+        if st.form_submit_button("确认撤销", type="primary", on_click=_act,
+                                 args=("reset", view.student_no)):
+            st.rerun()
+
+
 def _show_stage(view: DeskStudent) -> None:
     """This desk's stage: state, what to bring, the evidence inputs, and the actions."""
+    chain = form_chain(stage, actor, catalogue(), dict(view.states))
     left, right = st.columns([1, 1])
     with left:
         st.markdown(f"**{stage.name}** 当前：{STATE_LABELS[view.state]}")
         if view.state == "rejected":
-            st.error(f"此前不通过，原因：{plain(view.reason) or '未填写'}。请核对问题已解决后再点击“通过”。")
+            st.error(f"此前不通过，原因：{plain(view.reason) or '未填写'}。核对问题已解决后按 F2 通过。")
         elif view.reason:
             st.caption(f"原因：{plain(view.reason)}")
         if view.brings:
             st.caption(f"学生需带：{view.brings}")
         if not instant:
             st.markdown("核对事项与办理记录（* 为通过必填）：")
-            evidence_inputs(stage, view.clearance_type, EVIDENCE_KEY)
+            for s in chain:
+                if len(chain) > 1:
+                    st.markdown(f"**{s.name}**")
+                evidence_inputs(s, view.clearance_type, _key(s))
     with right:
-        if view.missing:
+        if view.missing and len(chain) == 1:
             st.warning(f"须先完成：{'、'.join(view.missing)}")
         b1, b2 = st.columns(2)
-        b1.button("通过", key="act_pass", type="primary", on_click=_act, args=("pass",), width="stretch")
-        b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed",), width="stretch",
-                  disabled=view.not_needed_refusal is not None, help=view.not_needed_refusal)
-        # The reason and the two actions that need it are one form: typing a reason and pressing
-        # Enter is 不通过 (the form's first submit button), so a reject needs no mouse.
+        label = "通过" if len(chain) == 1 else "通过（" + " + ".join(s.name for s in chain) + "）"
+        if view.state == "rejected":
+            # A × student back after sorting it out: one visible key, never the scanner's Enter.
+            b1.button(f"F2 {RESOLVED_NOTE}，通过", key="act_resolved", type="primary",
+                      on_click=_act, args=("pass", view.student_no, RESOLVED_NOTE), width="stretch")
+        else:
+            b1.button(label, key="act_pass", type="primary", on_click=_act,
+                      args=("pass", view.student_no), width="stretch")
+        b2.button("无需办理", key="act_not_needed", on_click=_act, args=("not_needed", view.student_no),
+                  width="stretch", disabled=view.not_needed_refusal is not None,
+                  help=view.not_needed_refusal)
+        # The reason and 不通过 are one form: F4 goes to the reason, Enter there is 不通过.
         with st.form("reject_form", border=False, enter_to_submit=True):
-            st.text_input("原因（不通过、撤销时必填，学生可见；输入后按回车即不通过）", key="act_reason")
-            b3, b4 = st.columns(2)
-            b3.form_submit_button("不通过", key="act_reject", on_click=_act, args=("reject",),
-                                  width="stretch")
-            b4.form_submit_button("撤销", key="act_reset", on_click=_act, args=("reset",),
-                                  width="stretch")
+            st.text_input("F4 不通过原因（学生可见；输入后按回车即不通过）", key="act_reason")
+            st.form_submit_button("不通过", key="act_reject", on_click=_act,
+                                  args=("reject", view.student_no), width="stretch")
+        if view.state != "open":
+            if st.button("撤销…", key="act_reset", width="stretch",
+                         help="撤销本环节的办理结果：需确认并填写说明（学生不可见）"):
+                _confirm_reset(view)
 
 
 def _show_student(view: DeskStudent) -> None:
@@ -174,16 +233,24 @@ def _show_student(view: DeskStudent) -> None:
         st.dataframe(view.history, hide_index=True, width="stretch")
 
 
+LOOKUP_BOX = f'input[aria-label="{LOOKUP_LABEL}"]'
+ACTIONS = ".st-key-act_pass, .st-key-act_resolved, .st-key-act_not_needed, .st-key-act_reject, .st-key-act_reset"
+SHORTCUTS = {"F2": ".st-key-act_resolved button", "F4": 'input[aria-label^="F4 不通过原因"]'}
+
+ENTERED = st.session_state.pop("page_entered", False)  # app.py: this page was just opened
 view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
 if view is None:
     st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
-    focus(f'input[aria-label="{LOOKUP_LABEL}"]')
+    wanted = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
+    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if wanted else None)
     st.stop()
 _show_student(view)
 
-target = st.session_state.pop("desk_focus", "lookup")
+# The focus moves after what the desk did (a lookup, an action) or when the page opens; a redraw
+# after a tick leaves it where the clerk has gone since.
+target = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
 # After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
 if target == "pass" and stage is not None and view.state != "rejected":
-    focus(".st-key-act_pass button")
-elif target != "pick":
-    focus(f'input[aria-label="{LOOKUP_LABEL}"]')
+    desk_keys(LOOKUP_BOX, ACTIONS, ".st-key-act_pass button", SHORTCUTS)
+else:
+    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if target == "lookup" else None, SHORTCUTS)

@@ -124,6 +124,7 @@ def sign_in(actor: Actor) -> None:
         st.session_state["_handoff"] = new_handoff(token)
     else:
         st.session_state[_KEY] = {"token": token}
+    st.session_state["just_signed_in"] = True  # app.py takes desk staff on to their desk
 
 
 def sign_out() -> None:

@@ -48,7 +48,10 @@ def pick_stage(actor: Actor) -> Stage | None:
         return None
     ids = [s.stage_id for s in stages]
     if st.session_state.get("desk_stage") not in ids:
-        st.session_state["desk_stage"] = ids[0]
+        # A secretary holding 导师 and 教务秘书 starts on 教务秘书: one pass records both.
+        chained = [s.stage_id for s in stages if actor.role != "admin" and s.prerequisites
+                   and set(s.prerequisites) <= set(ids)]
+        st.session_state["desk_stage"] = chained[0] if chained else ids[0]
     if len(stages) > 1:
         names = {s.stage_id: s.name for s in stages}
         st.radio("办理环节", ids, key="desk_stage", horizontal=True, format_func=names.get)
@@ -171,27 +174,6 @@ def desk_ref() -> str | None:
     return "ip:本机" if address in ("127.0.0.1", "::1") else f"ip:{address}"
 
 
-def focus(selector: str) -> None:
-    """Put the keyboard focus on the element matching `selector` once this run has rendered,
-    so a desk can go 学号 ⏎ → 通过 ⏎ → next student without the mouse. A counter makes the
-    snippet differ on every run, so the browser runs it again."""
-    st.session_state["_focus_runs"] = st.session_state.get("_focus_runs", 0) + 1
-    script = f"""
-<script>
-(function () {{
-  const selector = {json.dumps(selector)};  // run {st.session_state['_focus_runs']}
-  let tries = 0;
-  function attempt() {{
-    const el = document.querySelector(selector);
-    if (el && !el.disabled) {{ el.focus(); if (el.select) el.select(); return; }}
-    if (++tries < 40) setTimeout(attempt, 50);
-  }}
-  setTimeout(attempt, 30);
-}})();
-</script>"""
-    st.html(script, unsafe_allow_javascript=True, width="content")
-
-
 def flash(kind: str, lines: list[str] | str) -> None:
     """A message shown once, on the next run (actions run in callbacks before the page)."""
     st.session_state["desk_flash"] = (kind, [lines] if isinstance(lines, str) else list(lines))
@@ -206,16 +188,21 @@ def show_flash() -> None:
 
 def mark_at_desk(actor: Actor, student_no: str, stage: Stage, action: str, reason: str | None,
                  name: str, desk: str | None, evidence: dict | None = None,
-                 source: str = "page") -> tuple[bool, str, list[str]]:
+                 source: str = "page", note: str | None = None,
+                 before: tuple[tuple[Stage, dict], ...] = ()) -> tuple[bool, str, list[str]]:
     """One mark from the marking page or the card desk: (accepted, message kind, message
-    lines). The page's whole write path, so tests can drive it from many threads at once."""
+    lines). The page's whole write path, so tests can drive it from many threads at once.
+    `before`: passes recorded first in the same transaction (the secretary's signed form
+    passes 导师, then 教务秘书: `clearance.rules.marking.form_chain`)."""
+    marks = [Mark(student_no, s.stage_id, "pass", source_ref=desk, evidence=e) for s, e in before]
+    marks.append(Mark(student_no, stage.stage_id, action, reason, note, source_ref=desk, evidence=evidence))
     try:
-        result = apply_marks(store(), actor, [Mark(student_no, stage.stage_id, action, reason,
-                                                   source_ref=desk, evidence=evidence)], source=source)
+        result = apply_marks(store(), actor, marks, source=source)
     except MarkError as exc:
         return False, "error", ["操作未执行：" + exc.errors[0]] + exc.errors[1:]
     done = "无变化（已是该状态）" if result.changed == 0 else f"已{ACTION_LABELS[action]}"
-    return True, "success", [f"{name}（{student_no}）“{stage.name}”{done}"]
+    names = "”“".join([s.name for s, _ in before] + [stage.name])
+    return True, "success", [f"{name}（{student_no}）“{names}”{done}"]
 
 
 def bulk_marks(stage: Stage, action: str, nos: list[str], confirmed: set[str],
@@ -255,6 +242,7 @@ class DeskStudent:
     brings: str = ""
     missing: tuple[str, ...] = ()  # prerequisites of this stage not yet ✓ (names)
     not_needed_refusal: str | None = None  # why 无需办理 is not allowed here (None: allowed)
+    states: tuple[tuple[str, str], ...] = ()  # (stage id, state) at every stage
 
 
 def load_desk_student(read: Callable, student_no: str | None, stage: Stage | None,
@@ -285,6 +273,7 @@ def load_desk_student(read: Callable, student_no: str | None, stage: Stage | Non
         "brings": stage.brings_for(p["clearance_type"]),
         "missing": tuple(names[g] for g in missing_prerequisites(stage, states)),
         "not_needed_refusal": action_refusal(stage, "not_needed", p["clearance_type"]),
+        "states": tuple(states.items()),
     })
 
 

@@ -26,7 +26,7 @@ from clearance.store.db import get_catalogue
 from clearance.store.desk_tokens import Desk, authenticate, record_scan
 from clearance.root import open_store
 
-UNAUTHORISED = "工作台令牌无效或已被吊销，请向系统管理员申请新令牌"
+UNAUTHORISED = "工作台接入密码无效或已被吊销，请向系统管理员申请新的接入密码"
 
 
 def _text(value) -> str:

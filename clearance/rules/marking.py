@@ -179,6 +179,12 @@ def missing_prerequisites(stage: Stage, state_of: Mapping[str, str]) -> list[str
     return [p for p in stage.prerequisites if state_of.get(p, "open") not in DONE_STATES]
 
 
+def advised_first(stage: Stage, state_of: Mapping[str, str]) -> list[str]:
+    """The stage ids the handbook advises to finish before `stage` (advice_after) that are not
+    ✓ yet: shown at the desk before its pass, never enforced."""
+    return [p for p in stage.advice_after if state_of.get(p, "open") not in DONE_STATES]
+
+
 def is_party_member(political_status: str | None) -> bool:
     """中共党员 and 中共预备党员 transfer their membership; everyone else (群众, 共青团员, 非党员…)
     is 无需办理 at the party branch. Exact values: "非党员" contains "党员" and is not one."""
@@ -223,8 +229,12 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
             and is_party_member(student["political_status"])):
         return (f"{who}：{student['political_status']}须转出党组织关系，"
                 f"“{stage.name}”不能标记为无需办理")
-    if mark.action in ("reject", "reset") and not (mark.reason or "").strip():
-        return f"{who}：“{stage.name}”{ACTION_LABELS[mark.action]}必须填写原因"
+    if mark.action == "reject" and not (mark.reason or "").strip():
+        return f"{who}：“{stage.name}”不通过必须填写原因"
+    # A desk's 撤销 is explained to staff (a note in the log), not to the student: the student
+    # sees the stage open again. A connected system's 撤销 tells the student why (a reason).
+    if mark.action == "reset" and not ((mark.reason or "").strip() or (mark.note or "").strip()):
+        return f"{who}：“{stage.name}”撤销必须填写说明"
     if mark.action != "pass" and mark.evidence:
         return f"{who}：只有通过才记录核对材料"
     if mark.action in ("pass", "not_needed"):
@@ -252,3 +262,16 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
             if problem:
                 return f"{who}：{problem}"
     return None
+
+
+def form_chain(stage: Stage, actor: Actor, catalogue: Catalogue,
+               state_of: Mapping[str, str]) -> list[Stage]:
+    """The stages one pass at `stage` records when the staff member holds the stage's open
+    prerequisites too (the college secretary registers the advisor's signed form, then passes
+    their own stage): those prerequisites in the handbook's order, then `stage` itself. The
+    write path records them in one transaction, in this order."""
+    held = set(actor.stages) if actor.role != "admin" else set(catalogue.stage_ids)
+    chain = [p for p in missing_prerequisites(stage, state_of) if p in held and p != "*"]
+    if not chain or stage.final:
+        return [stage]
+    return [catalogue.stage(p) for p in sorted(chain, key=lambda i: catalogue.stage(i).seq)] + [stage]

@@ -124,9 +124,9 @@ def _reject_by_keyboard(page, student_no, student_name) -> None:
     page.keyboard.type(student_no)
     _press(page, "Enter")
     assert _active(page).endswith("|BUTTON|通过"), _active(page)
-    for _ in range(2):  # 通过 → 无需办理 → the reason box
-        page.keyboard.press("Tab")
-    assert _active(page).startswith("原因"), _active(page)
+    page.keyboard.press("F4")  # the key shown on the reason box
+    page.wait_for_timeout(200)
+    assert _active(page).startswith("F4 不通过原因"), _active(page)
     page.keyboard.type("图书未还")
     _press(page, "Enter")
     assert f"{student_name}（{student_no}）“图书馆”已不通过" in page.inner_text("body")

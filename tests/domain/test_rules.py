@@ -70,10 +70,11 @@ def test_a_rejected_stage_blocks_the_final_stage(one_student):
         mark(one_student, SYSTEM, NO, "gso_office", "pass", evidence=evidence("gso_office"))
 
 
-@pytest.mark.parametrize("action", ["reject", "reset"])
-def test_reject_and_reset_need_a_reason(one_student, action):
-    with pytest.raises(MarkError, match="必须填写原因"):
-        mark(one_student, SYSTEM, NO, "library", action, reason="  ")
+def test_reject_needs_a_reason_and_reset_a_reason_or_a_staff_note(one_student):
+    with pytest.raises(MarkError, match="不通过必须填写原因"):
+        mark(one_student, SYSTEM, NO, "library", "reject", reason="  ", note="staff only")
+    with pytest.raises(MarkError, match="撤销必须填写说明"):
+        mark(one_student, SYSTEM, NO, "library", "reset", reason="  ", note=" ")
     assert events(one_student) == []
 
 

@@ -79,8 +79,23 @@ def test_reject_needs_a_reason_the_student_will_see(desk_store):
     row = desk_store.read_dicts("SELECT state, reason FROM stage_status WHERE student_no=$n AND stage_id='dorm'",
                                 {"n": s["student_no"]})[0]
     assert row == {"state": "rejected", "reason": "钥匙未归还"}
-    button(at, "撤销").click().run()  # the reason box was cleared after the reject
-    assert "必须填写原因" in texts(at)
+    # 撤销 is its own action: a confirmation with a staff-only note, never the reason box.
+    button(at, "撤销…").click().run()
+    button(at, "确认撤销").click().run()  # no note: refused, nothing changes
+    assert "撤销必须填写说明" in texts(at)
+    assert _state(desk_store, s["student_no"], "dorm") == "rejected"
+    button(at, "撤销…").click().run()
+    at.text_input(key="reset_note").input("误判，钥匙已在前台登记归还")
+    button(at, "确认撤销").click().run()
+    row = desk_store.read_dicts("SELECT state, reason FROM stage_status WHERE student_no=$n AND stage_id='dorm'",
+                                {"n": s["student_no"]})[0]
+    assert row == {"state": "open", "reason": None}  # the student sees × 未办理, no reason
+    note = desk_store.read_value("SELECT note FROM events WHERE student_no=$n AND action='reset'",
+                                 {"n": s["student_no"]})
+    assert note == "误判，钥匙已在前台登记归还"
+    from ui.student_lookup import student_view
+    view_text = repr(student_view(s["student_no"]))
+    assert "误判" not in view_text and "钥匙未归还" not in view_text
 
 
 def test_last_stage_refused_while_library_is_open_names_the_open_stages(desk_store):
@@ -137,9 +152,25 @@ def test_instant_mode_does_not_overturn_a_rejection(desk_store):
     refused = "\n".join(w.value for w in at.error)
     assert "此前为 × 不通过（卡内余额未结算），须逐人确认后才能通过" in refused
     assert "已通过" not in texts(at)
-    # The decision is left to an explicit click.
-    button(at, "通过").click().run()
+    # The decision is left to one visible key (F2 on the button), recorded with its note.
+    assert not [b for b in at.button if b.label == "通过"]
+    button(at, "F2 问题已解决，通过").click().run()
     assert _state(desk_store, no, "card_center") == "passed"
+    assert desk_store.read_value("SELECT note FROM events WHERE student_no=$n AND action='pass'",
+                                 {"n": no}) == "问题已解决"
+
+
+def test_secretary_passes_the_signed_form_as_both_stages_in_one_action(desk_store):
+    add_students(desk_store, roster_frame(1, college="计算机学院"))
+    no = "20180000001"
+    at = lookup(page_test("marking.py", "cs_secretary").run(), no)
+    assert at.radio(key="desk_stage").value == "secretary"  # the form's last stage
+    fill_evidence(at, "evidence_advisor")
+    fill_evidence(at, "evidence_secretary")
+    button(at, "通过（导师 + 学院研究生教务秘书）").click().run()
+    assert desk_store.read_rows("SELECT stage_id, action FROM events WHERE student_no=$n ORDER BY event_id",
+                                {"n": no}) == [("advisor", "pass"), ("secretary", "pass")]
+    assert "“导师”“学院研究生教务秘书”已通过" in texts(at)
 
 
 def test_a_rejected_student_shows_the_reason_prominently(desk_store):
