@@ -11,12 +11,15 @@ import streamlit as st
 
 from clearance.store import open_store
 from loaders.inbox import InboxWatcher
+from webapi.gc_tuning import tune_for_server
 from webapi.desk import routes as desk_routes
 
 
 @asynccontextmanager
 async def lifespan(_app):
     watcher = InboxWatcher(open_store).start()
+    open_store()  # migrate and load the catalogue before the first session, then
+    tune_for_server()  # freeze what start-up allocated and set the measured GC thresholds
     try:
         yield
     finally:
