@@ -12,7 +12,9 @@ import streamlit as st
 from clearance.store import open_store
 from loaders.inbox import InboxWatcher
 from webapi.gc_tuning import tune_for_server
+from webapi import workers
 from webapi.desk import routes as desk_routes
+from webapi.student_page import routes as student_page_routes
 
 
 @asynccontextmanager
@@ -24,6 +26,7 @@ async def lifespan(_app):
         yield
     finally:
         watcher.stop()
+        workers.shutdown()
 
 
-app = st.App("app.py", routes=[*desk_routes], lifespan=lifespan)
+app = st.App("app.py", routes=[*desk_routes, *student_page_routes], lifespan=lifespan)

@@ -71,6 +71,7 @@ def prepare(workdir: Path, desk_sessions: int, viewer_sessions: int) -> Prepared
         generate(open_store(master))
         close_all_stores()
     db = workdir / "load.duckdb"
+    Path(f"{db}.wal").unlink(missing_ok=True)  # left by a server that was killed
     shutil.copy(master, db)
     store = open_store(db)
     students = [tuple(r) for r in store.read_rows(
@@ -151,10 +152,17 @@ def pct(values: list[float], p: float) -> float:
 
 
 # -- virtual users --------------------------------------------------------------------------
+def client_ip(rng: random.Random) -> str:
+    """Each user's own address, as the reverse proxy reports it (X-Forwarded-For from the
+    loopback peer, which config/student_page.toml trusts): students are not one NAT."""
+    return f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+
+
 class VirtualUser:
     def __init__(self, ctx: "Context", rng: random.Random):
         self.ctx = ctx
         self.rng = rng
+        self.ip = client_ip(rng)
 
     async def think(self) -> None:
         await asyncio.sleep(self.rng.uniform(*THINK))
@@ -187,7 +195,8 @@ class WsUser(VirtualUser):
         self.last = None
 
     async def open(self) -> None:
-        self.session = StreamlitSession(self.ctx.url, self.page, self.cookie, self.ctx.timeout)
+        self.session = StreamlitSession(self.ctx.url, self.page, self.cookie, self.ctx.timeout,
+                                        {"X-Forwarded-For": self.ip})
         await self.session.connect()
         self.last = await self.timed(self.kind + "_open", self.session.rerun())
 
@@ -235,14 +244,16 @@ class HtmlStudent(VirtualUser):
     async def act(self) -> None:
         no, name = self.rng.choice(self.ctx.prepared.students)
         started = time.monotonic()
-        status, body, cookies = await http_request(self.ctx.url, "GET", HTML_PATH)
+        xff = {"X-Forwarded-For": self.ip}
+        status, body, cookies = await http_request(self.ctx.url, "GET", HTML_PATH, headers=xff)
         token = re.search(r'name="csrf" value="([^"]+)"', body)
         if status != 200 or not token:
             self.ctx.rec.add(self.kind, started, False, f"GET {status}")
             return
         status, body, _ = await http_request(
             self.ctx.url, "POST", HTML_PATH, form={"student_no": no, "name": name,
-                                                   "csrf": token.group(1)}, cookies=cookies)
+                                                   "csrf": token.group(1)}, cookies=cookies,
+            headers=xff)
         ok = status == 200 and f"（{no}）" in body
         self.ctx.rec.add(self.kind, started, ok, "" if ok else f"POST {status}")
 
@@ -297,7 +308,8 @@ class Dashboard(WsUser):
 
 # -- HTTP for the plain student page --------------------------------------------------------
 async def http_request(base: str, method: str, path: str, form: dict | None = None,
-                       cookies: dict | None = None, timeout: float = 60.0):
+                       cookies: dict | None = None, timeout: float = 60.0,
+                       headers: dict | None = None):
     from urllib.parse import urlencode, urlsplit
     host = urlsplit(base)
     body = urlencode(form).encode() if form else b""
@@ -306,6 +318,7 @@ async def http_request(base: str, method: str, path: str, form: dict | None = No
     if form is not None:
         lines += ["Content-Type: application/x-www-form-urlencoded",
                   f"Content-Length: {len(body)}", f"Origin: {base}"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     if cookies:
         lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
     reader, writer = await asyncio.wait_for(

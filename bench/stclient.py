@@ -70,7 +70,8 @@ def _element_text(element) -> tuple[str | None, Widget | None, str | None]:
 
 class StreamlitSession:
     def __init__(self, base_url: str, page: str, cookies: dict[str, str] | None = None,
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, headers: dict[str, str] | None = None):
+        self.extra_headers = headers or {}
         self.ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
         self.origin = base_url
         self.page = page
@@ -80,7 +81,7 @@ class StreamlitSession:
         self.page_hash = ""
 
     async def connect(self) -> None:
-        headers = {"Origin": self.origin}
+        headers = {"Origin": self.origin, **self.extra_headers}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self.ws = await websockets.connect(

@@ -128,6 +128,7 @@ def migrate(store: Store) -> list[str]:
 
 
 _stores: dict[Path, Store] = {}
+_stores_by_raw: dict[str, Store] = {}  # the path as asked for ("" = $CLEARANCE_DB) → its store
 _stores_lock = threading.Lock()
 
 
@@ -136,6 +137,10 @@ def open_store(path: Path | str | None = None) -> Store:
     migrated and with the stage catalogue and batches loaded."""
     from clearance.catalogue import sync_config  # late import: catalogue needs Store
 
+    raw = str(path) if path else os.environ.get("CLEARANCE_DB", "")
+    known = _stores_by_raw.get(raw)  # every page run asks: skip resolving the path again
+    if known is not None:
+        return known
     resolved = Path(path) if path else db_path_from_env()
     key = resolved.resolve() if str(resolved) != ":memory:" else resolved
     with _stores_lock:
@@ -145,6 +150,7 @@ def open_store(path: Path | str | None = None) -> Store:
             migrate(store)
             sync_config(store)
             _stores[key] = store
+        _stores_by_raw[raw] = store
         return store
 
 
@@ -154,3 +160,4 @@ def close_all_stores() -> None:
         for store in _stores.values():
             store.close()
         _stores.clear()
+        _stores_by_raw.clear()

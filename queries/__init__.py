@@ -30,6 +30,12 @@ def run(store: Store, name: str, **params) -> pd.DataFrame:
     return store.read_df(sql(name), params)
 
 
+def rows(store: Store, name: str, **params) -> list[dict]:
+    """The same query as plain dicts (no DataFrame): for hot point lookups, where building a
+    DataFrame costs more than the query (the public student page)."""
+    return store.read_dicts(sql(name), params)
+
+
 def value(store: Store, name: str, **params):
     """The single value of a one-row, one-column query."""
     df = run(store, name, **params)
