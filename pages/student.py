@@ -20,6 +20,9 @@ def _plain(text: str) -> str:
 
 def _lookup_form() -> None:
     st.caption("输入本人学号和姓名，查看离校手续办理情况、下一步去哪里办理，并下载《导师准许离校确认书》。")
+    # Students are sent to the plain page of the same server (no websocket session, works
+    # without JavaScript, one request per lookup); this page stays for staff at the desk.
+    st.markdown("手机上请使用更快的[学生查询页（/chaxun）](/chaxun)，内容与本页相同。")
     with st.form("student_lookup"):
         student_no = st.text_input("学号", max_chars=32, key="lookup_student_no")
         name = st.text_input("姓名", max_chars=64, key="lookup_name")
