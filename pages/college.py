@@ -5,7 +5,7 @@ import streamlit as st
 from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import load_college
-from ui.data import current_batch, read, stage_name_map
+from ui.data import current_batch, derived, read, stage_name_map
 from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_table, sms_list, to_csv, to_xlsx
 
@@ -26,7 +26,20 @@ c = st.columns(3)
 stage = choice("未办环节", list(stage_names), "cl_stage", c[0], format_func=lambda s: stage_names[s])
 level = level_choice("cl_level", c[1])
 clearance_type = type_choice("cl_type", c[2])
-data = load_college(read, batch, college, stage=stage, level=level, clearance_type=clearance_type)
+
+
+def _college(batch: dict, college: str, stage, level, clearance_type) -> tuple:
+    """Numbers, chart and the lagging table (a reminder text per student): built once per
+    (data version, choices) and shared by every session (ui.data.derived)."""
+    data = load_college(read, batch, college, stage=stage, level=level,
+                        clearance_type=clearance_type)
+    return (data, figures.college_vs_school_bar(data.stages, college),
+            lagging_table(data.lagging, batch["period_end"]))
+
+
+data, chart, lagging = derived(
+    "college", _college, batch, college, stage, level, clearance_type,
+    reads=("stage_list", "completion_cube", "clearance_days", "lagging_students"))
 
 
 def _show_figures() -> None:
@@ -37,11 +50,11 @@ def _show_figures() -> None:
                 help="与全校办结率相比")
     m[3].metric("全校办结率", f"{data.school_rate:.1%}")
     m[4].metric("各学院平均办结率", f"{data.school_college_mean:.1%}")
-    st.plotly_chart(figures.college_vs_school_bar(data.stages, college), width="stretch")
+    st.plotly_chart(chart, width="stretch")
 
 
 def _show_lagging() -> None:
-    table = lagging_table(data.lagging, batch["period_end"])
+    table = lagging
     st.subheader(f"未办结学生（{len(table)} 人）")
     st.caption("按未办环节数从多到少排列；办理地点按学生本人所在校区。")
     if table.empty:
@@ -57,7 +70,11 @@ def _show_lagging() -> None:
     d[2].download_button("导出短信清单（手机, 短信内容）", lambda: sms_list(table), f"{name}_短信.csv",
                          mime="text/csv", key="dl_sms")
     st.dataframe(table.drop(columns=["学院", "提醒短信"]), hide_index=True, width="stretch", height=420)
+    _show_reminder(table)
 
+
+@st.fragment  # picking a student reruns the reminder only, not the figures and the list
+def _show_reminder(table) -> None:
     st.subheader("提醒短信")
     # A select box of every lagging student would send tens of thousands of options at 1M
     # students; the first REMINDER_CHOICES (most open first) or a typed 学号 is enough.

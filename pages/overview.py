@@ -8,7 +8,7 @@ from clearance.store import beijing_now
 from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_overview
-from ui.data import current_batch, read, stage_name_map
+from ui.data import current_batch, derived, read, stage_name_map
 from ui.filters import choice, level_choice, type_choice
 from ui.lagging import lagging_table
 
@@ -42,7 +42,35 @@ if as_of == default.day:
 else:
     st.info(f"统计日期：{as_of:%Y-%m-%d}（手动选择），数字为该日 24:00 时的状态。", icon=":material/event:")
 
-data = load_overview(read, batch, filters, as_of)
+
+OVERVIEW_READS = ("stage_list", "completion_cube", "clearance_days")
+CELL_READS = ("lagging_students",)
+
+
+def _overview(batch: dict, filters: Filters, as_of) -> tuple:
+    """The page's numbers and its four charts: built once per (data version, filters, day)
+    and shared by every session (ui.data.derived), so a rerun without a write rebuilds
+    nothing (the derivation and the plotly figures were ~190 ms of each rerun)."""
+    data = load_overview(read, batch, filters, as_of)
+    return data, {
+        "stages": figures.stage_completion_bar(data.by_stage),
+        "colleges": figures.college_completion_bar(data.by_college),
+        "heat": figures.completion_heat_map(data.heat),
+        "progress": figures.progress_chart(data.progress),
+    }
+
+
+def _cell_table(batch: dict, college: str, stage: str, filters: Filters):
+    cell = read("lagging_students", batch=batch["batch_id"], college=college, stage=stage,
+                level=filters.level, clearance_type=filters.clearance_type)
+    if filters.campus:
+        cell = cell[cell["campus"] == filters.campus]
+    table = lagging_table(cell, batch["period_end"])
+    return table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "未办环节",
+                  "不通过原因"]]
+
+
+data, figs = derived("overview", _overview, batch, filters, as_of, reads=OVERVIEW_READS)
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -58,15 +86,16 @@ def _show_headline() -> None:
 def _show_completion() -> None:
     left, right = st.columns(2)
     left.subheader("各环节完成率")
-    left.plotly_chart(figures.stage_completion_bar(data.by_stage), width="stretch")
+    left.plotly_chart(figs["stages"], width="stretch")
     right.subheader("各学院全部办结比例")
-    right.plotly_chart(figures.college_completion_bar(data.by_college), width="stretch")
+    right.plotly_chart(figs["colleges"], width="stretch")
 
 
+@st.fragment  # a click on the map or a cell choice reruns this part only
 def _show_heat_map() -> None:
     st.subheader("学院 × 环节完成率")
     st.caption("点击一个格子，或在下方选择学院和环节，查看该格未办结的学生。")
-    event = st.plotly_chart(figures.completion_heat_map(data.heat), width="stretch",
+    event = st.plotly_chart(figs["heat"], width="stretch",
                             on_select="rerun", selection_mode="points", key="heat")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     clicked = (points[0].get("y"), points[0].get("x")) if points else None
@@ -91,14 +120,9 @@ def _show_heat_map() -> None:
     college = c1.selectbox("学院", colleges, key="cell_college")
     stage = c2.selectbox("环节", list(stage_names), key="cell_stage",
                          format_func=lambda s: stage_names[s])
-    cell = read("lagging_students", batch=b, college=college, stage=stage,
-                level=filters.level, clearance_type=filters.clearance_type)
-    if filters.campus:
-        cell = cell[cell["campus"] == filters.campus]
-    st.markdown(f"**{college} · {stage_names[stage]}**：当前未办结 {len(cell)} 人")
-    table = lagging_table(cell, batch["period_end"])
-    st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "未办环节",
-                        "不通过原因"]], hide_index=True, width="stretch", height=300)
+    table = derived("overview_cell", _cell_table, batch, college, stage, filters, reads=CELL_READS)
+    st.markdown(f"**{college} · {stage_names[stage]}**：当前未办结 {len(table)} 人")
+    st.dataframe(table, hide_index=True, width="stretch", height=300)
 
 
 def _show_progress() -> None:
@@ -109,7 +133,7 @@ def _show_progress() -> None:
     else:
         st.caption(f"近 3 日平均每天 {p.pace_per_day:.1f} 人办结；照此速度，截止日 {p.deadline:%m-%d} 将达到 "
                    f"{p.projected_at_deadline:,} 人（{p.projected_at_deadline / max(p.students, 1):.1%}）。")
-    st.plotly_chart(figures.progress_chart(p), width="stretch")
+    st.plotly_chart(figs["progress"], width="stretch")
 
 
 def _show_bottlenecks() -> None:

@@ -7,6 +7,8 @@ Writes never live here: they go through the `clearance` package.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import aiosql
@@ -20,6 +22,16 @@ _QUERIES = aiosql.from_path(Path(__file__).parent, "duckdb")
 def sql(name: str) -> str:
     """The SQL text of a named query (`:param` already turned into DuckDB's `$param`)."""
     return getattr(_QUERIES, name).sql
+
+
+_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def tables(name: str) -> tuple[str, ...]:
+    """The tables a named query reads (names after FROM/JOIN; a CTE's name is harmless: no
+    commit ever writes it). Read caches key on these tables' versions only."""
+    return tuple(sorted({t.lower() for t in _TABLE.findall(sql(name))}))
 
 
 def names() -> list[str]:
