@@ -22,6 +22,7 @@ async def lifespan(_app):
     watcher = InboxWatcher(open_store).start()
     open_store()  # migrate and load the catalogue before the first session, then
     tune_for_server()  # freeze what start-up allocated and set the measured GC thresholds
+    workers.warm()  # the PDF/Excel worker process, started in the background
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ from ui.dashboards import load_college
 from ui.data import current_batch, derived, read, stage_name_map
 from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_table, sms_list, to_csv, to_xlsx
+from webapi import workers
 
 REMINDER_CHOICES = 300
 
@@ -64,7 +65,9 @@ def _show_lagging() -> None:
     d = st.columns(3)
     # Files are built on click (a callable), not on every rerun: a large college's list takes
     # a second or more to write as xlsx.
-    d[0].download_button("导出 Excel", lambda: to_xlsx(table), f"{name}.xlsx", key="dl_xlsx",
+    # openpyxl is pure CPU: the worker process writes the file (webapi/workers.py).
+    d[0].download_button("导出 Excel", lambda: workers.run_sync(to_xlsx, table), f"{name}.xlsx",
+                         key="dl_xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     d[1].download_button("导出 CSV", lambda: to_csv(table), f"{name}.csv", mime="text/csv", key="dl_csv")
     d[2].download_button("导出短信清单（手机, 短信内容）", lambda: sms_list(table), f"{name}_短信.csv",

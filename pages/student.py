@@ -8,6 +8,7 @@ import streamlit as st
 
 from clearance.advisor_form import advisor_form_pdf, font_problem
 from clearance.student_view import StudentView, Stop
+from webapi import workers
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 
 SESSION_KEY = "student_lookup_no"
@@ -71,8 +72,10 @@ def _show_form_download(view: StudentView) -> None:
         return
 
     def make_pdf() -> bytes:  # generated only when the student taps the button
-        return advisor_form_pdf(view.name, view.student_no, view.level, view.clearance_type,
-                                view.college, settings)
+        # fpdf2 + a font subset is pure CPU: a worker process keeps it off the interpreter
+        # lock every other session needs (webapi/workers.py, bench/workers.py).
+        return workers.run_sync(advisor_form_pdf, view.name, view.student_no, view.level,
+                                view.clearance_type, view.college, settings)
 
     st.download_button("下载《导师准许离校确认书》(PDF)", data=make_pdf,
                        file_name=f"导师准许离校确认书_{view.student_no}.pdf",

@@ -41,6 +41,16 @@ def pool() -> Executor:
         return _pool
 
 
+def _import_libraries() -> None:
+    import openpyxl  # noqa: F401  (the first export would pay for these imports otherwise)
+    import fpdf  # noqa: F401
+
+
+def warm() -> None:
+    """Start the worker at server start-up, without waiting for it."""
+    pool().submit(_import_libraries)
+
+
 def shutdown() -> None:
     global _pool
     with _lock:
