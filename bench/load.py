@@ -34,7 +34,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,15 +129,16 @@ class Sample:
     seconds: float
     ok: bool
     error: str = ""
+    bytes: int = 0
 
 
 @dataclass
 class Recorder:
     samples: list[Sample] = field(default_factory=list)
 
-    def add(self, kind: str, started: float, ok: bool, error: str = "") -> None:
+    def add(self, kind: str, started: float, ok: bool, error: str = "", size: int = 0) -> None:
         now = time.monotonic()
-        self.samples.append(Sample(kind, now, now - started, ok, error))
+        self.samples.append(Sample(kind, now, now - started, ok, error, size))
 
     def window(self, start: float, end: float) -> list[Sample]:
         return [s for s in self.samples if start <= s.at < end]
@@ -204,7 +204,7 @@ class WsUser(VirtualUser):
         started = time.monotonic()
         run = await coro
         ok = run.exception is None
-        self.ctx.rec.add(kind, started, ok, run.exception or "")
+        self.ctx.rec.add(kind, started, ok, run.exception or "", run.bytes)
         self.ctx.bytes_sent += run.bytes
         return run
 
@@ -425,9 +425,11 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
             "p50": round(pct(ok, 50), 3), "p95": round(pct(ok, 95), 3),
             "p99": round(pct(ok, 99), 3), "errors": len(errors),
             "error_kinds": sorted({e.error for e in errors})[:5],
-            "per_kind": {k: {"n": len(v), "p50": round(pct(v, 50), 3), "p95": round(pct(v, 95), 3)}
+            "per_kind": {k: {"n": len(v), "p50": round(pct(v, 50), 3), "p95": round(pct(v, 95), 3),
+                             "kb_per_action": round(statistics.mean(b) / 1024, 1) if b else 0}
                          for k in sorted({s.kind for s in actions})
-                         for v in [[s.seconds for s in actions if s.kind == k and s.ok]]},
+                         for v in [[s.seconds for s in actions if s.kind == k and s.ok]]
+                         for b in [[s.bytes for s in actions if s.kind == k and s.ok]]},
             "server_cpu_cores": round(cpu, 2), "server_rss_mb": round(server.rss_mb()),
             "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             **probe_result,
@@ -443,16 +445,18 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
 
 # -- one real Chromium ----------------------------------------------------------------------
 class ChromiumProbe:
-    """A signed-in 财务处 browser on 办理: type a 学号, press Enter, time until the row shows."""
+    """One real Chromium during each step, alternating two users: a signed-in 财务处 desk on
+    办理 (type a 学号, press Enter, time until the student's heading shows) and a student on
+    /chaxun (type 学号 + 姓名, press Enter, time until their row shows)."""
 
-    def __init__(self, url: str, token: str, students: list[str]):
-        self.url, self.token, self.students = url, token, students
-        self._ready = threading.Event()
-        self._jobs: list = []
+    def __init__(self, url: str, token: str, desk_students: list[str],
+                 students: list[tuple[str, str]]):
+        self.url, self.token = url, token
+        self.desk_students, self.students = desk_students, students
 
     def measure(self, seconds: float) -> dict:
         from tests.browser.harness import chromium, wait_idle
-        times = []
+        desk, student = [], []
         deadline = time.monotonic() + seconds
         rng = random.Random(4)
         with chromium() as page:
@@ -462,19 +466,33 @@ class ChromiumProbe:
             page.goto(f"{self.url}/marking")
             wait_idle(page, timeout=120_000)
             first_load = time.monotonic() - started
-            box = page.get_by_label(LOOKUP_LABEL)
+            phone = page.context.new_page()
             while time.monotonic() < deadline - 3:
-                no = rng.choice(self.students)
+                no = rng.choice(self.desk_students)
+                box = page.get_by_label(LOOKUP_LABEL)
                 box.fill(no)
                 t = time.monotonic()
                 box.press("Enter")
                 page.get_by_role("heading").filter(has_text=no).first.wait_for(timeout=60_000)
-                times.append(time.monotonic() - t)
+                desk.append(time.monotonic() - t)
                 page.wait_for_timeout(rng.uniform(*THINK) * 1000)
-        return {"chromium_first_load_s": round(first_load, 2),
-                "chromium_enter_to_row_median_s": round(statistics.median(times), 3) if times else None,
-                "chromium_enter_to_row_max_s": round(max(times), 3) if times else None,
-                "chromium_lookups": len(times)}
+
+                no, name = rng.choice(self.students)
+                phone.goto(f"{self.url}{HTML_PATH}")
+                phone.get_by_label("学号").fill(no)
+                phone.get_by_label("姓名").fill(name)
+                t = time.monotonic()
+                phone.get_by_label("姓名").press("Enter")
+                phone.get_by_role("heading").filter(has_text=no).first.wait_for(timeout=60_000)
+                student.append(time.monotonic() - t)
+                phone.wait_for_timeout(rng.uniform(*THINK) * 1000)
+        med = lambda v: round(statistics.median(v), 3) if v else None  # noqa: E731
+        return {"chromium_desk_first_load_s": round(first_load, 2),
+                "chromium_desk_enter_to_row_median_s": med(desk),
+                "chromium_desk_enter_to_row_max_s": round(max(desk), 3) if desk else None,
+                "chromium_student_enter_to_row_median_s": med(student),
+                "chromium_student_enter_to_row_max_s": round(max(student), 3) if student else None,
+                "chromium_lookups": len(desk) + len(student)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -499,8 +517,8 @@ def main(argv: list[str] | None = None) -> None:
     server = Server(prepared.db, args.dir / "server.log", env).start()
     try:
         ctx = Context(server.url, prepared, Recorder(), args.timeout, args.students)
-        probe = (ChromiumProbe(server.url, prepared.desk_tokens[-1], prepared.desk_students)
-                 if args.chromium else None)
+        probe = (ChromiumProbe(server.url, prepared.desk_tokens[-1], prepared.desk_students,
+                               prepared.students) if args.chromium else None)
         started = time.monotonic()
         rows = asyncio.run(ramp(ctx, server, steps, args.step_seconds, args.warmup, probe))
         summary = {"students": args.students, "steps": rows, "server_env": env,

@@ -6,7 +6,9 @@ widget states, and the `ForwardMsg` stream back (deltas until `script_finished`)
 found by label in the deltas, as a user finds them on screen, and their ids (which the server
 computes) are sent back with the new values.
 
-No message cache is declared, so the server sends every element in full, as to a new tab.
+Like the browser, it remembers the hashes of the large elements the server marked cacheable
+and declares them on every rerun (`cached_message_hashes`), so an element that did not change
+comes back as a reference and the byte counts are what a browser receives.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class StreamlitSession:
         self.timeout = timeout
         self.ws = None
         self.page_hash = ""
+        self.cached_hashes: set[str] = set()
 
     async def connect(self) -> None:
         headers = {"Origin": self.origin, **self.extra_headers}
@@ -105,6 +108,7 @@ class StreamlitSession:
         state.context_info.url = f"{self.origin}/{self.page}"
         for w in widgets or []:
             state.widget_states.widgets.append(w)
+        state.cached_message_hashes.extend(sorted(self.cached_hashes))
         started = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         return await asyncio.wait_for(self._collect(started), self.timeout)
@@ -117,6 +121,8 @@ class StreamlitSession:
             fwd = ForwardMsg()
             fwd.ParseFromString(raw)
             kind = fwd.WhichOneof("type")
+            if fwd.metadata.cacheable and fwd.hash:
+                self.cached_hashes.add(fwd.hash)
             if kind == "new_session":
                 self.page_hash = fwd.new_session.page_script_hash or self.page_hash
             elif kind == "page_info_changed" or kind == "navigation":
