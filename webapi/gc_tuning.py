@@ -15,7 +15,7 @@ collector still has to do is made cheap here:
 
 `CLEARANCE_GC_THRESHOLDS="a,b,c"` overrides the thresholds (for the benchmark), and
 `CLEARANCE_GC_STATS=<file>` makes the process write its collection counts and pause times
-there after every oldest-generation collection (also for the benchmark; off by default).
+there after every collection of the older generations (also for the benchmark; off by default).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class PauseStats:
             self.counts[generation] += 1
             self.seconds[generation] += took
             self.longest[generation] = max(self.longest[generation], took)
-        if generation == 2 and self.path:
+        if generation >= 1 and self.path:  # the older generations run rarely: cheap to record
             self.write()
 
     def snapshot(self) -> dict:
