@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from clearance.store import open_store
+from clearance.root import open_store
 from loaders.inbox import InboxWatcher
-from webapi.gc_tuning import tune_for_server
 from webapi import workers
-from webapi.desk import routes as desk_routes
+from webapi.agent_api import routes as desk_routes
+from webapi.gc_tuning import tune_for_server
 from webapi.student_page import routes as student_page_routes
 
 

@@ -12,11 +12,11 @@ import threading
 import time
 
 import queries
-from clearance.advisor_form import advisor_form_pdf
-from clearance.catalogue import get_catalogue
-from clearance.ratelimit import FailureLimiter, LookupLimits
-from clearance.store import open_store
-from clearance.student_view import build_view
+from clearance.adapters.advisor_form import advisor_form_pdf
+from clearance.store.db import get_catalogue
+from clearance.adapters.ratelimit import FailureLimiter, LookupLimits
+from clearance.root import open_store
+from clearance.rules.student_view import build_view
 
 
 def timed(fn, n):

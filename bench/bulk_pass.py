@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from clearance.accounts import create_account
-from clearance.marks import Mark, apply_marks, preview_marks
-from clearance.store import close_all_stores, open_store
+from clearance.store.accounts import create_account
+from clearance.store.marks import Mark, apply_marks, preview_marks
+from clearance.root import close_all_stores, open_store
 from loaders.roster import import_roster
 
 

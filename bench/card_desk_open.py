@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from loaders.demo import generate
 from tests.browser.harness import chromium, open_page, running_app, sign_in, wait_idle
 from tests.cards.pcscd import PcscDaemon

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from loaders.demo import generate
 from loaders.feeds import import_feed, preview
 

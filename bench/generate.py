@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from loaders.demo import COLLEGES
 
 BATCH = "2018-06"

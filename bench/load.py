@@ -60,8 +60,8 @@ class Prepared:
 
 
 def prepare(workdir: Path, desk_sessions: int, viewer_sessions: int) -> Prepared:
-    from clearance.sessions import start_session
-    from clearance.store import close_all_stores, open_store
+    from clearance.adapters.sessions import start_session
+    from clearance.root import close_all_stores, open_store
     from loaders.demo import generate
 
     workdir.mkdir(parents=True, exist_ok=True)

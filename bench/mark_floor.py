@@ -25,9 +25,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from clearance.actors import Actor
-from clearance.marks import mark
-from clearance.store import close_all_stores, open_store
+from clearance.rules.actors import Actor
+from clearance.store.marks import mark
+from clearance.root import close_all_stores, open_store
 
 ADMIN = Actor("admin", "admin", "系统管理员")
 FLOOR_ID = 10**12  # floor events use ids far above the real ones

@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from bench.generate import generate
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 BATCH = {"batch_id": "2018-06", "period_start": date(2018, 6, 25), "period_end": date(2018, 7, 2)}
@@ -152,8 +152,8 @@ def bench_size(label: str, directory: Path, repeat: int) -> dict:
     result["floor_ms"] = _median_ms(lambda: store.read_df(FLOOR_SQL), repeat)
     result["bare_ms"] = _median_ms(lambda: store.read_df(BARE_SQL), repeat)
 
-    from clearance.accounts import get_actor
-    from clearance.spot_checks import draw_sample
+    from clearance.store.accounts import get_actor
+    from clearance.store.spot_checks import draw_sample
 
     check = store.read_value("SELECT max(check_id) FROM spot_checks")
     if check is None:

@@ -37,8 +37,8 @@ def session_lag(stop: threading.Event, out: list[float]) -> None:
 
 
 def jobs_for(args):
-    from clearance.advisor_form import FormSettings, advisor_form_pdf
-    from clearance.store import close_all_stores, open_store
+    from clearance.adapters.advisor_form import FormSettings, advisor_form_pdf
+    from clearance.root import close_all_stores, open_store
     from loaders.demo import generate
     from ui.dashboards import load_college
     from ui.lagging import lagging_table, to_xlsx

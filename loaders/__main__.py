@@ -11,8 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from clearance.feeds import load_feeds
-from clearance.store import close_all_stores, db_path_from_env, open_store
+from clearance.store.feeds import load_feeds
+from clearance.root import close_all_stores, open_store
+from clearance.store.db import db_path_from_env
 from loaders.inbox import drop_and_wait, inbox_root
 from loaders.sheets import ImportRejected
 

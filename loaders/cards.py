@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
-from clearance.cards import CardError, UidFormat, load_card_config, upsert_bindings
-from clearance.store import Store, beijing_now
+from clearance.store.cards import CardError, UidFormat, load_card_config, upsert_bindings
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 from loaders.sheets import ImportRejected, Sheet, clean_code, duplicate_errors, read_sheet
 
 COLUMNS = {"学号": "student_no", "卡号": "card_no", "卡UID": "export_uid", "余额": "balance"}

@@ -16,12 +16,12 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from clearance.accounts import create_account, hash_password
-from clearance.actors import SYSTEM
-from clearance.catalogue import get_catalogue
-from clearance.marks import Mark, apply_marks
-from clearance.store import Store
-from clearance.students import ensure_status_rows, is_party_member, upsert_students
+from clearance.store.accounts import create_account, hash_password
+from clearance.rules.actors import SYSTEM
+from clearance.store.db import get_catalogue
+from clearance.store.marks import Mark, apply_marks
+from clearance.store.db import Store
+from clearance.store.students import ensure_status_rows, is_party_member, upsert_students
 
 BATCH = "2018-06"
 SEED = 20180625

@@ -16,9 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
-from clearance.feeds import (FIELD_TYPES, ONE_OF, Feed, FeedConfig, FeedPlan, FeedResult,
+from clearance.store.feeds import (FIELD_TYPES, ONE_OF, Feed, FeedConfig, FeedPlan, FeedResult,
                              load_feeds, preview_feed, record_refusal, run_feed)
-from clearance.store import Store
+from clearance.store.db import Store
 from loaders.sheets import ImportRejected, Sheet, clean_code, duplicate_errors, read_sheet
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{4,20}")

@@ -25,8 +25,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from clearance.feeds import load_feeds
-from clearance.store import Store, beijing_now, db_path_from_env
+from clearance.store.feeds import load_feeds
+from clearance.clock import beijing_now
+from clearance.store.db import Store, db_path_from_env
 from loaders.sheets import ImportRejected
 
 log = logging.getLogger("clearance.inbox")

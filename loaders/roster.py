@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clearance.catalogue import CLEARANCE_TYPES, LEVELS, get_catalogue
-from clearance.store import Store, beijing_now
-from clearance.students import ensure_status_rows, upsert_students
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
+
+from clearance.store.db import get_catalogue
+from clearance.clock import beijing_now
+from clearance.store.db import Store
+from clearance.store.students import ensure_status_rows, upsert_students
 from loaders.sheets import ImportRejected, Sheet, clean_code, clean_name, duplicate_errors, read_sheet
 
 # header → column in the store

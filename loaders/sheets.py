@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clearance.text import half_width
+from clearance.rules.text import half_width
 
 HEADER_ROW = 1  # spreadsheet row number of the header; data starts on the next row
 

@@ -13,11 +13,11 @@ import re
 
 import pandas as pd
 
-from clearance.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
+from clearance.store.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
                                 create_accounts, validate_account)
-from clearance.actors import ROLES
-from clearance.catalogue import get_catalogue
-from clearance.store import Store
+from clearance.rules.actors import ROLES
+from clearance.store.db import get_catalogue
+from clearance.store.db import Store
 from loaders.sheets import ImportRejected, Sheet, clean_name, duplicate_errors, read_sheet
 
 HEADERS = ["用户名", "姓名", "角色", "学院", "办理环节", "初始密码"]

@@ -4,14 +4,14 @@ stages and college, disable, reset a password, import a staff list, and every ch
 import pandas as pd
 import streamlit as st
 
-from clearance.accounts import (AccountError, create_account, reset_password, set_active,
+from clearance.store.accounts import (AccountError, create_account, reset_password, set_active,
                                 update_account)
-from clearance.actors import ROLES
+from clearance.rules.actors import ROLES
 from loaders import staff as staff_loader
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
 from ui.data import read, store
-from ui.desk import catalogue, flash, show_flash
+from ui.marking_pages import catalogue, flash, show_flash
 
 admin = require_actor("admin")
 st.title("账号管理")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from clearance.cards import load_card_config
-from clearance.catalogue import get_catalogue
-from clearance.desks import DeskError, issue_desk, revoke_desk
+from clearance.store.cards import load_card_config
+from clearance.store.db import get_catalogue
+from clearance.store.desk_tokens import DeskError, issue_desk, revoke_desk
 from loaders.cards import import_cards, template_xlsx
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
@@ -69,8 +69,8 @@ def _show_new_desk() -> None:
         st.code(issued[1], language=None)
         st.caption("在工作台电脑上设置环境变量 CLEARANCE_DESK_TOKEN 为上面的令牌，然后运行"
                    "（服务器地址按实际填写；先用 --once 刷一张卡检查安装）：")
-        st.code("python -m clearance.desk --server https://离校通服务器地址 --once\n"
-                "python -m clearance.desk --server https://离校通服务器地址", language="bash")
+        st.code("python -m cardreader.agent --server https://离校通服务器地址 --once\n"
+                "python -m cardreader.agent --server https://离校通服务器地址", language="bash")
 
 
 def _show_desks() -> None:

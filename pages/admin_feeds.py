@@ -4,8 +4,8 @@ The scheduled feeds arrive through the inbox folder; its state is shown below.""
 import pandas as pd
 import streamlit as st
 
-from clearance.feeds import load_feeds
-from clearance.marks import STATE_LABELS
+from clearance.store.feeds import load_feeds
+from clearance.store.marks import STATE_LABELS
 from loaders.feeds import import_feed, preview, template_xlsx
 from loaders.inbox import inbox_root, inbox_status
 from loaders.sheets import ImportRejected

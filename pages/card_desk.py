@@ -11,13 +11,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from clearance.cards import (CardError, bind_card, load_card_config, may_bind_cards, resolve_entry,
+from clearance.store.cards import (CardError, bind_card, load_card_config, may_bind_cards, resolve_entry,
                              student_for_uid)
-from clearance.catalogue import DONE_STATES, get_catalogue
-from clearance.desks import Desk, active_desks
-from clearance.marks import MarkError, mark
-from clearance.store import beijing_now
-from clearance.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
+from clearance.rules.catalogue import DONE_STATES
+from clearance.store.db import get_catalogue
+from clearance.store.desk_tokens import Desk, active_desks
+from clearance.store.marks import MarkError, mark
+from clearance.clock import beijing_now
+from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
 from ui.auth import require_actor
 from ui.data import read, store
 
@@ -147,7 +148,7 @@ def _poll_desk(desk: Desk) -> None:
     for scan in read("desk_scans_after", desk_id=desk.desk_id, after=state[key]).itertuples():
         _show_student(None if pd.isna(scan.student_no) else scan.student_no, scan.uid, "工作台刷卡")
         state[key] = int(scan.scan_id)
-    st.caption(f"正在等待工作台“{desk.name}”的刷卡（工作台程序：python -m clearance.desk）……")
+    st.caption(f"正在等待工作台“{desk.name}”的刷卡（工作台程序：python -m cardreader.agent）……")
 
 
 # -- the panel ----------------------------------------------------------------------------

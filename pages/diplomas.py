@@ -5,8 +5,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from clearance.diplomas import DiplomaError, certificates_for, record_handover
-from clearance.store import beijing_now
+from clearance.store.diplomas import DiplomaError, certificates_for, record_handover
+from clearance.clock import beijing_now
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
 from ui.filters import college_for

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from clearance.feeds import CHANNELS, load_feeds
-from clearance.marks import STATE_LABELS
+from clearance.store.feeds import CHANNELS, load_feeds
+from clearance.store.marks import STATE_LABELS
 from ui.auth import require_actor
 from ui.data import read
 

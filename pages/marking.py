@@ -4,12 +4,12 @@ The graduate school sees the same view without the actions (学生详情)."""
 
 import streamlit as st
 
-from clearance.catalogue import DONE_STATES
-from clearance.marks import STATE_LABELS
-from clearance.text import compact
+from clearance.rules.catalogue import DONE_STATES
+from clearance.store.marks import STATE_LABELS
+from clearance.rules.text import compact
 from ui.auth import current_actor, require_actor
 from ui.data import read, store
-from ui.desk import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
+from ui.marking_pages import (LOOKUP_LABEL, college_scope, desk_ref, desk_stages, flash, focus,
                      history_table, mark_at_desk, pick_stage, show_flash, student_row_table)
 
 actor = require_actor("admin", "gradschool", "college", "office")

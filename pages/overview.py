@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 from ui import figures
 from ui.auth import require_actor
 from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_overview

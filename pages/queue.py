@@ -6,14 +6,14 @@ what matched. Stages checked in person only list who is waiting."""
 import pandas as pd
 import streamlit as st
 
-from clearance.catalogue import CLEARANCE_TYPES, LEVELS
-from clearance.marks import ACTION_LABELS, Mark, MarkError, apply_marks, preview_marks
-from clearance.students import is_party_member
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
+from clearance.store.marks import ACTION_LABELS, Mark, MarkError, apply_marks, preview_marks
+from clearance.store.students import is_party_member
 from loaders.sheets import ImportRejected
 from loaders.student_numbers import numbers_from_file, numbers_from_text
 from ui.auth import current_actor, require_actor
 from ui.data import current_batch, read, store
-from ui.desk import catalogue, college_scope, flash, pick_stage, show_flash
+from ui.marking_pages import catalogue, college_scope, flash, pick_stage, show_flash
 
 actor = require_actor("admin", "college", "office")
 batch = current_batch()

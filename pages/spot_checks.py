@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS
-from clearance.spot_checks import MAX_SAMPLE, OUTCOMES, SpotCheckError, draw_sample, record_outcome
+from clearance.store.marks import ACTION_LABELS, SOURCES, STATE_LABELS
+from clearance.store.spot_checks import MAX_SAMPLE, OUTCOMES, SpotCheckError, draw_sample, record_outcome
 from ui.auth import require_actor
 from ui.data import current_batch, read, store, stage_name_map
 from ui.filters import choice

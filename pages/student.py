@@ -6,8 +6,8 @@ import re
 
 import streamlit as st
 
-from clearance.advisor_form import advisor_form_pdf, font_problem
-from clearance.student_view import StudentView, Stop
+from clearance.adapters.advisor_form import advisor_form_pdf, font_problem
+from clearance.rules.student_view import StudentView, Stop
 from webapi import workers
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 

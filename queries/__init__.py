@@ -14,7 +14,7 @@ from pathlib import Path
 import aiosql
 import pandas as pd
 
-from clearance.store import Store
+from clearance.store.db import Store
 
 _QUERIES = aiosql.from_path(Path(__file__).parent, "duckdb")
 

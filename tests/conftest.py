@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clearance.store import Store, close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
+
+from clearance.store.db import Store
 
 _DEMO_CACHE: dict[str, Path] = {}
 
@@ -91,7 +93,7 @@ def pcscd(pcscd_daemon):
 def sign_in_apptest(at, username: str, now=None):
     """Sign an AppTest session in as `username` through a real staff session in the store that
     $CLEARANCE_DB names (AppTest runs in this process, so it shares the store)."""
-    from clearance.sessions import start_session
+    from clearance.adapters.sessions import start_session
 
     token = start_session(open_store(), username, now=now)
     at.session_state["signed_in"] = {"token": token}

@@ -7,9 +7,9 @@ import time
 
 import streamlit as st
 
-from clearance.accounts import authenticate
-from clearance.actors import ROLES, Actor
-from clearance.sessions import (SESSION_MAX_HOURS, end_session, resume_session, start_session,
+from clearance.store.accounts import authenticate
+from clearance.rules.actors import ROLES, Actor
+from clearance.adapters.sessions import (SESSION_MAX_HOURS, end_session, resume_session, start_session,
                                 why_ended)
 from ui.data import store
 

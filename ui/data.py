@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 import queries
-from clearance.accounts import bootstrap_admin
-from clearance.store import Store, open_store
+from clearance.store.accounts import bootstrap_admin
+from clearance.root import open_store
+from clearance.store.db import Store
 
 T = TypeVar("T")
 

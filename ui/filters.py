@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from clearance.catalogue import CLEARANCE_TYPES, LEVELS
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
 from ui.data import read
 
 ALL = "全部"

@@ -11,14 +11,14 @@ from typing import Callable
 
 import streamlit as st
 
-from clearance.advisor_form import FormSettings, form_settings
-from clearance.catalogue import get_catalogue
-from clearance.ratelimit import FailureLimiter, client_key
-from clearance.student_view import (LOOKUP_FAILED, LOOKUP_INCOMPLETE, StudentView, build_view,
+from clearance.adapters.advisor_form import FormSettings, form_settings
+from clearance.store.db import get_catalogue
+from clearance.adapters.ratelimit import FailureLimiter, client_key
+from clearance.rules.student_view import (LOOKUP_FAILED, LOOKUP_INCOMPLETE, StudentView, build_view,
                                     identity_matches, load_student_page_config, lookup_limits,
                                     normalise_student_no)
 import queries
-from clearance.store import open_store as store  # no admin bootstrap: a lookup needs none
+from clearance.root import open_store as store  # no admin bootstrap: a lookup needs none
 
 
 @lru_cache(maxsize=1)

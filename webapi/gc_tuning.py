@@ -33,9 +33,9 @@ THRESHOLDS = (20_000, 20, 20)
 # Imported before freezing so their module-level objects never get scanned again.
 WARM_MODULES = (
     "pandas", "numpy", "pyarrow", "plotly.graph_objects", "plotly.express", "fpdf",
-    "streamlit.runtime.scriptrunner", "queries", "ui.data", "ui.auth", "ui.desk",
+    "streamlit.runtime.scriptrunner", "queries", "ui.data", "ui.auth", "ui.marking_pages",
     "ui.dashboards", "ui.figures", "ui.lagging", "ui.filters", "ui.student_lookup",
-    "clearance.marks", "clearance.student_view", "clearance.advisor_form",
+    "clearance.store.marks", "clearance.rules.student_view", "clearance.adapters.advisor_form",
 )
 
 

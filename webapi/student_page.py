@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from clearance.advisor_form import font_problem
+from clearance.adapters.advisor_form import font_problem
 from webapi.workers import advisor_form_pdf_in_worker
 
 PATH = "/chaxun"

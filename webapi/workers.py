@@ -20,7 +20,7 @@ import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
-from clearance.advisor_form import FormSettings, advisor_form_pdf
+from clearance.adapters.advisor_form import FormSettings, advisor_form_pdf
 
 _pool: Executor | None = None
 _lock = threading.Lock()

@@ -7,9 +7,9 @@ import urllib.request
 import duckdb
 import pytest
 
-from clearance.actors import SYSTEM
-from clearance.desks import issue_desk
-from clearance.store import close_all_stores, open_store
+from clearance.rules.actors import SYSTEM
+from clearance.store.desk_tokens import issue_desk
+from clearance.root import close_all_stores, open_store
 from loaders.cards import demo_uid
 from tests.browser.harness import open_page, running_app, sign_in
 from tests.cards.pcscd import wait_reader_empty

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from clearance.accounts import get_actor
-from clearance.marks import mark
-from clearance.store import close_all_stores, open_store
+from clearance.store.accounts import get_actor
+from clearance.store.marks import mark
+from clearance.root import close_all_stores, open_store
 from tests.browser.harness import ROOT, chromium, open_page, running_app, sign_in, wait_idle
 
 FEED_STATE = """

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import duckdb
 
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 from loaders.demo import COLLEGES
 from tests.browser.harness import open_page, running_app, sign_in, sign_out, wait_idle
 

@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
-from clearance.catalogue import load_catalogue
-from clearance.student_view import LOOKUP_FAILED, STATE_TEXT
+from clearance.store.config import load_catalogue
+from clearance.rules.student_view import LOOKUP_FAILED, STATE_TEXT
 from tests.browser.harness import chromium, open_page, running_app, wait_idle
 from tests.conftest import _demo_file
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from clearance.reader import ReaderFailure, list_readers
+from cardreader.reader import ReaderFailure, list_readers
 
 PID_FILE = Path(tempfile.gettempdir()) / "clearance-tests-pcscd.pid"
 VIRTUAL_READER = "Virtual PCD 00 00"

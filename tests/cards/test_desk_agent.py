@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clearance.actors import SYSTEM
-from clearance.desks import issue_desk, revoke_desk
-from clearance.store import close_all_stores, open_store
+from clearance.rules.actors import SYSTEM
+from clearance.store.desk_tokens import issue_desk, revoke_desk
+from clearance.root import close_all_stores, open_store
 from loaders.cards import demo_uid
 from tests.browser.harness import running_app
 from tests.cards.pcscd import VIRTUAL_READER
@@ -39,7 +39,7 @@ def desk_app(demo_db_path):
 
 def _agent(app, token, *args, timeout=30):
     return subprocess.run(
-        [sys.executable, "-m", "clearance.desk", "--server", app["server"].url, "--token", token,
+        [sys.executable, "-m", "cardreader.agent", "--server", app["server"].url, "--token", token,
          "--reader", VIRTUAL_READER, *args],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
@@ -89,7 +89,7 @@ def test_once_with_no_card(pcscd, desk_app):
 
 def test_running_agent_sends_each_tap_to_the_server(pcscd, desk_app):
     agent = subprocess.Popen(
-        [sys.executable, "-m", "clearance.desk", "--server", desk_app["server"].url,
+        [sys.executable, "-m", "cardreader.agent", "--server", desk_app["server"].url,
          "--reader", VIRTUAL_READER],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**__import__("os").environ, "CLEARANCE_DESK_TOKEN": desk_app["token"]})

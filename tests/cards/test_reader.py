@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from clearance.cards import UidFormat, student_for_uid
-from clearance.reader import (CARD_LIFTED, NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure,
+from clearance.store.cards import UidFormat, student_for_uid
+from cardreader.reader import (CARD_LIFTED, NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure,
                               list_readers, read_one)
 from loaders.cards import import_cards
 from tests.cards.pcscd import VIRTUAL_READER, wait_reader_empty

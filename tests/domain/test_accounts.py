@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from clearance.accounts import (MAX_FAILED_LOGINS, AccountError, authenticate, bootstrap_admin,
+from clearance.store.accounts import (MAX_FAILED_LOGINS, AccountError, authenticate, bootstrap_admin,
                                 create_account, get_actor, reset_password, set_active)
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 
 
 def test_password_is_hashed_and_checked(store):
@@ -88,7 +88,7 @@ def test_demo_store_has_an_account_for_every_role(demo_store):
 
 
 def test_sessions_end_on_sign_out_idle_age_and_disable(store):
-    from clearance.sessions import (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS, end_session,
+    from clearance.adapters.sessions import (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS, end_session,
                                     resume_session, start_session)
 
     create_account(store, "lib1", "x", "office", "s3cret-pass", stages=["library"])
@@ -114,7 +114,7 @@ def test_sessions_end_on_sign_out_idle_age_and_disable(store):
 
 
 def test_session_bookkeeping_leaves_read_caches_valid(store):
-    from clearance.sessions import resume_session, start_session
+    from clearance.adapters.sessions import resume_session, start_session
 
     create_account(store, "lib1", "x", "office", "s3cret-pass", stages=["library"])
     version = store.version

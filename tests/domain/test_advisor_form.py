@@ -7,9 +7,9 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from clearance.advisor_form import (AdvisorFormUnavailable, FormSettings, advisor_form_pdf,
+from clearance.adapters.advisor_form import (AdvisorFormUnavailable, FormSettings, advisor_form_pdf,
                                     find_font, font_problem, form_settings)
-from clearance.student_view import load_student_page_config
+from clearance.rules.student_view import load_student_page_config
 
 WORDING = ("该生已完清包括仪器归还、公共设备归还、公款归还、课题移交、涉密资料移交等"
            "与导师相关的所有手续，可以离校，特此确认。")

@@ -3,9 +3,9 @@
 
 import pytest
 
-from clearance.accounts import create_account, get_actor
-from clearance.catalogue import get_catalogue
-from clearance.marks import Mark, MarkError, apply_marks
+from clearance.store.accounts import create_account, get_actor
+from clearance.store.db import get_catalogue
+from clearance.store.marks import Mark, MarkError, apply_marks
 from tests.conftest import add_students, roster_frame
 
 HOME, OTHER = "计算机学院", "土木工程学院"
@@ -78,7 +78,7 @@ def test_a_refused_mark_in_a_batch_refuses_the_whole_batch(matrix_store):
 
 
 def test_a_disabled_account_is_no_actor(matrix_store):
-    from clearance.accounts import set_active
+    from clearance.store.accounts import set_active
 
     set_active(matrix_store, "o_library", False, by="root")
     assert get_actor(matrix_store, "o_library") is None

@@ -2,10 +2,10 @@
 
 import pytest
 
-from clearance.actors import SYSTEM, Actor
-from clearance.cards import (CardError, UidFormat, bind_card, normalise_hex, resolve_entry,
+from clearance.rules.actors import SYSTEM, Actor
+from clearance.store.cards import (CardError, UidFormat, bind_card, normalise_hex, resolve_entry,
                              student_for_uid)
-from clearance.desks import DeskError, authenticate, issue_desk, record_scan, revoke_desk
+from clearance.store.desk_tokens import DeskError, authenticate, issue_desk, record_scan, revoke_desk
 from tests.conftest import add_students, roster_frame
 
 ADMIN = Actor("admin", "admin", "管理员")
@@ -112,7 +112,7 @@ def test_zero_padded_wedge_round_trips():
 
 
 def test_shipped_wedge_config_on_the_demo_store(demo_store):
-    from clearance.cards import load_card_config
+    from clearance.store.cards import load_card_config
     from loaders.cards import demo_uid
 
     wedge = load_card_config().wedge

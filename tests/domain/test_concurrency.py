@@ -3,9 +3,9 @@
 import random
 import threading
 
-from clearance.actors import SYSTEM
-from clearance.catalogue import get_catalogue
-from clearance.marks import Mark, MarkError, apply_marks
+from clearance.rules.actors import SYSTEM
+from clearance.store.db import get_catalogue
+from clearance.store.marks import Mark, MarkError, apply_marks
 from tests.conftest import add_students, roster_frame
 
 

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from clearance.accounts import get_actor
-from clearance.actors import Actor
-from clearance.diplomas import DiplomaError, record_handover
+from clearance.store.accounts import get_actor
+from clearance.rules.actors import Actor
+from clearance.store.diplomas import DiplomaError, record_handover
 
 
 def _one(store, sql):

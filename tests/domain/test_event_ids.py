@@ -4,9 +4,9 @@ commit order; a mark leaves the caches of tables it does not write valid."""
 
 from datetime import datetime
 
-from clearance.actors import SYSTEM
-from clearance.marks import MARK_TABLES, Mark, apply_marks, mark
-from clearance.store import close_all_stores, open_store
+from clearance.rules.actors import SYSTEM
+from clearance.store.marks import MARK_TABLES, Mark, apply_marks, mark
+from clearance.root import close_all_stores, open_store
 from tests.conftest import add_students, roster_frame
 
 

@@ -4,8 +4,8 @@ and the inbox watcher run): a feed never overwrites a person's mark, nothing is 
 import random
 import threading
 
-from clearance.actors import Actor
-from clearance.marks import Mark, apply_marks
+from clearance.rules.actors import Actor
+from clearance.store.marks import Mark, apply_marks
 from loaders.feeds import import_feed
 from tests.conftest import add_students, roster_frame
 

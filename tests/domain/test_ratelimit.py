@@ -3,7 +3,7 @@ and the client key (IP, trusted proxies, session fallback)."""
 
 import threading
 
-from clearance.ratelimit import FailureLimiter, LookupLimits, client_key
+from clearance.adapters.ratelimit import FailureLimiter, LookupLimits, client_key
 
 
 class Clock:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from clearance.actors import SYSTEM, Actor
-from clearance.catalogue import get_catalogue
-from clearance.marks import Mark, MarkError, apply_marks, mark, preview_marks
+from clearance.rules.actors import SYSTEM, Actor
+from clearance.store.db import get_catalogue
+from clearance.store.marks import Mark, MarkError, apply_marks, mark, preview_marks
 from tests.conftest import add_students, roster_frame
 
 NO = "20180000001"
@@ -141,8 +141,8 @@ def test_thesis_items_are_not_required_for_non_graduates(store, ctype):
 
 
 def test_a_stage_not_required_for_a_type_starts_not_needed(tmp_path, monkeypatch):
-    from clearance import catalogue
-    from clearance.store import close_all_stores, open_store
+    from clearance.store import config as catalogue
+    from clearance.root import close_all_stores, open_store
 
     text = catalogue.STAGES_FILE.read_text(encoding="utf-8").replace(
         'id = "thesis_center"\nseq = 10', 'id = "thesis_center"\nseq = 10\nnot_required_for_placeholder = 1')
@@ -212,7 +212,8 @@ def test_stages_the_handbook_lets_pass_in_bulk(store):
 
 
 def test_the_bulk_setting_must_be_true_or_false():
-    from clearance.catalogue import CatalogueError, STAGES_FILE, parse_catalogue
+    from clearance.rules.catalogue import CatalogueError, parse_catalogue
+    from clearance.store.config import STAGES_FILE
 
     text = STAGES_FILE.read_text(encoding="utf-8").replace("bulk = false", 'bulk = "no"', 1)
     with pytest.raises(CatalogueError, match="bulk 只能是 true 或 false"):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from clearance.accounts import get_actor
-from clearance.spot_checks import SpotCheckError, draw_sample, record_outcome
+from clearance.store.accounts import get_actor
+from clearance.store.spot_checks import SpotCheckError, draw_sample, record_outcome
 
 
 def test_a_draw_holds_only_passed_marks_of_the_chosen_stage_and_college(demo_store):

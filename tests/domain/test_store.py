@@ -1,6 +1,8 @@
 """The store: numbered migrations, a second start that changes nothing, the catalogue loaded."""
 
-from clearance.store import close_all_stores, migrate, open_store
+from clearance.root import close_all_stores, open_store
+
+from clearance.store.db import migrate
 
 
 def test_second_start_changes_nothing(tmp_path):

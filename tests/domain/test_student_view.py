@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
-from clearance.catalogue import CatalogueError, load_catalogue, parse_catalogue
-from clearance.student_view import (build_view, identity_matches, key_dates, load_student_page_config,
+from clearance.rules.catalogue import CatalogueError, parse_catalogue
+
+from clearance.store.config import load_catalogue
+from clearance.rules.student_view import (build_view, identity_matches, key_dates, load_student_page_config,
                                     lookup_limits, next_stops, normalise_student_no, stage_rows,
                                     stop_order)
 

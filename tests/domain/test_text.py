@@ -1,7 +1,7 @@
 """Normalising typed and pasted text: the one helper the loaders, the desk and the student page share."""
 
-from clearance.student_view import normalise_student_no
-from clearance.text import compact, half_width
+from clearance.rules.student_view import normalise_student_no
+from clearance.rules.text import compact, half_width
 from loaders.sheets import clean_code
 
 

@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import pytest
 
-from clearance.cards import UidFormat, student_for_uid
+from clearance.store.cards import UidFormat, student_for_uid
 from loaders.cards import import_cards
 from loaders.sheets import ImportRejected
 from tests.conftest import add_students, roster_frame

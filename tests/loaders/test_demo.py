@@ -2,7 +2,7 @@
 
 import pytest
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from loaders.demo import generate
 
 

@@ -6,9 +6,9 @@ import io
 import pandas as pd
 import pytest
 
-from clearance.actors import Actor
-from clearance.feeds import load_feeds, parse_feeds, run_feed, FEEDS_FILE
-from clearance.marks import mark
+from clearance.rules.actors import Actor
+from clearance.store.feeds import load_feeds, parse_feeds, run_feed, FEEDS_FILE
+from clearance.store.marks import mark
 from loaders.feeds import import_feed, parse_feed, preview
 from loaders.sheets import ImportRejected
 from tests.conftest import add_students
@@ -210,8 +210,8 @@ def test_unknown_students_are_skipped_and_preview_writes_nothing(cohort):
 
 
 def test_every_configured_feed_names_a_catalogue_stage(store):
-    from clearance.catalogue import get_catalogue
-    from clearance.feeds import check_stages
+    from clearance.store.db import get_catalogue
+    from clearance.store.feeds import check_stages
 
     check_stages(load_feeds(), get_catalogue(store))
     assert set(load_feeds().feeds) == {"finance", "loan", "party", "library", "hospital",

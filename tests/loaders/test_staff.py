@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import pytest
 
-from clearance.accounts import authenticate
+from clearance.store.accounts import authenticate
 from loaders.sheets import ImportRejected
 from loaders.staff import HEADERS, import_staff, template_xlsx
 from tests.conftest import add_students, roster_frame

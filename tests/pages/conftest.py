@@ -1,6 +1,6 @@
 import pytest
 
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 
 
 @pytest.fixture

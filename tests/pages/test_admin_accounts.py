@@ -1,7 +1,7 @@
 """账号管理 through AppTest: admin only; add, disable, reset; history shown."""
 
-from clearance.accounts import authenticate
-from tests.pages.desk import button, page_test, texts
+from clearance.store.accounts import authenticate
+from tests.pages.apptest_helpers import button, page_test, texts
 
 
 def test_only_the_admin_gets_the_page(desk_store):

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clearance.store import close_all_stores
+from clearance.root import close_all_stores
 from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,11 +3,11 @@
 import threading
 from datetime import timedelta
 
-from clearance.catalogue import get_catalogue
-from clearance.sessions import SESSION_IDLE_MINUTES
-from clearance.store import beijing_now
+from clearance.store.db import get_catalogue
+from clearance.adapters.sessions import SESSION_IDLE_MINUTES
+from clearance.clock import beijing_now
 from tests.conftest import add_students, roster_frame, sign_in_apptest
-from tests.pages.desk import button, lookup, page_test, texts
+from tests.pages.apptest_helpers import button, lookup, page_test, texts
 
 
 def _student(store, where: str, params: dict | None = None) -> dict:
@@ -113,8 +113,8 @@ def test_instant_mode_passes_on_enter(desk_store):
 
 
 def test_instant_mode_does_not_overturn_a_rejection(desk_store):
-    from clearance.accounts import get_actor
-    from clearance.marks import mark
+    from clearance.store.accounts import get_actor
+    from clearance.store.marks import mark
 
     add_students(desk_store, roster_frame(1, college="计算机学院"))
     no = "20180000001"
@@ -132,8 +132,8 @@ def test_instant_mode_does_not_overturn_a_rejection(desk_store):
 
 
 def test_a_rejected_student_shows_the_reason_prominently(desk_store):
-    from clearance.accounts import get_actor
-    from clearance.marks import mark
+    from clearance.store.accounts import get_actor
+    from clearance.store.marks import mark
 
     add_students(desk_store, roster_frame(1, college="计算机学院"))
     no = "20180000001"
@@ -219,11 +219,11 @@ def test_many_sessions_on_the_same_students_lose_nothing(desk_store):
 
 
 def test_threads_through_the_page_write_path_lose_nothing(desk_store):
-    """The page's write path (ui.desk.mark_at_desk) from eight threads at once, as Streamlit
+    """The page's write path (ui.marking_pages.mark_at_desk) from eight threads at once, as Streamlit
     runs sessions: every pass is recorded once, status in step with the log."""
-    from clearance.accounts import get_actor
-    from clearance.catalogue import get_catalogue
-    from ui.desk import mark_at_desk
+    from clearance.store.accounts import get_actor
+    from clearance.store.db import get_catalogue
+    from ui.marking_pages import mark_at_desk
 
     add_students(desk_store, roster_frame(40, college="计算机学院"))
     students = [f"2018{i + 1:07d}" for i in range(40)]

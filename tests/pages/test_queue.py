@@ -1,9 +1,9 @@
 """The pending queue (待办名单): scope, filters, bulk pass with confirmation in one transaction,
 the party branch's one action for non-members, and a pasted list with a preview."""
 
-from clearance.catalogue import get_catalogue
+from clearance.store.db import get_catalogue
 from tests.conftest import add_students, roster_frame
-from tests.pages.desk import button, page_test, texts
+from tests.pages.apptest_helpers import button, page_test, texts
 
 
 def _pending(at):
@@ -133,8 +133,8 @@ def test_a_stage_checked_in_person_lists_who_waits_but_offers_no_bulk_pass(desk_
 
 
 def test_the_queue_names_the_other_open_stages(desk_store):
-    from clearance.accounts import get_actor
-    from clearance.marks import mark
+    from clearance.store.accounts import get_actor
+    from clearance.store.marks import mark
 
     add_students(desk_store, roster_frame(1, college="计算机学院"))
     mark(desk_store, get_actor(desk_store, "lib_staff"), "20180000001", "library", "pass")

@@ -2,9 +2,9 @@
 
 import time
 
-from clearance.accounts import MAX_FAILED_LOGINS
-from tests.pages.desk import ROOT
-from tests.pages.desk import button, page_test, texts
+from clearance.store.accounts import MAX_FAILED_LOGINS
+from tests.pages.apptest_helpers import ROOT
+from tests.pages.apptest_helpers import button, page_test, texts
 
 
 def _try(at, username, password):
@@ -34,8 +34,8 @@ def test_signing_in_on_a_page_opens_it(desk_store):
 def test_a_disabled_account_is_told_so(demo_db_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from clearance.accounts import set_active
-    from clearance.store import close_all_stores, open_store
+    from clearance.store.accounts import set_active
+    from clearance.root import close_all_stores, open_store
     from tests.conftest import sign_in_apptest
 
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
@@ -52,7 +52,7 @@ def test_a_disabled_account_is_told_so(demo_db_path, monkeypatch):
 def test_college_staff_home_shows_their_college(demo_db_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from clearance.store import close_all_stores, open_store
+    from clearance.root import close_all_stores, open_store
     from tests.conftest import sign_in_apptest
 
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))

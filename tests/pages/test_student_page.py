@@ -8,9 +8,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from clearance.catalogue import load_catalogue
-from clearance.store import close_all_stores
-from clearance.student_view import LOOKUP_FAILED
+from clearance.store.config import load_catalogue
+from clearance.root import close_all_stores
+from clearance.rules.student_view import LOOKUP_FAILED
 from ui.student_lookup import limiter
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "student.py")

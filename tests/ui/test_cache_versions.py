@@ -4,7 +4,7 @@ table leaves the caches of every other table valid; a write that names no tables
 import pytest
 
 import queries
-from clearance.store import close_all_stores, open_store
+from clearance.root import close_all_stores, open_store
 from ui import data
 
 

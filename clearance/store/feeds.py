@@ -26,10 +26,13 @@ from typing import Callable
 
 import pandas as pd
 
-from clearance.actors import SYSTEM
-from clearance.catalogue import DONE_STATES, Catalogue, Stage, get_catalogue
-from clearance.marks import ACTIONS, STATE_LABELS, Mark, MarkError, plan_marks, write_events
-from clearance.store import PROJECT_ROOT, Store, beijing_now
+from clearance.rules.actors import SYSTEM
+from clearance.rules.catalogue import DONE_STATES, Catalogue, Stage
+from clearance.store.db import get_catalogue
+from clearance.store.marks import ACTIONS, STATE_LABELS, Mark, MarkError, plan_marks, write_events
+from clearance.clock import beijing_now
+from clearance.paths import PROJECT_ROOT
+from clearance.store.db import Store
 
 FEEDS_FILE = Path(os.environ.get("CLEARANCE_FEEDS") or PROJECT_ROOT / "config" / "feeds.toml")
 
@@ -244,7 +247,7 @@ RULES: dict[str, Callable[[dict, dict, Stage, Feed], Intent]] = {
 
 @dataclass
 class FeedPlan:
-    changes: list[dict] = field(default_factory=list)  # as clearance.marks.plan_marks makes them
+    changes: list[dict] = field(default_factory=list)  # as clearance.store.marks.plan_marks makes them
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (student_no, why)
     students: dict = field(default_factory=dict)  # student_no → name, college, clearance_type

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from clearance.actors import Actor
-from clearance.catalogue import DONE_STATES
-from clearance.store import Store, beijing_now
+from clearance.rules.actors import Actor
+from clearance.rules.catalogue import DONE_STATES
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 KINDS = ("diploma", "degree")
 # The certificate a clearance type leaves with (退学 leaves with none of these).

@@ -7,9 +7,10 @@ from datetime import datetime
 import pandas as pd
 from pypinyin import Style, lazy_pinyin
 
-from clearance.catalogue import Catalogue
-from clearance.marks import is_party_member, write_events  # noqa: F401  (re-exported)
-from clearance.store import beijing_now
+from clearance.rules.catalogue import Catalogue
+from clearance.rules.marking import is_party_member  # noqa: F401  (re-exported)
+from clearance.store.marks import write_events
+from clearance.clock import beijing_now
 
 STUDENT_COLUMNS = [
     "student_no", "name", "college", "level", "clearance_type", "campus",

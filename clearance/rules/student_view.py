@@ -17,10 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Mapping
 
-from clearance.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
-from clearance.ratelimit import LookupLimits
-from clearance.store import PROJECT_ROOT
-from clearance.text import compact
+from clearance.rules.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
+from clearance.paths import PROJECT_ROOT
+from clearance.rules.text import compact
 
 STUDENT_PAGE_FILE = Path(os.environ.get("CLEARANCE_STUDENT_PAGE")
                          or PROJECT_ROOT / "config" / "student_page.toml")
@@ -34,6 +33,14 @@ STATE_TEXT = {"passed": "已办理", "not_needed": "无需办理", "open": "未�
 
 
 # -- configuration ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LookupLimits:
+    max_failures: int = 5
+    window_seconds: float = 60.0
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    max_clients: int = 100_000
+
+
 def load_student_page_config(path: Path = STUDENT_PAGE_FILE) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ Every request carries `Authorization: Bearer <desk token>`; an unknown or revoke
     POST /api/desk/scans {uid, reader} → {"scan_id", "uid", "student"}   a tap: kept, shown on the
                                                                          scan page of that desk
     GET  /api/desk/lookup?uid=HEX    → {"uid", "student"}                find only, nothing kept
-                                                                         (`python -m clearance.desk --once`)
+                                                                         (`python -m cardreader.agent --once`)
 
 `student` is null for an unknown card, else the student's name, 学号, college and every stage.
 """
@@ -20,10 +20,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import queries
-from clearance.cards import CardError, normalise_hex, student_for_uid
-from clearance.catalogue import DONE_STATES, get_catalogue
-from clearance.desks import Desk, authenticate, record_scan
-from clearance.store import open_store
+from clearance.store.cards import CardError, normalise_hex, student_for_uid
+from clearance.rules.catalogue import DONE_STATES
+from clearance.store.db import get_catalogue
+from clearance.store.desk_tokens import Desk, authenticate, record_scan
+from clearance.root import open_store
 
 UNAUTHORISED = "工作台令牌无效或已被吊销，请向系统管理员申请新令牌"
 

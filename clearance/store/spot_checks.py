@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from clearance.actors import Actor
-from clearance.store import Store, beijing_now
+from clearance.rules.actors import Actor
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 CHECK_ROLES = ("admin", "gradschool")
 OUTCOMES = {"ok": "核查无误", "problem": "发现问题"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from clearance.catalogue import Stage
+from clearance.rules.catalogue import Stage
 
 ROLES = {
     "admin": "系统管理员",

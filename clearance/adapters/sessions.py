@@ -10,9 +10,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from clearance.accounts import get_actor
-from clearance.actors import Actor
-from clearance.store import Store, beijing_now
+from clearance.store.accounts import get_actor
+from clearance.rules.actors import Actor
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 SESSION_IDLE_MINUTES = 30   # a desk left alone this long must sign in again
 SESSION_MAX_HOURS = 12      # one working day at most

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from clearance.actors import Actor
-from clearance.store import PROJECT_ROOT, Store, beijing_now
+from clearance.rules.actors import Actor
+from clearance.clock import beijing_now
+from clearance.paths import PROJECT_ROOT
+from clearance.store.db import Store
 
 CARDS_FILE = Path(os.environ.get("CLEARANCE_CARDS") or PROJECT_ROOT / "config" / "cards.toml")
 UID_BYTES = (4, 7, 10)  # single, double and triple size ISO 14443 UIDs

@@ -14,13 +14,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-
-@dataclass(frozen=True)
-class LookupLimits:
-    max_failures: int = 5
-    window_seconds: float = 60.0
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-    max_clients: int = 100_000
+from clearance.rules.student_view import LookupLimits  # noqa: F401  (the limits are configuration)
 
 
 @dataclass(frozen=True)

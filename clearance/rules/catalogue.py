@@ -1,21 +1,13 @@
-"""The stage catalogue and the batches: configuration files loaded into the store.
+"""The stage catalogue and the batches: the model and its parsing (no I/O).
 
-An administrator edits `config/stages.toml` and `config/batches.toml`; the next start loads
-them. A start with unchanged files writes nothing.
+An administrator edits `config/stages.toml` and `config/batches.toml`;
+`clearance.store.config` reads them and loads them into the store.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from clearance.store import PROJECT_ROOT, Store
-
-STAGES_FILE = Path(os.environ.get("CLEARANCE_STAGES") or PROJECT_ROOT / "config" / "stages.toml")
-BATCHES_FILE = Path(os.environ.get("CLEARANCE_BATCHES") or PROJECT_ROOT / "config" / "batches.toml")
 
 LEVELS = ("博士", "硕士")
 CLEARANCE_TYPES = ("毕业", "结业", "肄业", "退学")
@@ -166,10 +158,6 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
     )
 
 
-def load_catalogue(path: Path = STAGES_FILE) -> Catalogue:
-    return parse_catalogue(path.read_text(encoding="utf-8"), path.name)
-
-
 def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
     try:
         data = tomllib.loads(text)
@@ -190,72 +178,3 @@ def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
             }
         )
     return batches
-
-
-def get_catalogue(store: Store) -> Catalogue:
-    """The catalogue this store was started with."""
-    if store.catalogue is None:
-        sync_config(store)
-    return store.catalogue
-
-
-def sync_config(store: Store) -> bool:
-    """Load the catalogue and batches into the store if the files changed. Returns True if written."""
-    stages_text = STAGES_FILE.read_text(encoding="utf-8")
-    batches_text = BATCHES_FILE.read_text(encoding="utf-8")
-    catalogue = parse_catalogue(stages_text, STAGES_FILE.name)
-    batches = parse_batches(batches_text, BATCHES_FILE.name)
-    store.catalogue = catalogue
-    digest = hashlib.sha256((stages_text + "\0" + batches_text).encode()).hexdigest()
-    if store.read_value("SELECT value FROM settings WHERE key = 'config_hash'") == digest:
-        return False
-    from clearance.students import ensure_status_rows  # late import: students needs catalogue
-
-    with store.transaction() as cur:
-        _write_catalogue(cur, catalogue)
-        for b in batches:
-            cur.execute("DELETE FROM batches WHERE batch_id = $batch_id", {"batch_id": b["batch_id"]})
-            cur.execute(
-                "INSERT INTO batches VALUES ($batch_id, $title, $period_start, $period_end,"
-                " $diploma_start, $diploma_end, $card_deactivation)",
-                b,
-            )
-        ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
-        cur.execute(
-            "INSERT OR REPLACE INTO settings VALUES ('config_hash', $h)", {"h": digest}
-        )
-    return True
-
-
-def _write_catalogue(cur, catalogue: Catalogue) -> None:
-    for table in ("stages", "stage_items", "stage_locations", "campus_routes"):
-        cur.execute(f"DELETE FROM {table}")  # table names are constants, not input
-    for s in catalogue.stages:
-        cur.execute(
-            "INSERT INTO stages VALUES ($id, $seq, $name, $dept, $scope, $brings, $checks, $note,"
-            " $pre, $adv, $nrf)",
-            {
-                "id": s.stage_id, "seq": s.seq, "name": s.name, "dept": s.department,
-                "scope": s.scope, "brings": s.brings, "checks": s.checks, "note": s.note,
-                "pre": list(s.prerequisites), "adv": list(s.advice_after),
-                "nrf": list(s.not_required_for),
-            },
-        )
-        for n, item in enumerate(s.items, start=1):
-            cur.execute(
-                "INSERT INTO stage_items VALUES ($id, $n, $text, $nrf)",
-                {"id": s.stage_id, "n": n, "text": item.text, "nrf": list(item.not_required_for)},
-            )
-        for campus, loc in s.locations.items():
-            cur.execute(
-                "INSERT INTO stage_locations VALUES ($id, $campus, $room, $phone, $hours)",
-                {"id": s.stage_id, "campus": campus, "room": loc.room, "phone": loc.phone,
-                 "hours": loc.hours},
-            )
-        for campus in catalogue.campuses:
-            loc = catalogue.location(s.stage_id, campus)
-            cur.execute(
-                "INSERT INTO campus_routes VALUES ($campus, $id, $room, $phone, $hours)",
-                {"campus": campus, "id": s.stage_id, "room": loc.room, "phone": loc.phone,
-                 "hours": loc.hours},
-            )

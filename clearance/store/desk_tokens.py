@@ -12,10 +12,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from clearance.actors import Actor
-from clearance.cards import normalise_hex
-from clearance.catalogue import get_catalogue
-from clearance.store import Store, beijing_now
+from clearance.rules.actors import Actor
+from clearance.store.cards import normalise_hex
+from clearance.store.db import get_catalogue
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 TOKEN_PREFIX = "ldt_"  # 离校通 desk token: recognisable in logs and config files
 

@@ -11,24 +11,17 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
 import duckdb
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from clearance.clock import BEIJING, beijing_now  # noqa: F401  (re-exported)
+from clearance.paths import PROJECT_ROOT
+
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "clearance.duckdb"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-# China has no daylight saving time; all stored times are naive Beijing time.
-BEIJING = timezone(timedelta(hours=8))
-
-
-def beijing_now() -> datetime:
-    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
-
 
 def db_path_from_env() -> Path:
     return Path(os.environ.get("CLEARANCE_DB") or DEFAULT_DB_PATH)
@@ -54,7 +47,7 @@ class Store:
         # valid; one that names none counts as writing every table.
         self._table_versions: dict[str, int] = {}
         self._all_tables_version = 0
-        self.catalogue = None  # set by clearance.catalogue.sync_config at open
+        self.catalogue = None  # set by clearance.store.config.sync_config at open
 
     def close(self) -> None:
         self._con.close()
@@ -144,37 +137,8 @@ def migrate(store: Store) -> list[str]:
     return applied
 
 
-_stores: dict[Path, Store] = {}
-_stores_by_raw: dict[str, Store] = {}  # the path as asked for ("" = $CLEARANCE_DB) → its store
-_stores_lock = threading.Lock()
-
-
-def open_store(path: Path | str | None = None) -> Store:
-    """The process-wide store for a path (default: $CLEARANCE_DB or data/clearance.duckdb),
-    migrated and with the stage catalogue and batches loaded."""
-    from clearance.catalogue import sync_config  # late import: catalogue needs Store
-
-    raw = str(path) if path else os.environ.get("CLEARANCE_DB", "")
-    known = _stores_by_raw.get(raw)  # every page run asks: skip resolving the path again
-    if known is not None:
-        return known
-    resolved = Path(path) if path else db_path_from_env()
-    key = resolved.resolve() if str(resolved) != ":memory:" else resolved
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = Store(resolved)
-            migrate(store)
-            sync_config(store)
-            _stores[key] = store
-        _stores_by_raw[raw] = store
-        return store
-
-
-def close_all_stores() -> None:
-    """For tests and CLIs that must release the file lock."""
-    with _stores_lock:
-        for store in _stores.values():
-            store.close()
-        _stores.clear()
-        _stores_by_raw.clear()
+def get_catalogue(store: Store):
+    """The catalogue this store was opened with (by `clearance.root.open_store`)."""
+    if store.catalogue is None:
+        raise RuntimeError("store opened without its catalogue: use clearance.root.open_store")
+    return store.catalogue

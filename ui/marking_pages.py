@@ -8,9 +8,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from clearance.actors import Actor
-from clearance.catalogue import Catalogue, Stage, get_catalogue
-from clearance.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
+from clearance.rules.actors import Actor
+from clearance.rules.catalogue import Catalogue, Stage
+from clearance.store.db import get_catalogue
+from clearance.store.marks import ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, apply_marks
 from ui.data import store
 
 LOOKUP_LABEL = "学号 / 姓名 / 姓名拼音首字母"

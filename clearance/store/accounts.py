@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clearance.actors import ROLES, Actor
-from clearance.catalogue import get_catalogue
-from clearance.store import Store, beijing_now
+from clearance.rules.actors import ROLES, Actor
+from clearance.store.db import get_catalogue
+from clearance.clock import beijing_now
+from clearance.store.db import Store
 
 MAX_FAILED_LOGINS = 5              # then the account is locked for LOCK_MINUTES
 LOCK_MINUTES = 15

@@ -2,8 +2,8 @@
 cards with pyscard and sends each tap to the 离校通 server; the scan page signed in at that desk
 shows the student.
 
-    python -m clearance.desk --server https://lxt.example.edu.cn --token ldt_...
-    python -m clearance.desk --server URL --token TOKEN --once     # installation check
+    python -m cardreader.agent --server https://lxt.example.edu.cn --token ldt_...
+    python -m cardreader.agent --server URL --token TOKEN --once     # installation check
 
 The token may also come from the environment variable CLEARANCE_DESK_TOKEN (then it does not
 show in the process list). `--once` waits for one card, asks the server who it belongs to
@@ -25,7 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from clearance.reader import CardPoller, ReaderFailure, read_one
+from cardreader.reader import CardPoller, ReaderFailure, read_one
 
 EXIT_FOUND, EXIT_UNKNOWN_CARD, EXIT_READER, EXIT_SERVER = 0, 1, 2, 3
 RETRY_SECONDS = 2.0  # after a reader or server failure, before trying again
@@ -131,7 +131,7 @@ def run_forever(client: DeskClient, reader: str, poll: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m clearance.desk", description="离校通刷卡工作台程序")
+    p = argparse.ArgumentParser(prog="python -m cardreader.agent", description="离校通刷卡工作台程序")
     p.add_argument("--server", required=True, help="离校通服务器地址，如 https://lxt.example.edu.cn")
     p.add_argument("--token", default=os.environ.get("CLEARANCE_DESK_TOKEN"),
                    help="工作台令牌（也可用环境变量 CLEARANCE_DESK_TOKEN）")

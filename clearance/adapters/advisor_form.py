@@ -19,7 +19,7 @@ from typing import Mapping
 from fontTools.ttLib import TTCollection, TTFont
 from fpdf import FPDF
 
-from clearance.store import beijing_now
+from clearance.clock import beijing_now
 
 FORM_TITLE = "导师准许学生离校确认书"
 FONT_PACKAGE = "fonts-arphic-uming"

@@ -1,0 +1,1 @@
+"""The desk PC's package: the PC/SC reader and the desk agent. Needs nothing of `clearance`."""

@@ -1,0 +1,1 @@
+"""The DuckDB store and everything that writes to it through the one write path."""
