@@ -410,7 +410,10 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         probe_result = {}
         if probe is not None:
-            probe_result = await asyncio.to_thread(probe.measure, step_seconds)
+            try:
+                probe_result = await asyncio.to_thread(probe.measure, step_seconds)
+            except Exception as exc:  # the browser timed out: a result of the step, reported
+                probe_result = {"chromium_error": f"{type(exc).__name__}: {exc}"[:300]}
         else:
             await asyncio.sleep(step_seconds)
         t1 = time.monotonic()
@@ -463,7 +466,7 @@ class ChromiumProbe:
             page.context.add_cookies([{"name": "lxt_session", "value": self.token,
                                        "url": self.url}])
             started = time.monotonic()
-            page.goto(f"{self.url}/marking")
+            page.goto(f"{self.url}/marking", timeout=120_000)
             wait_idle(page, timeout=120_000)
             first_load = time.monotonic() - started
             phone = page.context.new_page()
@@ -478,7 +481,7 @@ class ChromiumProbe:
                 page.wait_for_timeout(rng.uniform(*THINK) * 1000)
 
                 no, name = rng.choice(self.students)
-                phone.goto(f"{self.url}{HTML_PATH}")
+                phone.goto(f"{self.url}{HTML_PATH}", timeout=60_000)
                 phone.get_by_label("学号").fill(no)
                 phone.get_by_label("姓名").fill(name)
                 t = time.monotonic()
