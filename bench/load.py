@@ -407,7 +407,7 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
             have[kind] = max(have[kind], want[kind])
         await asyncio.sleep(warmup)
         load_before = os.getloadavg()[0]
-        cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        cpu0, t0, client0 = server.cpu_seconds(), time.monotonic(), time.process_time()
         probe_result = {}
         if probe is not None:
             try:
@@ -434,6 +434,8 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
                          for v in [[s.seconds for s in actions if s.kind == k and s.ok]]
                          for b in [[s.bytes for s in actions if s.kind == k and s.ok]]},
             "server_cpu_cores": round(cpu, 2), "server_rss_mb": round(server.rss_mb()),
+            # the virtual users share the machine: their own CPU, to tell a starved client
+            "client_cpu_cores": round((time.process_time() - client0) / (t1 - t0), 2),
             "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             **probe_result,
         }
