@@ -12,7 +12,7 @@ PORT   ?= 8501
 # pyscard has no Linux wheel: `make run` builds it from source against the PC/SC
 # headers with swig, so those are run-time packages too.
 DEBIAN_RUN  := libpcsclite1 libpcsclite-dev swig fonts-arphic-uming
-DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig \
+DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig nginx openssl \
                fonts-arphic-uming
 
 .PHONY: run test venv deps-run deps-test debian-run debian-test seed clean

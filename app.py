@@ -7,6 +7,7 @@ server Streamlit may serve a file under pages/ directly, before this script has 
 import streamlit as st
 
 from ui.auth import current_actor, sidebar_account
+from ui.errors import run_guarded
 
 st.set_page_config(page_title="离校通 · 研究生电子离校", page_icon="🎓", layout="wide")
 # Streamlit's own English hints ("Press Enter to submit form", the uploader's size line) would
@@ -23,11 +24,14 @@ SECTIONS = {
         ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
         ("pages/overview.py", "进度看板", ":material/monitoring:", ("admin", "gradschool")),
         ("pages/college.py", "学院催办", ":material/campaign:", ("admin", "gradschool", "college")),
+        # Reached from 进度看板 (下载/打印版报告); in the graduate school's menu, not the admin's (12).
+        ("pages/report.py", "离校进度报告", ":material/print:", ("gradschool",)),
     ],
     "办理": [
         ("pages/marking.py", "办理", ":material/how_to_reg:", STAFF),
         ("pages/queue.py", "待办名单", ":material/checklist:", ("admin", "college", "office")),
-        ("pages/card_desk.py", "刷卡办理", ":material/contactless:", ("admin", "office")),
+        # The card desk is the offices'; the admin reaches it by link (their menu is full).
+        ("pages/card_desk.py", "刷卡办理", ":material/contactless:", ("office",)),
         ("pages/diplomas.py", "证书发放", ":material/workspace_premium:", ("gradschool", "college")),
         # Public: students look themselves up with 学号 + 姓名, no staff sign-in. Staff see more
         # of a student on 办理 / 学生详情, so the menu offers it to visitors only.
@@ -40,6 +44,7 @@ SECTIONS = {
         ("pages/admin_feeds.py", "系统对接数据", ":material/sync_alt:", ("admin",)),
         ("pages/admin_accounts.py", "账号管理", ":material/manage_accounts:", ("admin",)),
         ("pages/admin_desks.py", "校园卡与工作台", ":material/badge:", ("admin",)),
+        ("pages/admin_operations.py", "批次与备份", ":material/settings_backup_restore:", ("admin",)),
     ],
 }
 
@@ -55,7 +60,8 @@ def _title(path: str, title: str) -> str:
 
 def _visible(roles) -> bool:
     # Streamlit folds a menu of more than 12 pages behind "View more": keep each role's menu
-    # within 12 (the admin's is exactly 12; the diploma desk is the colleges' and 研究生院's).
+    # within 12 (the admin's is exactly 12 — 批次与备份 took the card desk's place; the diploma
+    # desk is the colleges' and 研究生院's).
     if actor is None:
         return roles == SIGNED_OUT
     return actor.role in roles
@@ -75,4 +81,5 @@ menu = {
 }
 if actor is not None:
     sidebar_account(actor)
-st.navigation(menu).run()
+# An unexpected error on any page: a short Chinese message and a log line with an id.
+run_guarded(st.navigation(menu))

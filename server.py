@@ -1,33 +1,64 @@
 """The process that owns the DuckDB file: the Streamlit app plus HTTP routes for machine clients
-(desk agents, campus-system feeds). Start with `streamlit run server.py`.
+(desk agents, campus-system feeds, the IT office). Start with `streamlit run server.py`.
 
-Its lifespan starts the inbox watcher (loaders/inbox.py): campus systems drop their exports
-into the inbox folder and this process, the only one that may open the database, applies them.
+Its lifespan first opens and checks the store (clearance.health.open_checked): a store that is
+locked by another process, damaged, or from a newer version stops the start with one log line
+naming the problem. It then starts the inbox watcher (loaders/inbox.py: campus systems drop
+their exports into the inbox folder and this process, the only one that may open the database,
+applies them) and the daily backup (clearance.store.backup.DailyBackup, config/operations.toml).
 """
 
+import logging
+import os
 from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from clearance.rules.student_view import load_student_page_config, lookup_limits
+from clearance.health import open_checked
+from clearance.operations import operations_config
 from clearance.root import open_store
+from clearance.store.backup import DailyBackup, write_token
+from clearance.store.db import StoreProblem
 from loaders.inbox import InboxWatcher
+from ui.report import EveningReports, evening_settings
 from webapi import workers
 from webapi.agent_api import routes as desk_routes
 from webapi.gc_tuning import tune_for_server
+from webapi.ops import app_logging
+from webapi.ops import routes as ops_routes
 from webapi.student_page import routes as student_page_routes
+
+# uvicorn (under Streamlit) takes the client address from X-Forwarded-For for the peers named in
+# FORWARDED_ALLOW_IPS: give it the same trusted proxies as the app's own rule
+# (clearance.adapters.ratelimit).
+os.environ.setdefault("FORWARDED_ALLOW_IPS", ",".join(
+    lookup_limits(load_student_page_config()).trusted_proxies))
 
 
 @asynccontextmanager
 async def lifespan(_app):
+    app_logging()
+    try:
+        store = open_checked()
+    except StoreProblem as problem:
+        logging.getLogger("clearance").critical("离校通 not started: %s", problem)
+        raise SystemExit(f"离校通 not started ({problem.kind}): {problem}") from None
+    write_token(store.path)
     watcher = InboxWatcher(open_store).start()
-    open_store()  # migrate and load the catalogue before the first session, then
+    daily = DailyBackup(store, operations_config()).start()
+    # The leadership report into a folder each evening, when config/report.toml names one.
+    evening = EveningReports(store, evening_settings())
+    evening.start()
     tune_for_server()  # freeze what start-up allocated and set the measured GC thresholds
     workers.warm()  # the PDF/Excel worker process, started in the background
     try:
         yield
     finally:
+        daily.stop()
         watcher.stop()
+        evening.stop()
         workers.shutdown()
 
 
-app = st.App("app.py", routes=[*desk_routes, *student_page_routes], lifespan=lifespan)
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *student_page_routes], lifespan=lifespan)

@@ -73,7 +73,8 @@ def _overview(read):
     read("college_list", batch=B)
     last_done_day(read, B)  # cached in the app: the same query as the overview's cube
     load_overview(read, BATCH, Filters(), AS_OF)
-    read("lagging_students", batch=B, college=COLLEGE, stage="library", level=None, clearance_type=None)
+    read("lagging_students", batch=B, college=COLLEGE, stage="library", campus=None, level=None,
+         clearance_type=None, as_of=AS_OF)  # the heat-map cell's list, as of the day
 
 
 def _college(read):

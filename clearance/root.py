@@ -10,6 +10,7 @@ import os
 import threading
 from pathlib import Path
 
+from clearance.store.backup import backup_store
 from clearance.store.config import sync_config
 from clearance.store.db import Store, db_path_from_env, migrate
 
@@ -18,9 +19,15 @@ _stores_by_raw: dict[str, Store] = {}  # the path as asked for ("" = $CLEARANCE_
 _stores_lock = threading.Lock()
 
 
+def upgrade_backup(store: Store) -> None:
+    """Before migrations run on a store with data: a verified snapshot (trigger 'upgrade')."""
+    backup_store(store, trigger="upgrade")
+
+
 def open_store(path: Path | str | None = None) -> Store:
     """The process-wide store for a path (default: $CLEARANCE_DB or data/clearance.duckdb),
-    migrated and with the stage catalogue and batches loaded."""
+    migrated (a store with data is backed up first) and with the stage catalogue and batches
+    loaded. A StoreProblem or DuckDB error leaves the file closed."""
     raw = str(path) if path else os.environ.get("CLEARANCE_DB", "")
     known = _stores_by_raw.get(raw)  # every page run asks: skip resolving the path again
     if known is not None:
@@ -31,8 +38,12 @@ def open_store(path: Path | str | None = None) -> Store:
         store = _stores.get(key)
         if store is None:
             store = Store(resolved)
-            migrate(store)
-            sync_config(store)
+            try:
+                migrate(store, backup_first=upgrade_backup)
+                sync_config(store)
+            except BaseException:
+                store.close()  # release the file: the caller reports the problem and stops
+                raise
             _stores[key] = store
         _stores_by_raw[raw] = store
         return store

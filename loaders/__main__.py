@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     cards = sub.add_parser("cards", help="导入一卡通中心的校园卡导出（学号、卡号、卡UID、余额）")
     cards.add_argument("file", type=Path)
     cards.add_argument("--actor", default="cli", help="记录在导入日志中的操作人")
-    demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次")
+    demo = sub.add_parser("demo", help="向空库写入 2018 年 6 月演示批次（及已关闭的 2017 年 12 月批次）")
     demo.add_argument("--if-empty", action="store_true", help="库中已有学生时不做任何事并返回 0")
     for kind, feed in load_feeds().feeds.items():
         f = sub.add_parser(kind, help=f"导入对接数据：{feed.title}")
@@ -52,6 +52,18 @@ def _print_feed_result(result: dict) -> None:
         print(f"  跳过 {skip['student_no']}：{skip['reason']}")
     if len(result.get("skips", [])) > 20:
         print(f"  ……另有 {len(result['skips']) - 20} 条跳过")
+
+
+def _print_roster_changes(result) -> None:
+    from loaders.roster import change_rows
+
+    if not result.changes:
+        return
+    print(f"信息有变化的学生 {len(result.changes)} 人：")
+    for r in change_rows(result):
+        stage = f"　{r['环节']}：{r['原状态']} → {r['新状态']}" if r["原状态"] else (
+            f"　{r['环节']}" if r["环节"] else "")
+        print(f"  {r['学号']} {r['姓名']}（{r['变更']}）{stage}　{r['说明']}")
 
 
 def _print_rejected(errors: list[str]) -> None:
@@ -115,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             result = import_roster(store, args.file.read_bytes(), args.file.name, args.batch, args.actor)
             print(f"导入成功：{result.rows} 行，新增 {result.inserted} 人，更新 {result.updated} 人")
+            _print_roster_changes(result)
             return 0
         if args.command == "cards":
             from loaders.cards import import_cards
@@ -138,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.if_empty and store.read_value("SELECT count(*) FROM students"):
                 print("数据库中已有学生，跳过演示数据")
                 return 0
-            result = generate(store)
-            print(f"演示数据已生成：{result.students} 名学生，{result.events} 条办理记录")
+            result = generate(store, earlier_batch=True)
+            print(f"演示数据已生成（2018年6月批次，及已关闭的2017年12月批次）：{result.students} 名学生，{result.events} 条办理记录")
             return 0
     except ImportRejected as exc:
         _print_rejected(exc.errors)

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 
 from clearance.store.accounts import create_account, hash_password
+from clearance.store.config import load_colleges
 from clearance.rules.actors import SYSTEM
 from clearance.store.db import get_catalogue
 from clearance.store.marks import Mark, apply_marks
@@ -31,21 +32,17 @@ PERIOD = [date(2018, 6, 25) + timedelta(days=d) for d in range(8)]  # 06-25 … 
 # Students come early in the week; the weekend (06-30, 07-01) is quiet.
 DAY_WEIGHTS = [20, 18, 15, 13, 12, 3, 2, 8]
 
-# (college, code for demo staff accounts, students, main campus)
-COLLEGES = [
-    ("建筑城规学院", "arch", 150, "B区"), ("土木工程学院", "civil", 260, "B区"),
-    ("城市建设与环境工程学院", "urban", 170, "B区"), ("机械工程学院", "mech", 240, "A区"),
-    ("电气工程学院", "ee", 230, "A区"), ("计算机学院", "cs", 220, "虎溪"),
-    ("通信工程学院", "comm", 170, "A区"), ("光电工程学院", "opto", 130, "A区"),
-    ("材料科学与工程学院", "mat", 150, "A区"), ("化学化工学院", "chem", 110, "虎溪"),
-    ("资源及环境科学学院", "res", 100, "A区"), ("动力工程学院", "power", 110, "A区"),
-    ("自动化学院", "auto", 160, "A区"), ("经济与工商管理学院", "econ", 240, "A区"),
-    ("公共管理学院", "pub", 90, "虎溪"), ("法学院", "law", 80, "C区"),
-    ("外国语学院", "fl", 60, "虎溪"), ("新闻学院", "news", 50, "虎溪"),
-    ("数学与统计学院", "math", 70, "虎溪"), ("物理学院", "phy", 60, "A区"),
-    ("生物工程学院", "bio", 60, "A区"), ("软件学院", "soft", 110, "虎溪"),
-    ("艺术学院", "art", 50, "虎溪"), ("航空航天学院", "aero", 40, "A区"),
+# (code in config/colleges.toml, students, main campus): the demo's colleges are the known list's
+DEMO_COLLEGES = [
+    ("arch", 150, "B区"), ("civil", 260, "B区"), ("urban", 170, "B区"), ("mech", 240, "A区"),
+    ("ee", 230, "A区"), ("cs", 220, "虎溪"), ("comm", 170, "A区"), ("opto", 130, "A区"),
+    ("mat", 150, "A区"), ("chem", 110, "虎溪"), ("res", 100, "A区"), ("power", 110, "A区"),
+    ("auto", 160, "A区"), ("econ", 240, "A区"), ("pub", 90, "虎溪"), ("law", 80, "C区"),
+    ("fl", 60, "虎溪"), ("news", 50, "虎溪"), ("math", 70, "虎溪"), ("phy", 60, "A区"),
+    ("bio", 60, "A区"), ("soft", 110, "虎溪"), ("art", 50, "虎溪"), ("aero", 40, "A区"),
 ]
+# (college, code for demo staff accounts, students, main campus), names from the known list
+COLLEGES = [(load_colleges().by_code(code).name, code, n, campus) for code, n, campus in DEMO_COLLEGES]
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
             "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉健俊帆宇浩然子轩梓涵一诺欣怡博文思远"
@@ -212,6 +209,25 @@ def _is_cleared(marks: list[Mark], stage_ids: list[str], not_needed: set[str]) -
     return all(final.get(s) in ("pass", "not_needed") or s in not_needed for s in stage_ids)
 
 
+def _batch_marks(rng: random.Random, roster: pd.DataFrame, catalogue) -> list[Mark]:
+    """Every student's marks, the graduate-school office's last, in time order."""
+    codes = {college: code for college, code, _n, _c in COLLEGES}
+    others = [s for s in catalogue.stage_ids if s != "gso_office"]
+    all_marks: list[Mark] = []
+    for s in roster.to_dict("records"):
+        marks = _student_marks(rng, s, codes[s["college"]])
+        exempt = {st.stage_id for st in catalogue.stages if s["clearance_type"] in st.not_required_for}
+        if _is_cleared(marks, others, exempt) and rng.random() < 0.9:
+            last = max(m.at for m in marks)
+            gso_day = _day(rng, last.date())
+            marks.append(Mark(s["student_no"], "gso_office", "pass",
+                              at=max(_at(rng, gso_day), last + timedelta(minutes=10)),
+                              actor_name="gso_staff", source="page"))
+        all_marks += marks
+    all_marks.sort(key=lambda m: m.at)
+    return all_marks
+
+
 def create_demo_accounts(store: Store) -> int:
     """Demo staff for every role, all with DEMO_PASSWORD. Listed in the README."""
     accounts = [("admin", "系统管理员", "admin", None, []), ("gs", "研究生院 张老师", "gradschool", None, [])]
@@ -225,8 +241,53 @@ def create_demo_accounts(store: Store) -> int:
     return len(accounts)
 
 
-def generate(store: Store) -> DemoResult:
-    """Fill an empty store with the demo batch. Refuses a store that already has students."""
+# A small earlier batch (December 2017), closed, so the overview's comparison with the last
+# batch shows something. Its students' marks are the June pattern moved back by EARLIER_SHIFT.
+EARLIER_BATCH = {
+    "batch_id": "2017-12", "title": "2017年12月毕（结、肄）业研究生离校",
+    "period_start": date(2017, 12, 25), "period_end": date(2018, 1, 1),
+    "diploma_start": date(2017, 12, 28), "diploma_end": date(2018, 1, 1),
+    "card_deactivation": date(2018, 1, 10),
+}
+EARLIER_SHIFT = date(2017, 12, 25) - PERIOD[0]
+EARLIER_SHARE = 10  # one student in ten of the June numbers
+
+
+def generate_earlier_batch(store: Store) -> int:
+    """Add the closed December-2017 batch (about 300 students). Returns its student count."""
+    from clearance.store.batches import BatchDates, close_batch, create_batch
+
+    rng = random.Random(SEED - 1)  # its own stream: the June batch stays exactly as it was
+    catalogue = get_catalogue(store)
+    roster = _roster(rng).sample(frac=1 / EARLIER_SHARE, random_state=SEED).reset_index(drop=True)
+    # Different 学号 from June's: the December graduates enrolled a year earlier.
+    roster["student_no"] = [f"{int(no[:4]) - 1}{no[4:]}" for no in roster["student_no"]]
+    taken = {r[0] for r in store.read_rows("SELECT student_no FROM students")}
+    roster = roster[~roster["student_no"].isin(taken)].reset_index(drop=True)
+    b = EARLIER_BATCH
+    create_batch(store, SYSTEM, b["batch_id"], BatchDates(
+        b["title"], b["period_start"], b["period_end"], b["diploma_start"], b["diploma_end"],
+        b["card_deactivation"]))
+    imported_at = datetime(2017, 12, 10, 9, 0)
+    with store.transaction() as cur:
+        upsert_students(cur, roster, b["batch_id"], imported_at)
+        ensure_status_rows(cur, catalogue, "admin", "import", imported_at)
+    # December is slower than June (exams, the new year): a third of the students come a day
+    # later than the June pattern says. A student's marks move together, so their order holds.
+    late = {no for no in roster["student_no"] if rng.random() < 0.35}
+    marks = [Mark(m.student_no, m.stage_id, m.action, reason=m.reason, actor_name=m.actor_name,
+                  source=m.source, at=m.at + EARLIER_SHIFT + (
+                      timedelta(days=1) if m.student_no in late and m.at.date() >= PERIOD[0]
+                      else timedelta(0)))
+             for m in _batch_marks(rng, roster, catalogue)]
+    apply_marks(store, SYSTEM, marks, source="demo")
+    close_batch(store, SYSTEM, b["batch_id"])
+    return len(roster)
+
+
+def generate(store: Store, earlier_batch: bool = False) -> DemoResult:
+    """Fill an empty store with the demo batch (and, asked, the closed December-2017 batch
+    before it). Refuses a store that already has students."""
     if store.read_value("SELECT count(*) FROM students"):
         raise RuntimeError("数据库中已有学生，演示数据只能写入空库")
     rng = random.Random(SEED)
@@ -243,23 +304,10 @@ def generate(store: Store) -> DemoResult:
             " 'admin', $t, $n)",
             {"b": BATCH, "f": "2018届研究生离校名单（演示）.xlsx", "h": digest, "n": len(roster),
              "t": imported_at})
-    codes = {college: code for college, code, _n, _c in COLLEGES}
-    others = [s for s in catalogue.stage_ids if s != "gso_office"]
-    all_marks: list[Mark] = []
-    for s in roster.to_dict("records"):
-        marks = _student_marks(rng, s, codes[s["college"]])
-        exempt = {st.stage_id for st in catalogue.stages if s["clearance_type"] in st.not_required_for}
-        if _is_cleared(marks, others, exempt) and rng.random() < 0.9:
-            last = max(m.at for m in marks)
-            gso_day = _day(rng, last.date())
-            marks.append(Mark(s["student_no"], "gso_office", "pass",
-                              at=max(_at(rng, gso_day), last + timedelta(minutes=10)),
-                              actor_name="gso_staff", source="page"))
-        all_marks += marks
-    all_marks.sort(key=lambda m: m.at)
-    result = apply_marks(store, SYSTEM, all_marks, source="demo")
+    result = apply_marks(store, SYSTEM, _batch_marks(rng, roster, catalogue), source="demo")
     create_demo_accounts(store)
     from loaders.cards import create_demo_cards  # late import: cards imports the roster's tools
 
     create_demo_cards(store)
-    return DemoResult(students=len(roster), events=result.changed)
+    earlier = generate_earlier_batch(store) if earlier_batch else 0
+    return DemoResult(students=len(roster) + earlier, events=result.changed)

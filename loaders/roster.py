@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
-
-from clearance.store.db import get_catalogue
 from clearance.clock import beijing_now
-from clearance.store.db import Store
-from clearance.store.students import ensure_status_rows, upsert_students
+from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
+from clearance.rules.colleges import Colleges
+from clearance.rules.marking import STATE_LABELS, MarkError
+from clearance.store.batches import BatchError, require_open
+from clearance.store.db import Store, get_catalogue, get_colleges
+from clearance.store.roster_changes import StudentChanges, import_students
 from loaders.sheets import ImportRejected, Sheet, clean_code, clean_name, duplicate_errors, read_sheet
 
 # header → column in the store
@@ -37,9 +38,12 @@ CAMPUS_ALIASES = {"A": "A区", "B": "B区", "C": "C区", "A校区": "A区", "B�
 @dataclass(frozen=True)
 class RosterResult:
     run_id: str
+    file_name: str
     rows: int
     inserted: int
     updated: int
+    # Known students whose fields changed: each field (old → new) and the stages re-derived.
+    changes: tuple[StudentChanges, ...] = ()
 
 
 def _normalise(sheet: Sheet) -> pd.DataFrame:
@@ -55,10 +59,20 @@ def _normalise(sheet: Sheet) -> pd.DataFrame:
     return df
 
 
-def validate(sheet: Sheet, campuses: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+def college_column(sheet: Sheet, column: pd.Series, colleges: Colleges) -> tuple[pd.Series, list[str]]:
+    """学院 as the known colleges' names (an alias becomes the name), and an error naming the
+    row and the nearest known college for each unknown one. `column` is indexed by row number."""
+    canonical = column.map(lambda v: colleges.canonical(v) if v else v)
+    unknown = column[canonical.isna()]
+    errors = [sheet.error(row, "学院", colleges.unknown_message(value)) for row, value in unknown.items()]
+    return canonical.fillna(column), errors
+
+
+def validate(sheet: Sheet, campuses: tuple[str, ...],
+             colleges: Colleges) -> tuple[pd.DataFrame, list[str]]:
     """The roster as store rows, and every problem found (empty when the file is good)."""
     df = _normalise(sheet)
-    errors: list[str] = []
+    df["college"], errors = college_column(sheet, df["college"], colleges)
     allowed = {"level": LEVELS, "clearance_type": CLEARANCE_TYPES, "campus": campuses}
     for row, rec in df.iterrows():
         for header, col in COLUMNS.items():
@@ -83,26 +97,58 @@ def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,
     if "手机" not in sheet.rows.columns:
         sheet.rows["手机"] = ""
     if store.read_value("SELECT count(*) FROM batches WHERE batch_id = $b", {"b": batch_id}) == 0:
-        raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在 config/batches.toml 中添加"])
+        raise ImportRejected([f"离校批次“{batch_id}”不存在，请先在“批次与备份”页面新建"])
     catalogue = get_catalogue(store)
-    df, errors = validate(sheet, catalogue.campuses)
+    df, errors = validate(sheet, catalogue.campuses, get_colleges(store))
     if errors:
         raise ImportRejected(errors)
     if df.empty:
         raise ImportRejected([f"{file_name}：文件中没有学生"])
     now = beijing_now()
     run_id = uuid.uuid4().hex[:12]
-    with store.transaction() as cur:
-        inserted, updated = upsert_students(cur, df, batch_id, now)
-        ensure_status_rows(cur, catalogue, actor_name, "import", now)
-        cur.execute(
-            "INSERT INTO import_runs (run_id, kind, batch_id, file_name, content_hash, row_count,"
-            " actor, imported_at, inserted, updated)"
-            " VALUES ($id, 'roster', $batch, $file, $hash, $rows, $actor, $at, $ins, $upd)",
-            {"id": run_id, "batch": batch_id, "file": file_name, "hash": sheet.content_hash,
-             "rows": len(df), "actor": actor_name, "at": now, "ins": inserted, "upd": updated},
-        )
-    return RosterResult(run_id, len(df), inserted, updated)
+    try:
+        with store.transaction() as cur:
+            try:
+                require_open(cur, batch_id)  # under the lock: a batch closed a moment ago counts
+            except BatchError as exc:
+                raise ImportRejected(exc.errors) from exc
+            done = import_students(cur, catalogue, df, batch_id, actor_name, run_id, now)
+            _record_run(cur, run_id, batch_id, file_name, sheet.content_hash, len(df), actor_name,
+                        now, done.inserted, done.updated)
+    except MarkError as exc:  # a re-derived stage broke a marking rule: nothing was written
+        raise ImportRejected([f"{file_name}：{e}" for e in exc.errors]) from exc
+    return RosterResult(run_id, file_name, len(df), done.inserted, done.updated, done.changes)
+
+
+def _record_run(cur, run_id, batch_id, file_name, content_hash, rows, actor_name, now,
+                inserted, updated) -> None:
+    cur.execute(
+        "INSERT INTO import_runs (run_id, kind, batch_id, file_name, content_hash, row_count,"
+        " actor, imported_at, inserted, updated)"
+        " VALUES ($id, 'roster', $batch, $file, $hash, $rows, $actor, $at, $ins, $upd)",
+        {"id": run_id, "batch": batch_id, "file": file_name, "hash": content_hash,
+         "rows": rows, "actor": actor_name, "at": now, "ins": inserted, "upd": updated},
+    )
+
+
+def change_rows(result: RosterResult) -> list[dict]:
+    """The re-import's changes as table rows (Chinese headers), for the 名单导入 page and the
+    command line: one row per re-derived stage or checklist item, or one per student whose
+    fields changed with nothing else to change."""
+    rows = []
+    # Students whose stages changed first: those are the ones someone must act on.
+    for student in sorted(result.changes, key=lambda c: not (c.stages or c.items)):
+        head = {"学号": student.student_no, "姓名": student.name,
+                "变更": "；".join(f"{f.label}：{f.old} → {f.new}" for f in student.fields)}
+        for st in student.stages:
+            rows.append(head | {"环节": st.stage_name, "原状态": STATE_LABELS[st.state_before],
+                                "新状态": STATE_LABELS[st.state_after], "说明": st.why})
+        for stage_name, item in student.items:
+            rows.append(head | {"环节": stage_name, "原状态": "", "新状态": "",
+                                "说明": f"核对事项“{item.item}”{'现须办理' if item.needed else '无需办理'}"})
+        if not student.stages and not student.items:
+            rows.append(head | {"环节": "", "原状态": "", "新状态": "", "说明": "办理状态不受影响"})
+    return rows
 
 
 def template_xlsx() -> bytes:

@@ -16,8 +16,7 @@ import pandas as pd
 from clearance.store.accounts import (MIN_PASSWORD_LENGTH, AccountError, NewAccount, check_username,
                                 create_accounts, validate_account)
 from clearance.rules.actors import ROLES
-from clearance.store.db import get_catalogue
-from clearance.store.db import Store
+from clearance.store.db import Store, get_catalogue, get_colleges
 from loaders.sheets import ImportRejected, Sheet, clean_name, duplicate_errors, read_sheet
 
 HEADERS = ["用户名", "姓名", "角色", "学院", "办理环节", "初始密码"]
@@ -44,7 +43,7 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
     catalogue = get_catalogue(store)
     by_name = {s.name: s.stage_id for s in catalogue.stages}
     existing = {r[0] for r in store.read_rows("SELECT username FROM staff")}
-    colleges = {r[0] for r in store.read_rows("SELECT college FROM colleges")}
+    colleges = get_colleges(store)
     accounts, errors = [], []
     rows = sheet.rows.reindex(columns=HEADERS, fill_value="")
     for row, rec in rows.iterrows():
@@ -54,7 +53,9 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
                 problems.append(sheet.error(row, header, "不能为空"))
         username = rec["用户名"].replace(" ", "")
         role = ROLE_ALIASES.get(rec["角色"])
-        college = rec["学院"].replace(" ", "") or None
+        typed_college = rec["学院"].replace(" ", "") or None
+        # An alias is stored as the college's name; an unknown one is refused with a guess.
+        college = colleges.canonical(typed_college) if typed_college else None
         stages, unknown = _stage_ids(rec["办理环节"], by_name)
         if username:
             try:
@@ -68,8 +69,8 @@ def validate(store: Store, sheet: Sheet) -> tuple[list[NewAccount], list[str]]:
             problems.append(sheet.error(row, "角色", f"“{rec['角色']}”无效，应为{choices}"))
         if unknown:
             problems.append(sheet.error(row, "办理环节", f"没有这些环节：{'、'.join(unknown)}"))
-        if college and colleges and college not in colleges:
-            problems.append(sheet.error(row, "学院", f"“{college}”不在离校学生名单的学院中"))
+        if typed_college and college is None:
+            problems.append(sheet.error(row, "学院", colleges.unknown_message(typed_college)))
         if rec["初始密码"] and len(rec["初始密码"]) < MIN_PASSWORD_LENGTH:
             problems.append(sheet.error(row, "初始密码", f"至少 {MIN_PASSWORD_LENGTH} 位"))
         if role and not problems:

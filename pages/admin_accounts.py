@@ -7,6 +7,7 @@ import streamlit as st
 from clearance.store.accounts import (AccountError, create_account, reset_password, set_active,
                                 update_account)
 from clearance.rules.actors import ROLES
+from clearance.store.db import get_colleges
 from loaders import staff as staff_loader
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
@@ -33,7 +34,7 @@ ROLE_CODES = [r for r in ROLES if r != "system"]
 CHANGES = {"created": "新增", "updated": "修改", "disabled": "停用", "enabled": "启用",
            "password_reset": "重置密码", "locked": "锁定"}
 stage_names = {s.stage_id: s.name for s in catalogue().stages}
-colleges = list(read("all_colleges")["college"])
+colleges = get_colleges(store()).names  # the known list (config/colleges.toml), as the domain checks
 accounts = read("staff_list")
 
 

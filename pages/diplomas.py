@@ -5,8 +5,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from clearance.store.diplomas import DiplomaError, certificates_for, record_handover
 from clearance.clock import beijing_now
+from clearance.rules.handout import handout_period_text, handover_date_warning
+from clearance.store.diplomas import DiplomaError, certificates_for, record_handover
 from ui.auth import require_actor
 from ui.data import current_batch, read, store
 from ui.filters import college_for
@@ -21,14 +22,16 @@ b = batch["batch_id"]
 college = college_for(actor, b, key="diploma_college")
 
 st.title(f"{college} · 证书发放")
-st.caption(f"证书发放时间：{batch['diploma_start']:%Y-%m-%d} — {batch['diploma_end']:%Y-%m-%d}。"
+st.caption(f"证书发放时间：{batch['diploma_start']:%Y年}{handout_period_text(batch)}。"
            "只有全部离校环节均为 ✓ 的学生可以领取毕业（结业、肄业）证书和学位证书；退学学生不发放。")
 
 desk = read("diploma_desk", batch=b, college=college)
 log = read("diploma_log", batch=b, college=college)
 notice = st.session_state.pop("diploma_notice", None)
 if notice:
-    st.success(notice)
+    st.success(notice[0])
+    if notice[1]:
+        st.warning(notice[1])
 
 
 def _status(received_by: pd.Series, handed_at: pd.Series, applies: pd.Series) -> pd.Series:
@@ -55,6 +58,9 @@ m[2].metric("待发放（份）", f"{pending:,}")
 
 st.subheader("登记发放")
 st.caption("输入或扫描学号；未全部办结、离校类型不发放该证书或已发放的，系统会拒绝登记。")
+if handover_date_warning(batch, beijing_now()):
+    st.caption(f":orange[今天不在本批次证书发放时间（{handout_period_text(batch)}）内：补领可照常登记，"
+               "请确认发放日期。]")
 with st.form("handover", clear_on_submit=True):
     c = st.columns([1.2, 1, 1])
     student_no = c[0].text_input("学号", key="handover_no")
@@ -67,8 +73,9 @@ with st.form("handover", clear_on_submit=True):
     if st.form_submit_button("登记发放", type="primary"):
         no = student_no.strip()
         try:
-            record_handover(store(), actor, no, kind, received_by, datetime.combine(day, at), note)
-            st.session_state["diploma_notice"] = f"已登记：{no} {KIND_LABELS[kind]}，领取人 {received_by.strip()}"
+            done = record_handover(store(), actor, no, kind, received_by, datetime.combine(day, at), note)
+            st.session_state["diploma_notice"] = (
+                f"已登记：{no} {done.certificate}，领取人 {received_by.strip()}", done.warning)
             st.rerun()
         except DiplomaError as exc:
             st.error(str(exc))

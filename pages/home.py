@@ -4,8 +4,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from clearance.rules.handout import handout_period_text
 from ui.auth import require_actor
 from ui.data import current_batch, read
+
+COMPLETION_COLOR = "#2e7d32"
 
 actor = require_actor("admin", "gradschool", "college", "office")
 batch = current_batch()
@@ -17,7 +20,7 @@ stages = read("stage_completion", batch=batch["batch_id"], college=college)
 st.title(f"{college} · 离校总览" if college else "研究生电子离校 · 离校通")
 st.caption(
     f"{batch['title']}　集中办理：{batch['period_start']:%m月%d日}—{batch['period_end']:%m月%d日}"
-    f"　证书发放：{batch['diploma_start']:%m月%d日}—{batch['diploma_end']:%m月%d日}"
+    f"　证书发放：{handout_period_text(batch)}"
     f"　校园卡停用：{batch['card_deactivation']:%m月%d日}"
 )
 
@@ -48,6 +51,8 @@ table = pd.DataFrame({
     "× 不通过": stages["rejected"],
     "完成率": stages["done"] / stages["students"].where(stages["students"] > 0),
 })
+# One sequential colour (not the theme's red, which read as "bad" even at 99 %).
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"完成率": st.column_config.ProgressColumn("完成率", format="percent",
-                                                                   min_value=0, max_value=1)})
+                                                                   min_value=0, max_value=1,
+                                                                   color=COMPLETION_COLOR)})

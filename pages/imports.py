@@ -60,6 +60,7 @@ with runs_tab:
                     "原状态": events["state_before"].map(STATE_LABELS),
                     "新状态": events["state_after"].map(STATE_LABELS),
                     "原因": events["reason"].fillna(""),
+                    "备注": events["note"].fillna(""),  # e.g. why a roster re-import changed it
                 }), hide_index=True, width="stretch")
             skips = read("import_run_skips", run_id=run["run_id"])
             if not skips.empty:

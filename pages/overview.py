@@ -1,16 +1,20 @@
 """研究生院离校看板: completion by stage and college, the daily curve, bottlenecks."""
 
-from datetime import timedelta
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from clearance.clock import beijing_now
 from ui import figures
 from ui.auth import require_actor
-from ui.dashboards import Filters, as_date, choose_as_of, last_done_day, load_overview
-from ui.data import current_batch, derived, read, stage_name_map
-from ui.filters import choice, level_choice, type_choice
+from clearance.store.db import get_catalogue
+from ui.comparison import earlier_batches, load_comparison
+from ui.dashboards import (Filters, as_date, as_of_bounds, as_of_problem, choose_as_of, last_done_day,
+                           load_overview)
+from ui.data import current_batch, read, stage_name_map, store
+from ui.filters import choice, enter_applies, level_choice, type_choice
 from ui.lagging import lagging_table
+from ui.report import report_pdf
 
 require_actor("admin", "gradschool")
 batch = current_batch()
@@ -25,12 +29,13 @@ st.caption(f"{batch['title']}　集中办理：{batch['period_start']:%Y-%m-%d} 
 period_start, period_end = as_date(batch["period_start"]), as_date(batch["period_end"])
 last_day = last_done_day(read, b)
 default = choose_as_of(period_start, period_end, last_day, beijing_now().date())
+earliest, latest = as_of_bounds(period_start, period_end, last_day, default.day)
 c = st.columns([1.2, 1, 1, 1, 1.6])
 as_of = c[0].date_input(
-    "统计日期（“今日”）", value=default.day, key="as_of",
-    min_value=period_start - timedelta(days=10),
-    max_value=max(period_end, last_day or period_end, default.day),
-    help="看板按所选日期当天结束时的状态统计；默认：" + default.note)
+    "统计日期（“今日”）", value=default.day, key="as_of", min_value=earliest, max_value=latest,
+    format="YYYY-MM-DD",
+    help=f"可选 {earliest:%Y-%m-%d} 至 {latest:%Y-%m-%d}；输入日期后按回车即可。默认：" + default.note)
+enter_applies("as_of")
 filters = Filters(
     campus=choice("校区", ("A区", "B区", "C区", "虎溪"), "ov_campus", c[1]),
     level=level_choice("ov_level", c[2]),
@@ -41,61 +46,52 @@ if as_of == default.day:
     st.info(default.note + "。数字为该日 24:00 时的状态。", icon=":material/event:")
 else:
     st.info(f"统计日期：{as_of:%Y-%m-%d}（手动选择），数字为该日 24:00 时的状态。", icon=":material/event:")
+problem = as_of_problem(period_start, period_end, last_day, as_of)
+if problem and as_of != default.day:
+    st.error(problem)
+    st.stop()
 
-
-OVERVIEW_READS = ("stage_list", "completion_cube", "clearance_days")
-CELL_READS = ("lagging_students",)
-
-
-def _overview(batch: dict, filters: Filters, as_of) -> tuple:
-    """The page's numbers and its four charts: built once per (data version, filters, day)
-    and shared by every session (ui.data.derived), so a rerun without a write rebuilds
-    nothing (the derivation and the plotly figures were ~190 ms of each rerun)."""
-    data = load_overview(read, batch, filters, as_of)
-    return data, {
-        "stages": figures.stage_completion_bar(data.by_stage),
-        "colleges": figures.college_completion_bar(data.by_college),
-        "heat": figures.completion_heat_map(data.heat),
-        "progress": figures.progress_chart(data.progress),
-    }
-
-
-def _cell_table(batch: dict, college: str, stage: str, filters: Filters):
-    cell = read("lagging_students", batch=batch["batch_id"], college=college, stage=stage,
-                level=filters.level, clearance_type=filters.clearance_type)
-    if filters.campus:
-        cell = cell[cell["campus"] == filters.campus]
-    table = lagging_table(cell, batch["period_end"])
-    return table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "未办环节",
-                  "不通过原因"]]
-
-
-data, figs = derived("overview", _overview, batch, filters, as_of, reads=OVERVIEW_READS)
+data = load_overview(read, batch, filters, as_of)
 
 
 # -- sections ----------------------------------------------------------------------------------
 def _show_headline() -> None:
     m = st.columns(5)
+    since = "较前一日"
     m[0].metric("离校学生", f"{data.students:,}")
-    m[1].metric("全部办结", f"{data.cleared:,}")
-    m[2].metric("办结率", f"{data.cleared_rate:.1%}")
-    m[3].metric(f"今日办结（{data.as_of:%m-%d}）", f"{data.cleared_today:,}")
-    m[4].metric("尚未办结", f"{data.still_open:,}")
+    m[1].metric("全部办结", f"{data.cleared:,}", f"{data.cleared_today:+,} 人", help=since)
+    m[2].metric("办结率", f"{data.cleared_rate:.1%}",
+                f"{(data.cleared_rate - data.cleared_rate_yesterday) * 100:+.1f} 个百分点", help=since)
+    m[3].metric(f"今日办结（{data.as_of:%m-%d}）", f"{data.cleared_today:,}",
+                f"{data.cleared_today - data.cleared_yesterday:+,} 人", help=f"与前一日（{data.cleared_yesterday:,} 人）相比")
+    m[4].metric("尚未办结", f"{data.still_open:,}", f"{-data.cleared_today:+,} 人", delta_color="inverse",
+                help=since)
+    with st.container(horizontal=True, key="report_buttons"):
+        st.download_button(
+            "下载领导报告（PDF）", lambda: report_pdf(data, batch, filters),
+            f"离校进度报告_{batch['batch_id']}_{data.as_of:%Y%m%d}.pdf", mime="application/pdf",
+            key="dl_report", icon=":material/picture_as_pdf:", on_click="ignore",
+            help="一页 PDF：主要数字、每日曲线、各学院（最弱在前）及较前一日变化、三大卡点环节、截止日展望")
+        link = {"day": f"{data.as_of:%Y-%m-%d}", "college": filters.college, "campus": filters.campus,
+                "level": filters.level, "type": filters.clearance_type}
+        # A link (new tab) rather than st.page_link: the print page stands on its own, and the
+        # address carries the day and filters so it can be bookmarked or forwarded.
+        st.link_button("打印版报告", "report?" + urlencode({k: v for k, v in link.items() if v}),
+                       icon=":material/print:")
 
 
 def _show_completion() -> None:
     left, right = st.columns(2)
     left.subheader("各环节完成率")
-    left.plotly_chart(figs["stages"], width="stretch")
+    left.plotly_chart(figures.stage_completion_bar(data.by_stage), width="stretch")
     right.subheader("各学院全部办结比例")
-    right.plotly_chart(figs["colleges"], width="stretch")
+    right.plotly_chart(figures.college_completion_bar(data.by_college), width="stretch")
 
 
-@st.fragment  # a click on the map or a cell choice reruns this part only
 def _show_heat_map() -> None:
     st.subheader("学院 × 环节完成率")
     st.caption("点击一个格子，或在下方选择学院和环节，查看该格未办结的学生。")
-    event = st.plotly_chart(figs["heat"], width="stretch",
+    event = st.plotly_chart(figures.completion_heat_map(data.heat), width="stretch",
                             on_select="rerun", selection_mode="points", key="heat")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     clicked = (points[0].get("y"), points[0].get("x")) if points else None
@@ -107,7 +103,7 @@ def _show_heat_map() -> None:
         if clicked[0] in colleges and clicked[1] in by_name:
             st.session_state["cell_college"] = clicked[0]
             st.session_state["cell_stage"] = by_name[clicked[1]]
-    if st.session_state.get("cell_college") not in colleges and len(data.by_college):
+    if st.session_state.get("cell_college") not in data.heat.index and len(data.by_college):
         # Start at the weakest college's weakest stage, leaving out the last stage (研工办),
         # which every student who is not cleared still has open.
         weakest = data.by_college["college"].iloc[0]
@@ -116,33 +112,62 @@ def _show_heat_map() -> None:
         by_name = {v: k for k, v in stage_names.items()}
         st.session_state["cell_stage"] = by_name.get(row.idxmin() if len(row) else None,
                                                      next(iter(stage_names)))
+    shown_colleges = list(data.heat.index)  # the heat map's rows: the 学院 filter applies here too
+    if st.session_state.get("cell_college") not in shown_colleges and shown_colleges:
+        st.session_state["cell_college"] = shown_colleges[0]
     c1, c2 = st.columns(2)
-    college = c1.selectbox("学院", colleges, key="cell_college")
+    college = c1.selectbox("学院", shown_colleges, key="cell_college")
     stage = c2.selectbox("环节", list(stage_names), key="cell_stage",
                          format_func=lambda s: stage_names[s])
-    table = derived("overview_cell", _cell_table, batch, college, stage, filters, reads=CELL_READS)
-    st.markdown(f"**{college} · {stage_names[stage]}**：当前未办结 {len(table)} 人")
-    st.dataframe(table, hide_index=True, width="stretch", height=300)
+    if college is None:
+        return
+    # The cell as the map shows it: every filter, and the stages open at the end of the as-of day.
+    cell = read("lagging_students", batch=b, college=college, stage=stage, campus=filters.campus,
+                level=filters.level, clearance_type=filters.clearance_type, as_of=as_of)
+    st.markdown(f"**{college} · {stage_names[stage]}**：截至 {as_of:%m-%d} 日终未办结 {len(cell)} 人"
+                "（未办环节为当日终状态）")
+    table = lagging_table(cell, batch["period_end"], get_catalogue(store()))
+    st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "下一站",
+                        "未办环节"]], hide_index=True, width="stretch", height=300)
 
 
 def _show_progress() -> None:
     p = data.progress
-    st.subheader("每日累计办结")
-    if as_of >= p.deadline:
-        st.caption(f"已到截止日 {p.deadline:%m-%d}：累计 {int(p.daily['cumulative'].iloc[-1]):,} 人全部办结。")
-    else:
-        st.caption(f"近 3 日平均每天 {p.pace_per_day:.1f} 人办结；照此速度，截止日 {p.deadline:%m-%d} 将达到 "
-                   f"{p.projected_at_deadline:,} 人（{p.projected_at_deadline / max(p.students, 1):.1%}）。")
-    st.plotly_chart(figs["progress"], width="stretch")
+    st.subheader("每日办结（柱：当日新增；线：累计）")
+    st.caption(figures.outlook_text(p, data.as_of))
+    st.plotly_chart(figures.progress_chart(p), width="stretch")
+    _show_comparison()
+
+
+def _show_comparison() -> None:
+    earlier = earlier_batches(read("batch_list"), b)
+    if earlier.empty:
+        return
+    st.subheader("与往批对比")
+    titles = dict(zip(earlier["batch_id"], earlier["title"]))
+    other = st.selectbox("对比批次", list(titles), key="ov_compare", format_func=titles.get,
+                         help="两条曲线都从各自集中办理的第一天（第 0 天）算起，纵轴为累计全部办结的比例；"
+                              "上方的筛选条件对两个批次同样适用。")
+    comparison = load_comparison(read, batch, earlier.set_index("batch_id").loc[other].to_dict()
+                                 | {"batch_id": other}, filters, as_of)
+    st.plotly_chart(figures.comparison_chart(comparison), width="stretch")
 
 
 def _show_bottlenecks() -> None:
-    st.subheader("瓶颈环节")
-    st.caption("滞留人数：该环节尚未 ✓ 的学生；中位用时：从集中办理开始（第 0 天）到该环节通过那天的天数，"
-               "取中位数（提前通过计 0 天）。")
-    df = data.bottlenecks.rename(columns={"name": "环节", "open": "滞留人数", "median_days": "中位用时（天）"})
-    st.dataframe(df, hide_index=True, width="stretch",
-                 column_config={"中位用时（天）": st.column_config.NumberColumn(format="%d")})
+    st.subheader("卡点环节")
+    st.caption("可立即办结：除最后的研工办外只差这一个环节的学生，在此办完即可去研工办办结；"
+               "先卡在别处：还有其他环节未办。按“可立即办结”人数排列。中位用时：从集中办理开始（第 0 天）"
+               "到该环节通过那天的天数的中位数（提前通过计 0 天）。")
+    table = {"name": "环节", "open": "未办人数", "only_here": "可立即办结", "elsewhere": "先卡在别处",
+             "median_days": "中位用时（天）"}
+    config = {"中位用时（天）": st.column_config.NumberColumn(format="%.1f")}
+    st.dataframe(data.blocking[list(table)].rename(columns=table), hide_index=True, width="stretch",
+                 column_config=config, height=38 + 35 * len(data.blocking))
+    final = data.final_stage
+    if final is not None:
+        st.markdown(f"**最后一站 · {final['name']}**（须其他环节全部 ✓ 后办理）：未办 {int(final['open']):,} 人，"
+                    f"其中 **{int(final['only_here']):,} 人只差这一站、可立即办结**，"
+                    f"{int(final['elsewhere']):,} 人仍卡在前面的环节。")
 
 
 _show_headline()

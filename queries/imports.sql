@@ -20,7 +20,7 @@ LIMIT 2000;
 -- name: import_run_events(run_id)
 -- The marks one import run made (events whose source_ref is the run id). Parameters: :run_id.
 SELECT e.event_id, e.marked_at, e.student_no, s.name, s.college, g.name AS stage_name,
-       e.action, e.state_before, e.state_after, e.reason, e.actor
+       e.action, e.state_before, e.state_after, e.reason, e.note, e.actor
 FROM events e
 JOIN students s USING (student_no)
 JOIN stages g USING (stage_id)

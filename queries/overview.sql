@@ -42,5 +42,8 @@ WHERE s.batch_id = :batch
 GROUP BY ALL;
 
 -- name: stage_list()
--- The stage catalogue in the handbook's order. No parameters.
-SELECT stage_id, seq, name, department, scope FROM stages ORDER BY seq;
+-- The stage catalogue in the handbook's order; `final` marks the last stage (its prerequisites
+-- are every other stage: 研工办). No parameters.
+SELECT stage_id, seq, name, department, scope,
+       len(prerequisites) > 0 AND len(prerequisites) = (SELECT count(*) - 1 FROM stages) AS final
+FROM stages ORDER BY seq;

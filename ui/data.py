@@ -77,10 +77,11 @@ def current_batch() -> dict:
     """The batch chosen in the sidebar (newest by default)."""
     batches = read("batch_list")
     if batches.empty:
-        st.error("系统中还没有离校批次，请在 config/batches.toml 中添加后重启。")
+        st.error("系统中还没有离校批次，请系统管理员在“批次与备份”页面新建。")
         st.stop()
     ids = list(batches["batch_id"])
-    titles = dict(zip(batches["batch_id"], batches["title"]))
+    titles = {b: t + ("（已关闭）" if pd.notna(c) else "")
+              for b, t, c in zip(batches["batch_id"], batches["title"], batches["closed_at"])}
     chosen = st.sidebar.selectbox("离校批次", ids, key="batch", format_func=lambda b: titles[b])
     return batches.set_index("batch_id").loc[chosen].to_dict() | {"batch_id": chosen}
 

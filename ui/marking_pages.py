@@ -98,14 +98,18 @@ def terminal_label(ref) -> str:
 
 
 def desk_ref() -> str | None:
-    """Where a page mark comes from, for the history: the desk's address as the reverse proxy
-    reports it (X-Forwarded-For), else the peer address; informational, not a security check."""
+    """Where a page mark comes from, for the history: the desk's address — behind the reverse
+    proxy the right-most X-Forwarded-For hop that is not a trusted proxy (the same rule as the
+    student page's limiter, so a forged header is not believed); informational."""
+    from ui.student_lookup import current_client  # late import: the student page's module
+
     try:
-        forwarded = st.context.headers.get("X-Forwarded-For", "")
-        ip = forwarded.split(",")[0].strip() or st.context.ip_address
+        key = current_client()
     except Exception:  # AppTest and bare mode have no request
         return None
-    return f"ip:{ip}" if ip else "ip:本机"
+    if not key.startswith("ip:"):
+        return "ip:本机"
+    return "ip:本机" if key in ("ip:127.0.0.1", "ip:::1") else key
 
 
 def focus(selector: str) -> None:

@@ -110,12 +110,28 @@ def client_key(remote_ip: str | None, headers: Mapping[str, str] | None, session
         return f"session:{session_id}"
     peer = remote_ip or "127.0.0.1"
     forwarded = _header(headers, "X-Forwarded-For")
-    if peer in trusted_proxies and forwarded:
+    if is_trusted(peer, trusted_proxies) and forwarded:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
         for hop in reversed(hops):
-            if hop not in trusted_proxies:
+            if not is_trusted(hop, trusted_proxies):
                 return f"ip:{hop}" if _is_ip(hop) else f"ip:{peer}"
     return f"ip:{peer}"
+
+
+def is_trusted(address: str, trusted_proxies: tuple[str, ...]) -> bool:
+    """Whether `address` is one of the trusted proxies, each an address or a network
+    ("10.8.0.0/24": the university's load balancers)."""
+    try:
+        ip = ipaddress.ip_address(address.removeprefix("::ffff:"))
+    except ValueError:
+        return False
+    for entry in trusted_proxies:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue  # a malformed entry trusts nobody
+    return False
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

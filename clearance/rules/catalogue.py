@@ -1,7 +1,7 @@
 """The stage catalogue and the batches: the model and its parsing (no I/O).
 
-An administrator edits `config/stages.toml` and `config/batches.toml`;
-`clearance.store.config` reads them and loads them into the store.
+An administrator edits `config/stages.toml` (and, before the first start, `config/batches.toml`,
+the seed of the batches table); `clearance.store.config` reads them and loads them into the store.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ class CatalogueError(ValueError):
 class ChecklistItem:
     text: str
     not_required_for: tuple[str, ...] = ()
+    # Words by which a rejection's reason names this item ("学位论文未提交" → 学位论文); a roster
+    # re-import uses them to see whether a rejection still applies to the new clearance type.
+    reason_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Stage:
     bulk: bool = False
     # 无需办理 only for students who are not party members (the party branch's stage).
     not_needed_only_for_non_members: bool = False
+    # The next step as a reminder SMS words it, where it is more than "go to the room" (导师:
+    # have the form signed). Empty: the reminder names the stage and its room.
+    reminder: str = ""
 
     def items_for(self, clearance_type: str) -> list[ChecklistItem]:
         """The checklist as it applies to a student of this clearance type."""
@@ -137,7 +143,8 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 advice_after=tuple(raw.get("advice_after", [])),
                 not_required_for=tuple(raw.get("not_required_for", [])),
                 items=tuple(
-                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])))
+                    ChecklistItem(i["text"], tuple(i.get("not_required_for", [])),
+                                  tuple(i.get("reason_words", [])))
                     for i in raw.get("items", [])
                 ),
                 locations={
@@ -147,6 +154,7 @@ def parse_catalogue(text: str, source: str = "stages.toml") -> Catalogue:
                 final=final,
                 bulk=raw.get("bulk", False),
                 not_needed_only_for_non_members=raw.get("not_needed_only_for_non_members", False),
+                reminder=str(raw.get("reminder", "")),
             )
         )
     stages.sort(key=lambda s: s.seq)
@@ -175,6 +183,18 @@ def parse_batches(text: str, source: str = "batches.toml") -> list[dict]:
                 "diploma_start": raw.get("diploma_start"),
                 "diploma_end": raw.get("diploma_end"),
                 "card_deactivation": raw.get("card_deactivation"),
+                "diploma_start_part": _half_day(raw.get("diploma_start_part"), where),
             }
         )
     return batches
+
+
+HALF_DAYS = ("上午", "下午")
+
+
+def _half_day(value, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in HALF_DAYS:
+        raise CatalogueError(f"{where} 的 diploma_start_part 只能是“上午”或“下午”")
+    return value

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clearance.rules.actors import Actor
+from clearance.rules.batches import closed_refusal
 from clearance.rules.catalogue import DONE_STATES, Catalogue
 
 # action → state after it
@@ -67,6 +68,8 @@ def check_mark(mark: Mark, actor: Actor, catalogue: Catalogue, students: dict, s
     if student is None:
         return f"{who}：查无此学生"
     who = f"{student['name']}（{mark.student_no}）"
+    if student.get("batch_closed"):  # a closed batch is read-only, whoever asks
+        return f"{who}：{closed_refusal(student['batch_id'], student.get('batch_title'))}"
     if mark.stage_id not in catalogue.stage_ids:
         return f"{who}：未知的环节“{mark.stage_id}”"
     stage = catalogue.stage(mark.stage_id)

@@ -19,6 +19,7 @@ from typing import Mapping
 
 from clearance.rules.catalogue import DONE_STATES, Catalogue, CatalogueError, Stage
 from clearance.paths import PROJECT_ROOT
+from clearance.rules.handout import handout_period_text
 from clearance.rules.text import compact
 
 STUDENT_PAGE_FILE = Path(os.environ.get("CLEARANCE_STUDENT_PAGE")
@@ -220,7 +221,7 @@ def key_dates(batch: Mapping | None) -> list[KeyDate]:
     if batch.get("diploma_start"):
         dates.append(KeyDate(
             "毕业证、学位证发放",
-            f"{_day(batch['diploma_start'])}至{_day(batch.get('diploma_end') or batch['diploma_start'])}"
+            f"{_year(batch['diploma_start'])}{handout_period_text(batch)}"
             "，所有环节均为 ✓ 后才能到所在学院领取毕业证书（结业/肄业证书）、学位证书"))
     if batch.get("card_deactivation"):
         dates.append(KeyDate(
@@ -244,6 +245,11 @@ def build_view(catalogue: Catalogue, profile: Mapping,
                                str(profile["clearance_type"]), batch)),
         dates=tuple(key_dates(batch)),
     )
+
+
+def _year(value) -> str:
+    d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{d.year}年"
 
 
 def _day(value) -> str:

@@ -15,9 +15,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from clearance.rules.actors import ROLES, Actor
-from clearance.store.db import get_catalogue
 from clearance.clock import beijing_now
-from clearance.store.db import Store
+from clearance.store.db import Store, get_catalogue, get_colleges
 
 MAX_FAILED_LOGINS = 5              # then the account is locked for LOCK_MINUTES
 LOCK_MINUTES = 15
@@ -60,6 +59,8 @@ def validate_account(store: Store, role: str, college: str | None, stages: list[
     if role == "college":
         if not college:
             raise AccountError("学院工作人员必须指定学院")
+        if college not in get_colleges(store).names:  # config/colleges.toml, as the roster
+            raise AccountError(get_colleges(store).unknown_message(college))
         wrong = [catalogue.stage(s).name for s in stages if catalogue.stage(s).scope != "college"]
         if wrong:
             raise AccountError(f"学院工作人员不能办理全校性环节：{'、'.join(wrong)}")

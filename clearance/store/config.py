@@ -1,7 +1,9 @@
-"""The configuration files loaded into the store: the stage catalogue and the batches.
+"""The configuration files loaded into the store: the stage catalogue, the batches and the
+known colleges.
 
-An administrator edits `config/stages.toml` and `config/batches.toml`; the next start loads
-them. A start with unchanged files writes nothing.
+An administrator edits `config/stages.toml`, `config/colleges.toml` (and, before the first
+start, `config/batches.toml`, the seed of the batches table); the next start loads them. A start
+with unchanged files writes nothing.
 """
 
 from __future__ import annotations
@@ -12,37 +14,56 @@ from pathlib import Path
 
 from clearance.paths import PROJECT_ROOT
 from clearance.rules.catalogue import Catalogue, parse_batches, parse_catalogue
+from clearance.rules.colleges import Colleges, parse_colleges
 from clearance.store.db import Store
 from clearance.store.students import ensure_status_rows
 
 STAGES_FILE = Path(os.environ.get("CLEARANCE_STAGES") or PROJECT_ROOT / "config" / "stages.toml")
 BATCHES_FILE = Path(os.environ.get("CLEARANCE_BATCHES") or PROJECT_ROOT / "config" / "batches.toml")
+COLLEGES_FILE = Path(os.environ.get("CLEARANCE_COLLEGES") or PROJECT_ROOT / "config" / "colleges.toml")
 
 
 def load_catalogue(path: Path = STAGES_FILE) -> Catalogue:
     return parse_catalogue(path.read_text(encoding="utf-8"), path.name)
 
 
+def load_colleges(path: Path = COLLEGES_FILE) -> Colleges:
+    return parse_colleges(path.read_text(encoding="utf-8"), path.name)
+
+
 def sync_config(store: Store) -> bool:
-    """Load the catalogue and batches into the store if the files changed. Returns True if written."""
+    """Load the catalogue, batches and colleges into the store if the files changed.
+    Returns True if written."""
     stages_text = STAGES_FILE.read_text(encoding="utf-8")
     batches_text = BATCHES_FILE.read_text(encoding="utf-8")
+    colleges_text = COLLEGES_FILE.read_text(encoding="utf-8")
     catalogue = parse_catalogue(stages_text, STAGES_FILE.name)
     batches = parse_batches(batches_text, BATCHES_FILE.name)
+    colleges = parse_colleges(colleges_text, COLLEGES_FILE.name)
     store.catalogue = catalogue
-    digest = hashlib.sha256((stages_text + "\0" + batches_text).encode()).hexdigest()
+    store.colleges = colleges
+    digest = hashlib.sha256(
+        "\0".join((stages_text, batches_text, colleges_text)).encode()).hexdigest()
     if store.read_value("SELECT value FROM settings WHERE key = 'config_hash'") == digest:
         return False
     with store.transaction() as cur:
         _write_catalogue(cur, catalogue)
-        for b in batches:
-            cur.execute("DELETE FROM batches WHERE batch_id = $batch_id", {"batch_id": b["batch_id"]})
-            cur.execute(
-                "INSERT INTO batches VALUES ($batch_id, $title, $period_start, $period_end,"
-                " $diploma_start, $diploma_end, $card_deactivation)",
-                b,
-            )
+        # batches.toml is only the first-run seed: afterwards batches are created, edited and
+        # closed on the admin page (clearance.store.batches); the file no longer overrides them.
+        if not cur.execute("SELECT count(*) FROM batches").fetchall()[0][0]:
+            for b in batches:
+                cur.execute(
+                    "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
+                    " diploma_end, card_deactivation, diploma_start_part) VALUES ($batch_id, $title,"
+                    " $period_start, $period_end, $diploma_start, $diploma_end, $card_deactivation,"
+                    " $diploma_start_part)",
+                    b,
+                )
         ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
+        # Known colleges join the pickers before any student of theirs is imported; a name
+        # dropped from the file stays in the table while students may still carry it.
+        cur.execute("INSERT INTO colleges SELECT unnest($names) ON CONFLICT DO NOTHING",
+                    {"names": colleges.names})
         cur.execute(
             "INSERT OR REPLACE INTO settings VALUES ('config_hash', $h)", {"h": digest}
         )

@@ -9,10 +9,12 @@ under one process-wide lock: concurrent DuckDB transactions on the same rows fai
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 import pandas as pd
@@ -23,8 +25,25 @@ from clearance.paths import PROJECT_ROOT
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "clearance.duckdb"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+
+class StoreProblem(Exception):
+    """The store cannot be used: `kind` is locked / corrupt / newer_schema / migration_failed,
+    the message names the file and what to do (it is the log line the app stops with)."""
+
+    def __init__(self, kind: str, message: str):
+        self.kind = kind
+        super().__init__(message)
+
+
 def db_path_from_env() -> Path:
     return Path(os.environ.get("CLEARANCE_DB") or DEFAULT_DB_PATH)
+
+
+def _copy_in_child(source: Path, target: Path) -> None:
+    """Copy a file in another process. DuckDB holds the store with a POSIX (fcntl) lock, and
+    POSIX drops a process's lock on a file when the process closes *any* descriptor of it: a
+    plain copy from this process would let a second process open the store (seen here)."""
+    subprocess.run(["cp", "--", str(source), str(target)], check=True, capture_output=True)
 
 
 class Store:
@@ -48,6 +67,7 @@ class Store:
         self._table_versions: dict[str, int] = {}
         self._all_tables_version = 0
         self.catalogue = None  # set by clearance.store.config.sync_config at open
+        self.colleges = None   # the known colleges, set there too
 
     def close(self) -> None:
         self._con.close()
@@ -77,6 +97,28 @@ class Store:
     def read_value(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = self.read_rows(sql, params)
         return rows[0][0] if rows else None
+
+    def snapshot(self, target: Path) -> dict:
+        """Copy the store to `target` (+ its WAL, if a checkpoint left one) under the write lock,
+        so no commit lands half-way: the copy is the store as of the last committed transaction.
+        Readers go on meanwhile. Returns what the copy holds and how long writes waited."""
+        with self._write_lock:
+            started = time.perf_counter()
+            with self._con.cursor() as cur:
+                try:
+                    cur.execute("CHECKPOINT")  # fold the WAL into the file: one file to copy
+                except duckdb.Error:
+                    pass  # a busy checkpoint is not fatal: the WAL is copied with the file
+                events, last_event_id = cur.execute(
+                    "SELECT count(*), max(event_id) FROM events").fetchall()[0]
+                schema = cur.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
+            _copy_in_child(self.path, target)
+            wal = Path(f"{self.path}.wal")
+            if wal.exists():
+                _copy_in_child(wal, Path(f"{target}.wal"))
+            lock_ms = round((time.perf_counter() - started) * 1000)
+        return {"events": events, "last_event_id": last_event_id, "schema_version": schema,
+                "lock_ms": lock_ms}
 
     # -- writes --------------------------------------------------------------------------
     def data_version(self, tables) -> int:
@@ -111,8 +153,25 @@ class Store:
                 cur.close()
 
 
-def migrate(store: Store) -> list[str]:
-    """Apply numbered migrations not yet applied. Returns the names applied (empty on a re-run)."""
+def known_migrations(migrations_dir: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    return [(int(p.name[:3]), p) for p in sorted(migrations_dir.glob("[0-9][0-9][0-9]_*.sql"))]
+
+
+def has_data(store: Store) -> bool:
+    """Whether the store holds anything worth a backup (students or events)."""
+    tables = {r[0] for r in store.read_rows(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()")}
+    return any(t in tables and store.read_value(f"SELECT count(*) FROM {t}")  # constant names
+               for t in ("students", "events"))
+
+
+def migrate(store: Store, migrations_dir: Path = MIGRATIONS_DIR,
+            backup_first: Callable[[Store], object] | None = None) -> list[str]:
+    """Apply the numbered migrations not yet applied, all in one transaction: a migration that
+    fails leaves the store as it was (StoreProblem 'migration_failed'). A store with data is
+    first handed to `backup_first` (clearance.root passes the upgrade backup). A store migrated by newer code than
+    this (a version this code does not know) is refused ('newer_schema'): running old code on
+    it could write rows the newer schema does not expect. Returns the names applied."""
     if not store.read_value(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
     ):
@@ -121,20 +180,36 @@ def migrate(store: Store) -> list[str]:
                 "CREATE TABLE schema_migrations ("
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
             )
+    known = known_migrations(migrations_dir)
     done = {row[0] for row in store.read_rows("SELECT version FROM schema_migrations")}
-    applied = []
-    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
-        version = int(path.name[:3])
-        if version in done:
-            continue
+    newest_known = max((v for v, _ in known), default=0)
+    if done and max(done) > newest_known:
+        raise StoreProblem(
+            "newer_schema",
+            f"store {store.path} has schema version {max(done)}, this code knows up to "
+            f"{newest_known}: it was upgraded by a newer 离校通. Run that version, or restore a "
+            f"backup taken before the upgrade (python -m clearance.backup list).")
+    pending = [(v, p) for v, p in known if v not in done]
+    if not pending:
+        return []
+    if backup_first is not None and has_data(store):
+        backup_first(store)
+    current = None
+    try:
         with store.transaction() as cur:
-            cur.execute(path.read_text(encoding="utf-8"))
-            cur.execute(
-                "INSERT INTO schema_migrations VALUES ($v, $n, $t)",
-                {"v": version, "n": path.name, "t": beijing_now()},
-            )
-        applied.append(path.name)
-    return applied
+            for version, path in pending:
+                current = path.name
+                cur.execute(path.read_text(encoding="utf-8"))
+                cur.execute(
+                    "INSERT INTO schema_migrations VALUES ($v, $n, $t)",
+                    {"v": version, "n": path.name, "t": beijing_now()},
+                )
+    except duckdb.Error as exc:
+        raise StoreProblem(
+            "migration_failed",
+            f"migration {current} failed on {store.path}; nothing was changed (all pending "
+            f"migrations run in one transaction): {exc}") from exc
+    return [p.name for _, p in pending]
 
 
 def get_catalogue(store: Store):
@@ -142,3 +217,10 @@ def get_catalogue(store: Store):
     if store.catalogue is None:
         raise RuntimeError("store opened without its catalogue: use clearance.root.open_store")
     return store.catalogue
+
+
+def get_colleges(store: Store):
+    """The known colleges this store was opened with (`config/colleges.toml`)."""
+    if store.colleges is None:
+        raise RuntimeError("store opened without its colleges: use clearance.root.open_store")
+    return store.colleges

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clearance.rules.actors import Actor
+from clearance.rules.handout import handover_date_warning
 from clearance.rules.catalogue import DONE_STATES
 from clearance.clock import beijing_now
 from clearance.store.db import Store
@@ -35,6 +36,8 @@ class Handover:
     received_by: str
     handed_at: datetime
     recorded_by: str
+    certificate: str = ""        # the certificate's own name (结业证书, 学位证书, …)
+    warning: str | None = None   # e.g. dated outside the batch's hand-out period
 
 
 def certificates_for(clearance_type: str) -> dict[str, str]:
@@ -96,6 +99,7 @@ def record_handover(store: Store, actor: Actor, student_no: str, kind: str,
         problem = _refusal(cur, actor, student_no, kind)
         if problem:
             raise DiplomaError(problem)
+        clearance_type, batch = _student_batch(cur, student_no)
         new_id = cur.execute(
             "SELECT coalesce(max(handover_id), 0) + 1 FROM diploma_handovers").fetchall()[0][0]
         cur.execute(
@@ -104,4 +108,14 @@ def record_handover(store: Store, actor: Actor, student_no: str, kind: str,
              "note": (note or "").strip() or None, "actor": actor.username, "now": now,
              "src": source},
         )
-    return Handover(new_id, student_no, kind, received_by, handed_at, actor.username)
+    return Handover(new_id, student_no, kind, received_by, handed_at, actor.username,
+                    certificate=certificates_for(clearance_type)[kind],
+                    warning=handover_date_warning(batch, handed_at))
+
+
+def _student_batch(cur, student_no: str) -> tuple[str, dict]:
+    cur.execute(
+        "SELECT s.clearance_type, b.diploma_start, b.diploma_end, b.diploma_start_part FROM students s"
+        " JOIN batches b USING (batch_id) WHERE s.student_no = $no", {"no": student_no})
+    clearance_type, start, end, part = cur.fetchall()[0]
+    return clearance_type, {"diploma_start": start, "diploma_end": end, "diploma_start_part": part}

@@ -282,10 +282,11 @@ class FeedResult:
 
 def _load(cur, stage_id: str, dependents: list[str], nos: list[str]) -> tuple[dict, dict, dict]:
     students = {
-        r[0]: {"name": r[1], "college": r[2], "clearance_type": r[3]}
+        r[0]: {"name": r[1], "college": r[2], "clearance_type": r[3], "batch_closed": r[4]}
         for r in cur.execute(
-            "SELECT student_no, name, college, clearance_type FROM students"
-            " WHERE student_no IN (SELECT unnest($nos))", {"nos": nos}).fetchall()
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, b.closed_at IS NOT NULL"
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            " WHERE s.student_no IN (SELECT unnest($nos))", {"nos": nos}).fetchall()
     }
     status = {
         r[0]: {"state": r[1], "reason": r[2], "updated_by": r[3], "source": r[4], "updated_at": r[5]}
@@ -330,6 +331,9 @@ def plan_feed(cur, feed: Feed, rows: list[dict], catalogue: Catalogue, run_id: s
         student = students.get(no)
         if student is None:
             plan.skipped.append((no, "不在离校名单中"))
+            continue
+        if student["batch_closed"]:
+            plan.skipped.append((no, "所在离校批次已关闭"))
             continue
         if student["clearance_type"] in stage.not_required_for:
             plan.skipped.append((no, f"{student['clearance_type']}学生无需办理此环节"))

@@ -37,31 +37,26 @@ class MarkResult:
 
 
 def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
-    """Students' college/type and their current state at every stage."""
-    if len(student_nos) == 1:
-        # A desk's one mark: one statement, equality on both primary keys (index lookups).
-        rows = cur.execute(
-            "SELECT 0, student_no, name, college, clearance_type, political_status FROM students"
-            " WHERE student_no = $no UNION ALL"
-            " SELECT 1, student_no, stage_id, state, reason, NULL FROM stage_status"
-            " WHERE student_no = $no", {"no": student_nos[0]}).fetchall()
-        student_rows = [r[1:] for r in rows if r[0] == 0]
-        status_rows = [r[1:5] for r in rows if r[0] == 1]
-    else:
-        params = {"nos": student_nos}
-        student_rows = cur.execute(
-            "SELECT student_no, name, college, clearance_type, political_status FROM students"
-            " WHERE student_no IN (SELECT unnest($nos))", params).fetchall()
-        status_rows = cur.execute(
-            "SELECT student_no, stage_id, state, reason FROM stage_status"
-            " WHERE student_no IN (SELECT unnest($nos))", params).fetchall()
+    """Students' college/type/batch and their current state at every stage."""
+    # A desk's one mark: plain equality, answered from the primary-key indexes; a list: one
+    # scan joined with the list.
+    one = len(student_nos) == 1
+    params = {"no": student_nos[0]} if one else {"nos": student_nos}
+    match = "= $no" if one else "IN (SELECT unnest($nos))"
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
-                 "political_status": row[4] or ""}
-        for row in student_rows
+                 "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
+                 "batch_closed": bool(row[7])}
+        for row in cur.execute(
+            "SELECT s.student_no, s.name, s.college, s.clearance_type, s.political_status,"
+            " s.batch_id, b.title, b.closed_at IS NOT NULL"
+            " FROM students s LEFT JOIN batches b USING (batch_id)"
+            f" WHERE s.student_no {match}", params).fetchall()
     }
     states: dict[tuple[str, str], tuple[str, str | None]] = {
-        (no, stage_id): (state, reason) for no, stage_id, state, reason in status_rows}
+        (no, stage_id): (state, reason) for no, stage_id, state, reason in cur.execute(
+            f"SELECT student_no, stage_id, state, reason FROM stage_status WHERE student_no {match}",
+            params).fetchall()}
     return students, states
 
 

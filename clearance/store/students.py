@@ -53,7 +53,7 @@ def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -
 
 
 def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
-                       now: datetime | None = None) -> int:
+                       now: datetime | None = None, source_ref: str | None = None) -> int:
     """Give every student a status row at every stage. A stage not required for the student's
     clearance type starts as 无需办理, recorded as an event like any other mark."""
     cur.execute(
@@ -73,7 +73,7 @@ def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
     changes = [
         {"student_no": no, "stage_id": stage_id, "action": "not_needed", "state_before": "open",
          "state_after": "not_needed", "reason": None, "note": "该离校类型无需办理此环节",
-         "actor": actor_name, "source": source, "source_ref": None, "marked_at": at}
+         "actor": actor_name, "source": source, "source_ref": source_ref, "marked_at": at}
         for no, stage_id in exempt
     ]
     return len(write_events(cur, changes))

@@ -35,7 +35,7 @@ def test_overview_numbers_agree_with_the_store(demo_app, browser_page, demo_db_p
     students, cleared = direct(demo_db_path, "SELECT count(*) FROM students", CLEARED.format(where="TRUE"))
     assert shown == {"离校学生": f"{students:,}", "全部办结": f"{cleared:,}",
                      "尚未办结": f"{students - cleared:,}"}
-    assert "各环节完成率" in body and "学院 × 环节完成率" in body and "瓶颈环节" in body
+    assert "各环节完成率" in body and "学院 × 环节完成率" in body and "卡点环节" in body
 
 
 def _click_heat_map_cell(page, college: str, stage: str) -> None:
@@ -72,8 +72,25 @@ def test_heat_map_cell_lists_its_students(demo_app, browser_page, demo_db_path):
     choose(page, "环节", "学生公寓管理中心")
     chosen = page.inner_text("body")  # a later choice is not undone by the earlier click
     demo_app.stop()
-    assert f"法学院 · 图书馆：当前未办结 {lagging_at(demo_db_path, '法学院', 'library')} 人" in clicked
-    assert f"艺术学院 · 学生公寓管理中心：当前未办结 {lagging_at(demo_db_path, '艺术学院', 'dorm')} 人" in chosen
+    assert f"法学院 · 图书馆：截至 07-02 日终未办结 {lagging_at(demo_db_path, '法学院', 'library')} 人" in clicked
+    assert f"艺术学院 · 学生公寓管理中心：截至 07-02 日终未办结 {lagging_at(demo_db_path, '艺术学院', 'dorm')} 人" in chosen
+
+
+def test_a_typed_date_is_applied_by_enter(demo_app, browser_page):
+    """Typing 06-28 into the date box and pressing Enter shows 06-28 (it used to show the date
+    in the box while the page stayed on 07-02)."""
+    page = browser_page
+    open_page(page, demo_app.url)
+    sign_in(page, "gs", "demo1234")
+    go_to(page, "进度看板")
+    assert metric(page, "今日办结（07-02）")
+    page.get_by_role("spinbutton", name="month, 统计日期（“今日”）").click()
+    page.keyboard.type("0628")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1000)
+    wait_idle(page)
+    body = page.inner_text("body")
+    assert "今日办结（06-28）" in body and "统计日期：2018-06-28（手动选择）" in body
 
 
 def test_college_page_and_excel_export(demo_app, browser_page, demo_db_path, tmp_path):

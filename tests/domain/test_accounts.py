@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from clearance.store.accounts import (MAX_FAILED_LOGINS, AccountError, authenticate, bootstrap_admin,
-                                create_account, get_actor, reset_password, set_active)
+                                create_account, get_actor, reset_password, set_active,
+                                update_account)
 from clearance.clock import beijing_now
 
 
@@ -121,3 +122,14 @@ def test_session_bookkeeping_leaves_read_caches_valid(store):
     token = start_session(store, "lib1")
     resume_session(store, token, now=beijing_now() + timedelta(minutes=5))
     assert store.version == version
+
+
+def test_an_account_names_a_known_college(store):
+    """The account page's write path checks the same list as the roster (config/colleges.toml)."""
+    with pytest.raises(AccountError, match="“计算机学员”不是已知的学院，是否为“计算机学院”？"):
+        create_account(store, "cs1", "x", "college", "s3cret-pass", college="计算机学员",
+                       stages=["advisor"])
+    create_account(store, "cs1", "x", "college", "s3cret-pass", college="体育学院", stages=["advisor"])
+    with pytest.raises(AccountError, match="不是已知的学院"):
+        update_account(store, "cs1", display_name="x", role="college", college="火星学院",
+                       stages=["advisor"], by="admin")

@@ -82,3 +82,31 @@ def test_unknown_student_and_kind_are_refused(demo_store):
         record_handover(demo_store, admin, "nobody", "diploma")
     with pytest.raises(DiplomaError, match="未知的证书类型"):
         record_handover(demo_store, admin, "nobody", "passport")
+
+
+def test_a_hand_over_dated_outside_the_hand_out_period_warns(demo_store):
+    """The handbook: 6月29日下午至7月2日. Today's date (years later), a morning of 6/29 and a
+    day after 7/2 each warn; an afternoon of 6/29 and 7/2 do not. The record is kept either way."""
+    secretary = get_actor(demo_store, "cs_secretary")
+    assert demo_store.read_value("SELECT diploma_start_part FROM batches") == "下午"
+    no = _one(demo_store, CLEARED.format(t="毕业"))
+    late = record_handover(demo_store, secretary, no, "diploma", "本人", datetime(2026, 11, 28, 10, 0))
+    assert late.warning and "6月29日下午至7月2日" in late.warning and "2026-11-28" in late.warning
+    morning = record_handover(demo_store, secretary, no, "degree", "本人", datetime(2018, 6, 29, 9, 30))
+    assert morning.warning
+    assert demo_store.read_value(
+        f"SELECT count(*) FROM diploma_handovers WHERE student_no = '{no}'") == 2
+    other = demo_store.read_rows(CLEARED.format(t="毕业").replace("LIMIT 1", "LIMIT 1 OFFSET 1"))[0][0]
+    assert record_handover(demo_store, secretary, other, "diploma", "本人",
+                           datetime(2018, 6, 29, 14, 0)).warning is None
+    assert record_handover(demo_store, secretary, other, "degree", "本人",
+                           datetime(2018, 7, 2, 17, 30)).warning is None
+
+
+def test_the_success_names_the_students_own_certificate(demo_store):
+    secretary = get_actor(demo_store, "cs_secretary")
+    no = demo_store.read_rows(CLEARED.format(t="结业").replace("'计算机学院'", "s.college"))[0][0]
+    college = demo_store.read_value(f"SELECT college FROM students WHERE student_no = '{no}'")
+    staff = Actor(username="gs", role="gradschool", display_name="研究生院") if college != "计算机学院" else secretary
+    done = record_handover(demo_store, staff, no, "diploma", "本人", datetime(2018, 6, 30, 10, 0))
+    assert done.certificate == "结业证书"

@@ -121,3 +121,13 @@ def test_behind_a_trusted_proxy_the_last_untrusted_hop_is_the_client():
 
 def test_without_a_request_the_session_is_the_client():
     assert client_key(None, {}, "abc", TRUSTED) == "session:abc"
+
+
+def test_trusted_proxies_may_be_networks():
+    networks = ("127.0.0.1/32", "::1/128", "10.8.0.0/24")
+    headers = {"host": "x", "X-Forwarded-For": "6.6.6.6, 198.51.100.9, 10.8.0.17"}
+    # Two load balancers of the university's network in a row: both skipped.
+    assert client_key("10.8.0.3", headers, "s", networks) == "ip:198.51.100.9"
+    # A peer outside the networks is the client, whatever header it sends.
+    assert client_key("10.9.0.3", headers, "s", networks) == "ip:10.9.0.3"
+    assert client_key("10.8.0.3", headers, "s", ("not-a-network",)) == "ip:10.8.0.3"

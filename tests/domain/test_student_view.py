@@ -122,7 +122,9 @@ def test_checklist_follows_the_clearance_type():
 def test_key_dates_say_what_each_date_means():
     text = {d.label: d.text for d in key_dates(BATCH)}
     assert text["集中办理时间"].startswith("2018年6月25日至2018年7月2日")
-    assert "2018年6月29日至2018年7月2日" in text["毕业证、学位证发放"]
+    assert "2018年6月29日至7月2日" in text["毕业证、学位证发放"]
+    half = {d.label: d.text for d in key_dates(BATCH | {"diploma_start_part": "下午"})}
+    assert half["毕业证、学位证发放"].startswith("2018年6月29日下午至7月2日")  # as the handbook says
     assert "所有环节均为 ✓ 后" in text["毕业证、学位证发放"]
     assert text["校园卡停用"].startswith("2018年7月10日") and "余额" in text["校园卡停用"]
     assert key_dates(None) == []
@@ -180,6 +182,6 @@ def test_student_numbers_are_normalised_like_the_roster():
 def test_lookup_limits_come_from_the_config_file():
     limits = lookup_limits(load_student_page_config())
     assert limits.max_failures == 5 and limits.window_seconds == 60
-    assert "127.0.0.1" in limits.trusted_proxies
+    assert "127.0.0.1/32" in limits.trusted_proxies  # networks: nginx on the same machine
     with pytest.raises(CatalogueError, match="student_lookup"):
         lookup_limits({"student_lookup": {"max_failures": 0}})

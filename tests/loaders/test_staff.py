@@ -50,7 +50,7 @@ def test_bad_rows_refuse_the_whole_file_with_row_and_column(store):
     for expected in ["名单.xlsx 第2行“用户名”列：“lib_tan”在第2、5行重复出现",
                      "名单.xlsx 第6行“角色”列：“校长”无效",
                      "名单.xlsx 第7行“办理环节”列：没有这些环节：食堂",
-                     "名单.xlsx 第8行“学院”列：“火星学院”不在离校学生名单的学院中",
+                     "名单.xlsx 第8行“学院”列：“火星学院”不是已知的学院（学院名单见 config/colleges.toml）",
                      "名单.xlsx 第9行“办理环节”列：部门工作人员不能办理学院环节",
                      "名单.xlsx 第10行“初始密码”列：至少 8 位",
                      "名单.xlsx 第11行“用户名”列：不能为空"]:
@@ -72,3 +72,17 @@ def test_the_template_has_the_documented_headers_and_imports(store):
     data = template_xlsx()
     assert list(pd.read_excel(io.BytesIO(data)).columns) == HEADERS
     assert import_staff(store, data, "模板.xlsx", by="admin") == 3
+
+
+def test_colleges_are_checked_against_the_known_list(store):
+    """Before any roster exists: an alias is stored as the college's name, a misspelling is
+    refused with the nearest known name (the same list the roster import uses)."""
+    rows = [
+        ["cs_mi", "米老师", "学院工作人员", "计算机科学学院", "导师", "cs-secret-1"],
+        ["cs_typo", "王老师", "学院工作人员", "计算机学员", "导师", "cs-secret-1"],
+    ]
+    with pytest.raises(ImportRejected) as exc:
+        import_staff(store, _xlsx(rows), "名单.xlsx", by="admin")
+    assert exc.value.errors == ["名单.xlsx 第3行“学院”列：“计算机学员”不是已知的学院，是否为“计算机学院”？"]
+    assert import_staff(store, _xlsx(rows[:1]), "名单.xlsx", by="admin") == 1
+    assert authenticate(store, "cs_mi", "cs-secret-1").actor.college == "计算机学院"
