@@ -20,6 +20,11 @@ def test_a_store_with_events_continues_after_its_highest_id(tmp_path):
         cur.execute("DELETE FROM schema_migrations WHERE version = 17")
         cur.execute("INSERT INTO events VALUES (41, '20180000001', 'finance', 'pass', 'open',"
                     " 'passed', NULL, NULL, 'x', 'page', NULL, $t)", {"t": datetime(2018, 6, 1)})
+        # … with the status row in step (the upgrade backup verifies status against events)
+        cur.execute("UPDATE stage_status SET state = 'passed', updated_by = 'x', source = 'page',"
+                    " updated_at = $t, last_event_id = 41"
+                    " WHERE student_no = '20180000001' AND stage_id = 'finance'",
+                    {"t": datetime(2018, 6, 1)})
     close_all_stores()
     store = open_store(path)  # migrates: the sequence starts after 41
     result = mark(store, SYSTEM, "20180000002", "finance", "pass")
