@@ -23,11 +23,14 @@ from clearance.store.backup import DailyBackup, write_token
 from clearance.store.db import StoreProblem
 from loaders.inbox import InboxWatcher
 from ui.report import EveningReports, evening_settings
+from webapi import workers
 from webapi.agent_api import routes as desk_routes
 from webapi.auth import routes as auth_routes
 from webapi.headers import SecurityHeaders
+from webapi.gc_tuning import tune_for_server
 from webapi.ops import app_logging
 from webapi.ops import routes as ops_routes
+from webapi.student_page import routes as student_page_routes
 
 # uvicorn (under Streamlit) takes the client address from X-Forwarded-For for the peers named in
 # FORWARDED_ALLOW_IPS: give it the same trusted proxies as the app's own rule
@@ -50,14 +53,17 @@ async def lifespan(_app):
     # The leadership report into a folder each evening, when config/report.toml names one.
     evening = EveningReports(store, evening_settings())
     evening.start()
+    tune_for_server()  # freeze what start-up allocated and set the measured GC thresholds
+    workers.warm()  # the PDF/Excel worker process, started in the background
     try:
         yield
     finally:
         daily.stop()
         watcher.stop()
         evening.stop()
+        workers.shutdown()
 
 
 # SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.
-app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes], lifespan=lifespan,
-             middleware=[Middleware(SecurityHeaders)])
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *student_page_routes],
+             lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -7,6 +7,7 @@ import streamlit as st
 from clearance.adapters.advisor_form import advisor_form_pdf, font_problem
 from clearance.rules.student_view import StudentView, Stop
 from clearance.adapters.limits import client_of
+from webapi import workers
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 from ui.text import plain
 
@@ -20,6 +21,9 @@ def _client() -> str:
 
 def _lookup_form() -> None:
     st.caption("输入本人学号和姓名，查看离校手续办理情况、下一步去哪里办理，并下载《导师准许离校确认书》。")
+    # Students are sent to the plain page of the same server (no websocket session, works
+    # without JavaScript, one request per lookup); this page stays for staff at the desk.
+    st.markdown("手机上请使用更快的[学生查询页（/chaxun）](/chaxun)，内容与本页相同。")
     with st.form("student_lookup"):
         student_no = st.text_input("学号", max_chars=32, key="lookup_student_no")
         name = st.text_input("姓名", max_chars=64, key="lookup_name")
@@ -70,8 +74,10 @@ def _show_form_download(view: StudentView) -> None:
         return
 
     def make_pdf() -> bytes:  # generated only when the student taps the button
-        return advisor_form_pdf(view.name, view.student_no, view.level, view.clearance_type,
-                                view.college, settings)
+        # fpdf2 + a font subset is pure CPU: a worker process keeps it off the interpreter
+        # lock every other session needs (webapi/workers.py, bench/workers.py).
+        return workers.run_sync(advisor_form_pdf, view.name, view.student_no, view.level,
+                                view.clearance_type, view.college, settings)
 
     st.download_button("下载《导师准许离校确认书》(PDF)", data=make_pdf,
                        file_name=f"导师准许离校确认书_{view.student_no}.pdf",

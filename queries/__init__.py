@@ -7,6 +7,8 @@ Writes never live here: they go through the `clearance` package.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import aiosql
@@ -22,12 +24,28 @@ def sql(name: str) -> str:
     return getattr(_QUERIES, name).sql
 
 
+_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def tables(name: str) -> tuple[str, ...]:
+    """The tables a named query reads (names after FROM/JOIN; a CTE's name is harmless: no
+    commit ever writes it). Read caches key on these tables' versions only."""
+    return tuple(sorted({t.lower() for t in _TABLE.findall(sql(name))}))
+
+
 def names() -> list[str]:
     return sorted(n for n in _QUERIES.available_queries if not n.endswith("_cursor"))
 
 
 def run(store: Store, name: str, **params) -> pd.DataFrame:
     return store.read_df(sql(name), params)
+
+
+def rows(store: Store, name: str, **params) -> list[dict]:
+    """The same query as plain dicts (no DataFrame): for hot point lookups, where building a
+    DataFrame costs more than the query (the public student page)."""
+    return store.read_dicts(sql(name), params)
 
 
 def value(store: Store, name: str, **params):

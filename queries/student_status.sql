@@ -25,3 +25,13 @@ SELECT e.event_id, e.marked_at, g.name AS stage_name, e.action, e.state_before, 
 FROM events e JOIN stages g USING (stage_id)
 WHERE e.student_no = :student_no
 ORDER BY e.event_id DESC;
+
+-- name: student_record(student_no)
+-- One student's roster record alone (no join: an index point lookup). The public student page
+-- reads this and student_states on every lookup; stage names, rooms and phones come from the
+-- catalogue in memory. Parameters: :student_no.
+SELECT * FROM students WHERE student_no = :student_no;
+
+-- name: student_states(student_no)
+-- One student's state and reason at every stage (no join). Parameters: :student_no.
+SELECT stage_id, state, reason FROM stage_status WHERE student_no = :student_no;

@@ -163,7 +163,8 @@ def _sign_in_box() -> None:
         else:
             sign_in(result.actor)
             st.rerun()
-    st.caption("学生查询本人离校情况无需登录，请在左侧选择“学生查询”。")
+    # The plain page (webapi/student_page.py) loads at once on any phone, without a session.
+    st.markdown("学生查询本人离校情况无需登录：[打开学生查询页](/chaxun)")
 
 
 def password_form(actor: Actor, forced: bool) -> None:

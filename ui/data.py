@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from typing import Callable, TypeVar
+
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +13,8 @@ import queries
 from clearance.store.accounts import bootstrap_admin
 from clearance.root import open_store
 from clearance.store.db import Store
+
+T = TypeVar("T")
 
 
 def store() -> Store:
@@ -29,14 +35,42 @@ def _bootstrap_admin(db_path: str) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached(name: str, db_path: str, version: int, params: tuple) -> pd.DataFrame:
-    # `version` is part of the key: every commit bumps it, so a mark shows on the next rerun.
+    # `version` is part of the key: the newest commit to any table the query reads, so a
+    # mark shows on the next rerun and leaves reads of other tables cached.
     return queries.run(store(), name, **dict(params))
 
 
 def read(name: str, **params) -> pd.DataFrame:
-    """A named query's result, cached per store and store version."""
+    """A named query's result, cached per store and the version of the tables it reads."""
     s = store()
-    return _cached(name, str(s.path), s.version, tuple(sorted(params.items())))
+    return _cached(name, str(s.path), s.data_version(queries.tables(name)),
+                   tuple(sorted(params.items())))
+
+
+_derived: OrderedDict[tuple, object] = OrderedDict()
+_derived_lock = threading.Lock()
+DERIVED_ENTRIES = 256
+
+
+def derived(name: str, build: Callable[..., T], *args, reads: tuple[str, ...]) -> T:
+    """What a page derives from named queries (tables, chart figures), built once per
+    (the versions of the tables those queries read, the arguments) and shared by every
+    session: a rerun without a write in between recomputes nothing. `reads` names the
+    queries `build` reads. The result is shared, not copied: treat it as read-only
+    (dashboards return frozen dataclasses; st.plotly_chart does not change a figure)."""
+    s = store()
+    version = s.data_version(sorted({t for q in reads for t in queries.tables(q)}))
+    key = (name, str(s.path), version, repr(args))
+    with _derived_lock:
+        if key in _derived:
+            _derived.move_to_end(key)
+            return _derived[key]  # type: ignore[return-value]
+    value = build(*args)
+    with _derived_lock:
+        _derived[key] = value
+        while len(_derived) > DERIVED_ENTRIES:
+            _derived.popitem(last=False)
+    return value
 
 
 def current_batch() -> dict:

@@ -1,9 +1,10 @@
-"""The public student page's lookup, shared by every front (the Streamlit page and any plain
-HTTP route): who the client is, the process-wide limits, one lookup attempt, and the student's
-view read through the named queries.
+"""The public student page's lookup, shared by every front (the Streamlit 学生查询 page and the
+plain /chaxun route in webapi/student_page.py): who the client is, the process-wide limits,
+one lookup attempt, and the student's view read through the named queries.
 
 `attempt_lookup(client_addr, headers, student_no, name)` is the one way in: a front passes the
-socket peer and the request headers; the limits (config/security.toml) are counted here.
+socket peer and the request headers; the limits (config/security.toml) are counted here, so a
+failure on one page counts on the other.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Mapping, Sequence
 import queries
 from clearance.adapters.advisor_form import FormSettings, form_settings
 from clearance.adapters.limits import client_of, security_config
+from clearance.adapters.throttle import Throttle
+from clearance.root import open_store as store  # no admin bootstrap: a lookup needs none
 from clearance.rules.student_view import (LOOKUP_FAILED, LOOKUP_INCOMPLETE, StudentView, build_view,
                                           identity_matches, load_student_page_config,
-                                    normalise_student_no)
-from clearance.adapters.throttle import Throttle
+                                          normalise_student_no)
 from clearance.store.db import get_catalogue
-from ui.data import store
 
 TOO_MANY = "查询失败次数较多，请 {wait} 秒后再试。"
 BUSY = "查询人数过多，请 {wait} 秒后再试。"
@@ -63,25 +64,37 @@ def attempt_lookup(client_addr: str | None, headers: Mapping[str, str] | Sequenc
     if not decision.allowed:
         busy = not limiter().check(keys[2:]).allowed
         return LookupOutcome(None, (BUSY if busy else TOO_MANY).format(wait=decision.wait_text))
-    profile = queries.run(store(), "student_profile", student_no=no)
-    roster_name = None if profile.empty else str(profile.iloc[0]["name"])
+    profile = _profile(no)
+    roster_name = None if profile is None else str(profile["name"])
     if identity_matches(roster_name, name):
         limiter().refund(keys, decision.stamp)
         return LookupOutcome(no)
     return LookupOutcome(None, LOOKUP_FAILED)
 
 
+def _rows(name: str, **params) -> list[dict]:
+    s = store()
+    return _cached_rows(str(s.path), s.version, name, tuple(sorted(params.items())))
+
+
+@lru_cache(maxsize=4096)
+def _cached_rows(_db: str, _version: int, name: str, params: tuple) -> list[dict]:
+    # Plain rows, cached per store version (a mark bumps it): a lookup is a few point queries,
+    # and a DataFrame plus Streamlit's cache-key hashing cost 5× the queries themselves.
+    return queries.rows(store(), name, **dict(params))
+
+
+def _profile(student_no: str) -> dict | None:
+    found = _rows("student_record", student_no=student_no)
+    return found[0] if found else None
+
+
 def student_view(student_no: str) -> StudentView | None:
     """Everything the page shows for one student (None if the student has left the roster)."""
-    s = store()
-    profile = queries.run(s, "student_profile", student_no=student_no)
-    if profile.empty:
+    row = _profile(student_no)
+    if row is None:
         return None
-    row = profile.iloc[0].to_dict()
-    stages = queries.run(s, "student_stages", student_no=student_no)
-    states = {r.stage_id: (r.state, r.reason if isinstance(r.reason, str) else None)
-              for r in stages.itertuples()}
-    batches = queries.run(s, "batch_list")
-    mine = batches[batches["batch_id"] == row["batch_id"]]
-    batch = mine.iloc[0].to_dict() if not mine.empty else None
-    return build_view(get_catalogue(s), row, states, batch)
+    states = {r["stage_id"]: (r["state"], r["reason"] if isinstance(r["reason"], str) else None)
+              for r in _rows("student_states", student_no=student_no)}
+    batch = next((b for b in _rows("batch_list") if b["batch_id"] == row["batch_id"]), None)
+    return build_view(get_catalogue(store()), row, states, batch)

@@ -61,6 +61,11 @@ class Store:
         self._write_lock = threading.RLock()
         # Bumped after every commit; read caches key on it so a mark shows on the next rerun.
         self.version = 0
+        # Per table: the `version` of the last commit that wrote it. A transaction that names
+        # its tables (a mark: stage_status, events) leaves cached reads of every other table
+        # valid; one that names none counts as writing every table.
+        self._table_versions: dict[str, int] = {}
+        self._all_tables_version = 0
         self.catalogue = None  # set by clearance.store.config.sync_config at open
         self.colleges = None   # the known colleges, set there too
 
@@ -116,10 +121,17 @@ class Store:
                 "lock_ms": lock_ms}
 
     # -- writes --------------------------------------------------------------------------
+    def data_version(self, tables) -> int:
+        """The version of the newest commit that wrote any of `tables` (a cache key that a
+        write to another table leaves unchanged)."""
+        return max([self._all_tables_version, *(self._table_versions.get(t, 0) for t in tables)])
+
     @contextmanager
-    def transaction(self, touches_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, touches_data: bool = True,
+                    tables: tuple[str, ...] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """One serialized transaction: everything inside commits together or not at all.
-        `touches_data=False` (sign-in bookkeeping) leaves the read caches valid."""
+        `touches_data=False` (sign-in bookkeeping) leaves the read caches valid; `tables`
+        names the only tables it writes (default: any)."""
         with self._write_lock:
             cur = self._con.cursor()
             try:
@@ -132,6 +144,11 @@ class Store:
                 cur.execute("COMMIT")
                 if touches_data:
                     self.version += 1
+                    if tables is None:
+                        self._all_tables_version = self.version
+                    else:
+                        for table in tables:
+                            self._table_versions[table] = self.version
             finally:
                 cur.close()
 

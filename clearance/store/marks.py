@@ -43,6 +43,11 @@ class MarkResult:
 
 def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
     """Students' college/type/card balance and their current state at every stage."""
+    # A desk's one mark: plain equality, answered from the primary-key indexes; a list: one
+    # scan joined with the list.
+    one = len(student_nos) == 1
+    params = {"no": student_nos[0]} if one else {"nos": student_nos}
+    match = "= $no" if one else "IN (SELECT unnest($nos))"
     students = {
         row[0]: {"name": row[1], "college": row[2], "clearance_type": row[3],
                  "political_status": row[4] or "", "batch_id": row[5], "batch_title": row[6],
@@ -52,17 +57,12 @@ def _load_state(cur, student_nos: list[str]) -> tuple[dict, dict]:
             " s.batch_id, b.title, b.closed_at IS NOT NULL,"
             " (SELECT max(balance) FROM card_bindings c WHERE c.student_no = s.student_no)"
             " FROM students s LEFT JOIN batches b USING (batch_id)"
-            " WHERE s.student_no IN (SELECT unnest($nos))",
-            {"nos": student_nos},
-        ).fetchall()
+            f" WHERE s.student_no {match}", params).fetchall()
     }
-    states: dict[tuple[str, str], tuple[str, str | None]] = {}
-    for no, stage_id, state, reason in cur.execute(
-        "SELECT student_no, stage_id, state, reason FROM stage_status"
-        " WHERE student_no IN (SELECT unnest($nos))",
-        {"nos": student_nos},
-    ).fetchall():
-        states[(no, stage_id)] = (state, reason)
+    states: dict[tuple[str, str], tuple[str, str | None]] = {
+        (no, stage_id): (state, reason) for no, stage_id, state, reason in cur.execute(
+            f"SELECT student_no, stage_id, state, reason FROM stage_status WHERE student_no {match}",
+            params).fetchall()}
     return students, states
 
 
@@ -120,16 +120,47 @@ def plan_marks(cur, actor: Actor, marks: list[Mark], catalogue: Catalogue, sourc
     return plan
 
 
+SINGLE_ROW_MARKS = 4  # up to this many changes: plain statements, no DataFrame
+
+EVENT_FIELDS = ("student_no", "stage_id", "action", "state_before", "state_after", "reason",
+                "note", "actor", "source", "source_ref", "marked_at", "evidence")
+STATUS_FIELDS = ("student_no", "stage_id", "state_after", "reason", "marked_at", "actor", "source")
+_INSERT_EVENT = (
+    "INSERT INTO events (event_id, student_no, stage_id, action, state_before, state_after,"
+    " reason, note, actor, source, source_ref, marked_at, evidence)"
+    " VALUES (nextval('event_ids'), $student_no, $stage_id, $action, $state_before, $state_after,"
+    " $reason, $note, $actor, $source, $source_ref, $marked_at, $evidence)"
+    " RETURNING event_id")
+_UPDATE_STATUS = (
+    "UPDATE stage_status SET state = $state_after, reason = $reason, updated_at = $marked_at,"
+    " updated_by = $actor, source = $source, last_event_id = $event_id"
+    " WHERE student_no = $student_no AND stage_id = $stage_id")
+
+
+MARK_TABLES = ("events", "stage_status")
+
+
 def write_events(cur, changes: list[dict]) -> list[int]:
     """Append events and bring stage_status in step with them. Call inside a transaction."""
     if not changes:
         return []
-    first = cur.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchall()[0][0]
+    if len(changes) <= SINGLE_ROW_MARKS:
+        # A desk's one mark: two parameterised statements (registering a one-row DataFrame
+        # and a window query cost more than the write itself).
+        ids = []
+        for change in changes:
+            event_id = cur.execute(_INSERT_EVENT, {k: change.get(k) for k in EVENT_FIELDS}
+                                   ).fetchall()[0][0]
+            cur.execute(_UPDATE_STATUS, {k: change[k] for k in STATUS_FIELDS} | {"event_id": event_id})
+            ids.append(event_id)
+        return ids
+    ids = sorted(r[0] for r in cur.execute(
+        "SELECT nextval('event_ids') FROM range($n)", {"n": len(changes)}).fetchall())
     df = pd.DataFrame(changes)
     if "evidence" not in df:
         df["evidence"] = None
     df["evidence"] = df["evidence"].astype(object)
-    df.insert(0, "event_id", range(first, first + len(df)))
+    df.insert(0, "event_id", ids)
     cur.register("new_events", df)
     try:
         cur.execute(
@@ -146,7 +177,7 @@ def write_events(cur, changes: list[dict]) -> list[int]:
         )
     finally:
         cur.unregister("new_events")
-    return list(df["event_id"])
+    return ids
 
 
 def apply_marks(store: Store, actor: Actor, marks: list[Mark], source: str = "page",
@@ -154,7 +185,8 @@ def apply_marks(store: Store, actor: Actor, marks: list[Mark], source: str = "pa
     """Check and write marks in one transaction. Raises MarkError (writing nothing) if any is refused."""
     catalogue = get_catalogue(store)
     now = now or beijing_now()
-    with store.transaction() as cur:
+    # Marks write two tables: cached reads of every other table stay valid (ui.data).
+    with store.transaction(tables=MARK_TABLES) as cur:
         plan = plan_marks(cur, actor, marks, catalogue, source, now)
         if plan.refusals:
             raise MarkError(plan.refusals)

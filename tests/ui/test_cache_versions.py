@@ -1,0 +1,57 @@
+"""Reads and derived tables are cached per version of the tables they read: a write to one
+table leaves the caches of every other table valid; a write that names no tables, any."""
+
+import pytest
+
+import queries
+from clearance.root import close_all_stores, open_store
+from ui import data
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    path = tmp_path / "s.duckdb"
+    monkeypatch.setenv("CLEARANCE_DB", str(path))
+    yield open_store(path)
+    close_all_stores()
+
+
+def test_a_named_write_bumps_only_its_tables(store):
+    batches, status = queries.tables("batch_list"), queries.tables("completion_cube")
+    before = store.data_version(batches), store.data_version(status)
+    with store.transaction(tables=("stage_status", "events")) as cur:
+        cur.execute("SELECT 1")
+    assert store.data_version(batches) == before[0]
+    assert store.data_version(status) > before[1]
+    with store.transaction() as cur:  # names nothing: every table may have changed
+        cur.execute("SELECT 1")
+    assert store.data_version(batches) > before[0]
+
+
+def test_bookkeeping_writes_leave_every_cache_valid(store):
+    version = store.data_version(("stage_status",))
+    with store.transaction(touches_data=False) as cur:
+        cur.execute("SELECT 1")
+    assert store.data_version(("stage_status",)) == version
+
+
+def test_derived_is_built_once_per_version_of_what_it_reads(store):
+    built = []
+
+    def build(x):
+        built.append(x)
+        return {"x": x}
+
+    first = data.derived("t", build, 1, reads=("completion_cube",))
+    assert data.derived("t", build, 1, reads=("completion_cube",)) is first
+    assert built == [1]
+    data.derived("t", build, 2, reads=("completion_cube",))  # other arguments: built
+    assert built == [1, 2]
+    with store.transaction(tables=("batches",)) as cur:  # a table the build does not read
+        cur.execute("SELECT 1")
+    data.derived("t", build, 1, reads=("completion_cube",))
+    assert built == [1, 2]
+    with store.transaction(tables=("stage_status", "events")) as cur:  # a mark
+        cur.execute("SELECT 1")
+    data.derived("t", build, 1, reads=("completion_cube",))
+    assert built == [1, 2, 1]
