@@ -164,14 +164,15 @@ def desk_ref() -> str | None:
     """Where a page mark comes from, for the history: the desk's address — behind the reverse
     proxy the right-most X-Forwarded-For hop that is not a trusted proxy (the same rule as the
     student page's limiter, so a forged header is not believed; IPv4-mapped unwrapped);
-    informational. This machine itself (or no request: AppTest) is 本机."""
+    informational. No request at all (AppTest) is 本机."""
     try:
         headers = st.context.headers
         peer = st.context.ip_address
     except Exception:  # bare mode has no request
         return None
-    address = client_of(peer, headers) if headers else "127.0.0.1"
-    return "ip:本机" if address in ("127.0.0.1", "::1") else f"ip:{address}"
+    if not headers:
+        return "ip:本机"
+    return f"ip:{client_of(peer, headers)}"
 
 
 def flash(kind: str, lines: list[str] | str) -> None:

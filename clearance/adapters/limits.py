@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,7 +12,7 @@ from clearance.paths import PROJECT_ROOT
 from clearance.adapters.netaddr import Network, client_address, parse_networks
 from clearance.adapters.throttle import Rule
 
-SECURITY_FILE = PROJECT_ROOT / "config" / "security.toml"
+SECURITY_FILE = Path(os.environ.get("CLEARANCE_SECURITY") or PROJECT_ROOT / "config" / "security.toml")
 
 
 @dataclass(frozen=True)

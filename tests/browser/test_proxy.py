@@ -1,9 +1,12 @@
 """deploy/nginx/lixiaotong.conf for real: Debian's nginx with a self-signed certificate on free
 ports in front of a running app, and Chromium driven through it over TLS — the student page,
 sign-in, a mark, an upload. The browser also sends a forged X-Forwarded-For; the audit must
-record the address nginx saw (this machine's own non-loopback address), neither the forged one
-nor the proxy's loopback address. The student page's limiter counts that client, not the
-proxy: another client (on loopback) is not refused when the first one is."""
+record the address nginx saw, neither the forged one nor the proxy's own address. Only loopback
+is used (no other address is ever a target here): the browser reaches nginx over IPv6 loopback
+(::1) and nginx reaches the app over IPv4 loopback (127.0.0.1), the only trusted proxy in this
+test's security.toml, so the client (::1) and the proxy differ. The student page's limiter
+counts that client, not the proxy: another client (127.0.0.1) is not refused when the first
+one is."""
 
 from __future__ import annotations
 
@@ -31,13 +34,19 @@ FORGED = "203.0.113.9"
 LOOKUP = 'input[aria-label="学号 / 姓名 / 姓名拼音首字母"]'
 
 
-def own_address() -> str:
-    """This machine's non-loopback IPv4 address: the browser's source address towards it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.connect(("192.0.2.1", 9))  # no packet is sent; the kernel picks the source address
-        address = s.getsockname()[0]
-    assert not address.startswith("127."), "the test needs a non-loopback IPv4 address"
-    return address
+CLIENT = "::1"  # the browser's address as nginx sees it; the proxy itself is 127.0.0.1
+# Streamlit refuses a websocket whose Origin is a bracketed IPv6 literal, so the browser uses a
+# name that its own resolver maps to ::1 (no system file is changed).
+SITE_NAME = "lixiao.test"
+
+
+def security_file(tmp: Path) -> Path:
+    """The shipped security.toml with only 127.0.0.1 trusted (so ::1 is a client, not a proxy)."""
+    text = (ROOT / "config" / "security.toml").read_text(encoding="utf-8")
+    text = _replace(text, 'trusted_proxies = ["127.0.0.1", "::1"]', 'trusted_proxies = ["127.0.0.1"]')
+    path = tmp / "security.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _replace(text: str, old: str, new: str) -> str:
@@ -49,9 +58,9 @@ def site_for_test(app_port: int, address: str, http_port: int, https_port: int, 
     """The deployed site file with only ports, paths and the upstream changed."""
     text = SITE.read_text(encoding="utf-8")
     text = _replace(text, "server 127.0.0.1:8501;", f"server 127.0.0.1:{app_port};")
-    text = _replace(text, "listen 80;\n    listen [::]:80;", f"listen {address}:{http_port};")
+    text = _replace(text, "listen 80;\n    listen [::]:80;", f"listen [{address}]:{http_port};")
     text = _replace(text, "listen 443 ssl;\n    listen [::]:443 ssl;",
-                    f"listen {address}:{https_port} ssl;\n    listen 127.0.0.1:{https_port} ssl;")
+                    f"listen [{address}]:{https_port} ssl;\n    listen 127.0.0.1:{https_port} ssl;")
     text = _replace(text, "/etc/ssl/lixiaotong/fullchain.pem", str(tmp / "cert.pem"))
     text = _replace(text, "/etc/ssl/lixiaotong/privkey.pem", str(tmp / "key.pem"))
     text = _replace(text, "/var/log/nginx/lixiaotong.access.log", str(tmp / "access.log"))
@@ -63,7 +72,7 @@ def self_signed(tmp: Path, address: str) -> None:
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
          "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem"),
-         "-subj", "/CN=lixiao.test", "-addext", f"subjectAltName=IP:{address},IP:127.0.0.1"],
+         "-subj", "/CN=lixiao.test", "-addext", f"subjectAltName=DNS:{SITE_NAME},IP:{address},IP:127.0.0.1"],
         check=True, capture_output=True)
 
 
@@ -115,7 +124,8 @@ def _students(db_path: Path) -> dict:
     try:
         library = con.execute(
             "SELECT s.student_no, s.name FROM students s JOIN stage_status x USING (student_no)"
-            " WHERE x.stage_id = 'library' AND x.state = 'open' ORDER BY 1 LIMIT 1").fetchall()[0]
+            " WHERE x.stage_id = 'library' AND x.state = 'open' AND s.clearance_type = '毕业'"
+            " ORDER BY 1 LIMIT 1").fetchall()[0]
         owing = [r[0] for r in con.execute(
             "SELECT student_no FROM stage_status WHERE stage_id = 'finance' AND state = 'passed'"
             " AND updated_by = 'feed:finance' AND student_no IN (SELECT student_no FROM"
@@ -129,18 +139,21 @@ def _students(db_path: Path) -> dict:
 
 @contextmanager
 def proxied_app(demo_db_path, tmp_path):
-    address = own_address()
+    address = CLIENT
     tmp = tmp_path / "nginx"
     tmp.mkdir()
     self_signed(tmp, address)
     https_port, http_port = free_port(), free_port()
-    with running_app(demo_db_path) as app:
+    # uvicorn rewrites the peer from X-Forwarded-For for the addresses in FORWARDED_ALLOW_IPS
+    # (its default trusts ::1 too): it is given the same list, as DEPLOY.md's unit does.
+    env = {"CLEARANCE_SECURITY": str(security_file(tmp)), "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    with running_app(demo_db_path, env) as app:
         nginx = Nginx(tmp, site_for_test(app.port, address, http_port, https_port, tmp)).start()
         try:
-            url = f"https://{address}:{https_port}"
-            _wait_ready(url)
-            yield {"url": url, "loopback_url": f"https://127.0.0.1:{https_port}",
-                   "http_url": f"http://{address}:{http_port}", "address": address, "tmp": tmp}
+            url = f"https://{SITE_NAME}:{https_port}"
+            _wait_ready(f"https://[{address}]:{https_port}")
+            yield {"url": url, "direct_url": f"https://[{address}]:{https_port}", "loopback_url": f"https://127.0.0.1:{https_port}",
+                   "http_url": f"http://[{address}]:{http_port}", "address": address, "tmp": tmp}
         finally:
             nginx.stop()
 
@@ -179,7 +192,8 @@ def test_through_nginx_with_tls(demo_db_path, tmp_path):
 
 def _drive(proxy, who, feed) -> None:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            *CHROMIUM_ARGS, f"--host-resolver-rules=MAP {SITE_NAME} [{CLIENT}]"])
         try:
             context = browser.new_context(ignore_https_errors=True, locale="zh-CN",
                                           viewport={"width": 1400, "height": 1000},
@@ -189,7 +203,7 @@ def _drive(proxy, who, feed) -> None:
             response = page.request.get(proxy["http_url"] + "/student", max_redirects=0)
             assert response.status == 301 and response.headers["location"].startswith("https://")
             # The backup route is not reachable through the proxy.
-            assert page.request.post(proxy["url"] + "/api/ops/backup").status == 403
+            assert page.request.post(proxy["direct_url"] + "/api/ops/backup").status == 403
 
             # The student page, over TLS and the websocket.
             open_page(page, f"{proxy['url']}/student")
@@ -218,6 +232,14 @@ def _drive(proxy, who, feed) -> None:
             page.locator(LOOKUP).fill(who["library"][0])
             page.keyboard.press("Enter")
             page.wait_for_timeout(400)
+            wait_idle(page)
+            # What the library checks is recorded with the pass (issue 10).
+            for item in ("所借图书已全部归还 *", "超期违约金已缴清（10元以内免收） *",
+                         "借用的硬件设备已归还 *", "学位论文电子版已提交 *"):
+                page.get_by_text(item).click()
+                page.wait_for_timeout(200)
+            page.get_by_label("已缴超期违约金（元，免收或无则填 0） *").fill("0")
+            page.wait_for_timeout(300)
             wait_idle(page)
             page.get_by_role("button", name="通过", exact=True).click()
             page.get_by_text("“图书馆”已通过").wait_for(timeout=30_000)
