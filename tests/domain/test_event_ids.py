@@ -7,7 +7,7 @@ from datetime import datetime
 from clearance.rules.actors import SYSTEM
 from clearance.store.marks import MARK_TABLES, Mark, apply_marks, mark
 from clearance.root import close_all_stores, open_store
-from tests.conftest import add_students, roster_frame
+from tests.conftest import add_students, evidence, roster_frame
 
 
 def test_a_store_with_events_continues_after_its_highest_id(tmp_path):
@@ -19,7 +19,7 @@ def test_a_store_with_events_continues_after_its_highest_id(tmp_path):
         cur.execute("DROP SEQUENCE event_ids")
         cur.execute("DELETE FROM schema_migrations WHERE version = 17")
         cur.execute("INSERT INTO events VALUES (41, '20180000001', 'finance', 'pass', 'open',"
-                    " 'passed', NULL, NULL, 'x', 'page', NULL, $t)", {"t": datetime(2018, 6, 1)})
+                    " 'passed', NULL, NULL, 'x', 'page', NULL, $t, NULL)", {"t": datetime(2018, 6, 1)})
         # … with the status row in step (the upgrade backup verifies status against events)
         cur.execute("UPDATE stage_status SET state = 'passed', updated_by = 'x', source = 'page',"
                     " updated_at = $t, last_event_id = 41"
@@ -27,7 +27,7 @@ def test_a_store_with_events_continues_after_its_highest_id(tmp_path):
                     {"t": datetime(2018, 6, 1)})
     close_all_stores()
     store = open_store(path)  # migrates: the sequence starts after 41
-    result = mark(store, SYSTEM, "20180000002", "finance", "pass")
+    result = mark(store, SYSTEM, "20180000002", "finance", "pass", evidence=evidence("finance"))
     assert result.event_ids == (42,)
     close_all_stores()
 
@@ -35,9 +35,9 @@ def test_a_store_with_events_continues_after_its_highest_id(tmp_path):
 def test_single_and_bulk_marks_take_ids_in_commit_order(store):
     add_students(store, roster_frame(10))
     nos = [f"2018{i + 1:07d}" for i in range(10)]
-    first = mark(store, SYSTEM, nos[0], "finance", "pass").event_ids
-    bulk = apply_marks(store, SYSTEM, [Mark(no, "hospital", "pass") for no in nos]).event_ids
-    last = mark(store, SYSTEM, nos[1], "finance", "pass").event_ids
+    first = mark(store, SYSTEM, nos[0], "finance", "pass", evidence=evidence("finance")).event_ids
+    bulk = apply_marks(store, SYSTEM, [Mark(no, "hospital", "pass", evidence=evidence("hospital")) for no in nos]).event_ids
+    last = mark(store, SYSTEM, nos[1], "finance", "pass", evidence=evidence("finance")).event_ids
     ids = [*first, *bulk, *last]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) == 12
     rows = dict(store.read_rows(
@@ -49,6 +49,6 @@ def test_single_and_bulk_marks_take_ids_in_commit_order(store):
 def test_a_mark_bumps_only_the_tables_it_writes(store):
     add_students(store, roster_frame(1))
     batches, status = store.data_version(("batches",)), store.data_version(MARK_TABLES)
-    mark(store, SYSTEM, "20180000001", "finance", "pass")
+    mark(store, SYSTEM, "20180000001", "finance", "pass", evidence=evidence("finance"))
     assert store.data_version(("batches",)) == batches
     assert store.data_version(MARK_TABLES) > status
