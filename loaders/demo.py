@@ -320,8 +320,7 @@ def generate_earlier_batch(store: Store) -> int:
     # December is slower than June (exams, the new year): a third of the students come a day
     # later than the June pattern says. A student's marks move together, so their order holds.
     late = {no for no in roster["student_no"] if rng.random() < 0.35}
-    marks = [Mark(m.student_no, m.stage_id, m.action, reason=m.reason, actor_name=m.actor_name,
-                  source=m.source, at=m.at + EARLIER_SHIFT + (
+    marks = [replace(m, at=m.at + EARLIER_SHIFT + (
                       timedelta(days=1) if m.student_no in late and m.at.date() >= PERIOD[0]
                       else timedelta(0)))
              for m in _batch_marks(rng, roster, catalogue)]

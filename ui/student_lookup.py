@@ -46,6 +46,7 @@ def advisor_form_settings() -> FormSettings:
 class LookupOutcome:
     student_no: str | None  # set when the pair matched
     message: str = ""       # the Chinese message to show otherwise
+    limited: bool = False   # refused by the limits (not a mismatch): HTTP 429 on /chaxun
 
 
 def _keys(client: str, student_no: str) -> list[tuple[str, str]]:
@@ -63,7 +64,8 @@ def attempt_lookup(client_addr: str | None, headers: Mapping[str, str] | Sequenc
     decision = limiter().acquire(keys)
     if not decision.allowed:
         busy = not limiter().check(keys[2:]).allowed
-        return LookupOutcome(None, (BUSY if busy else TOO_MANY).format(wait=decision.wait_text))
+        return LookupOutcome(None, (BUSY if busy else TOO_MANY).format(wait=decision.wait_text),
+                             limited=True)
     profile = _profile(no)
     roster_name = None if profile is None else str(profile["name"])
     if identity_matches(roster_name, name):

@@ -114,7 +114,7 @@ async def student_page(request: Request) -> Response:
     outcome, view = await run_in_threadpool(_lookup, request, fields["student_no"],
                                             fields["name"])
     if view is None:
-        status = 429 if outcome.message.startswith("查询失败次数过多") else 200
+        status = 429 if outcome.limited else 200
         return _page(request, status, message=outcome.message or EXPIRED,
                      student_no=fields["student_no"])
     from ui.student_lookup import advisor_form_settings
@@ -129,7 +129,7 @@ async def advisor_form(request: Request) -> Response:
     outcome, view = await run_in_threadpool(_lookup, request, fields["student_no"],
                                             fields["name"])
     if view is None:
-        return _page(request, 429 if outcome.message.startswith("查询失败次数过多") else 200,
+        return _page(request, 429 if outcome.limited else 200,
                      message=outcome.message or EXPIRED, student_no=fields["student_no"])
     from ui.student_lookup import advisor_form_settings
     settings = advisor_form_settings()

@@ -11,7 +11,7 @@ from clearance.rules.actors import SYSTEM
 from clearance.store.desk_tokens import issue_desk
 from clearance.root import close_all_stores, open_store
 from loaders.cards import demo_uid
-from tests.browser.harness import open_page, running_app
+from tests.browser.harness import open_page, running_app, wait_idle
 from tests.cards.pcscd import wait_reader_empty
 from tests.cards.vpcd_card import VirtualCard
 
@@ -77,8 +77,9 @@ def test_tapped_card_shows_the_student_and_the_desk_marks_its_stage(pcscd, card_
     amount.fill("0")
     amount.press("Enter")
     browser_page.wait_for_timeout(300)
+    wait_idle(browser_page)  # the amount's rerun has finished: the click is not lost under load
     confirm.click()
-    browser_page.get_by_text(f"卡内余额 {balance} 元尚未结算，“一卡通管理中心”不能通过").wait_for(timeout=10_000)
+    browser_page.get_by_text(f"卡内余额 {balance} 元尚未结算，“一卡通管理中心”不能通过").wait_for(timeout=30_000)
     amount.fill(balance)
     amount.press("Enter")
     browser_page.wait_for_timeout(300)

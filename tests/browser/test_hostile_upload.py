@@ -50,6 +50,6 @@ def test_crashing_and_lying_workbooks_on_the_roster_page(demo_db_path, tmp_path)
         page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
 
         _upload(page, good)
-        assert "导入成功：3 行" in page.inner_text("body")
+        assert "导入成功（好名单.xlsx）：3 行" in page.inner_text("body")
         for word in ("Error", "Exception", "Traceback"):
             assert word not in page.inner_text("body")
