@@ -1,7 +1,9 @@
 """离校通 entry point: page setup, sign-in state and navigation by role.
 
-Every page file also checks who is asking at its own top (`ui.auth.require_actor`): on a fresh
-server Streamlit may serve a file under pages/ directly, before this script has run.
+The screens live in screens/, not pages/: Streamlit serves a pages/ folder on its own (with the
+files' English names as a menu) to a visitor whose first request is a page's address on a fresh
+server, before this script has run. Every screen still checks who is asking at its own top
+(`ui.auth.require_actor`).
 """
 
 import streamlit as st
@@ -26,30 +28,30 @@ SIGNED_OUT = ()  # visitors who have not signed in
 # listed: signed out, it is the sign-in form.
 SECTIONS = {
     "总览": [
-        ("pages/home.py", "离校总览", ":material/dashboard:", STAFF),
-        ("pages/overview.py", "进度看板", ":material/monitoring:", ("admin", "gradschool")),
-        ("pages/college.py", "学院催办", ":material/campaign:", ("admin", "gradschool", "college")),
+        ("screens/home.py", "离校总览", ":material/dashboard:", STAFF),
+        ("screens/overview.py", "进度看板", ":material/monitoring:", ("admin", "gradschool")),
+        ("screens/college.py", "学院催办", ":material/campaign:", ("admin", "gradschool", "college")),
         # Reached from 进度看板 (下载/打印版报告); in the graduate school's menu, not the admin's (12).
-        ("pages/report.py", "离校进度报告", ":material/print:", ("gradschool",)),
+        ("screens/report.py", "离校进度报告", ":material/print:", ("gradschool",)),
     ],
     "办理": [
-        ("pages/marking.py", "办理", ":material/how_to_reg:", STAFF),
-        ("pages/queue.py", "待办名单", ":material/checklist:", ("admin", "college", "office")),
+        ("screens/marking.py", "办理", ":material/how_to_reg:", STAFF),
+        ("screens/queue.py", "待办名单", ":material/checklist:", ("admin", "college", "office")),
         # The card desk is the offices'; the admin reaches it by link (their menu is full).
-        ("pages/card_desk.py", "刷卡办理", ":material/contactless:", ("office",)),
-        ("pages/diplomas.py", "证书发放", ":material/workspace_premium:", ("gradschool", "college")),
+        ("screens/card_desk.py", "刷卡办理", ":material/contactless:", ("office",)),
+        ("screens/diplomas.py", "证书发放", ":material/workspace_premium:", ("gradschool", "college")),
         # Public: students look themselves up with 学号 + 姓名, no staff sign-in. Staff see more
         # of a student on 办理 / 学生详情, so the menu offers it to visitors only.
-        ("pages/student.py", "学生查询", ":material/person_search:", SIGNED_OUT),
+        ("screens/student.py", "学生查询", ":material/person_search:", SIGNED_OUT),
     ],
     "监督与管理": [
-        ("pages/spot_checks.py", "办理抽查", ":material/fact_check:", ("admin", "gradschool")),
-        ("pages/imports.py", "导入记录", ":material/history:", ("admin", "gradschool")),
-        ("pages/admin_roster.py", "名单导入", ":material/upload_file:", ("admin",)),
-        ("pages/admin_feeds.py", "系统对接数据", ":material/sync_alt:", ("admin",)),
-        ("pages/admin_accounts.py", "账号管理", ":material/manage_accounts:", ("admin",)),
-        ("pages/admin_desks.py", "校园卡与工作台", ":material/badge:", ("admin",)),
-        ("pages/admin_operations.py", "批次与备份", ":material/settings_backup_restore:", ("admin",)),
+        ("screens/spot_checks.py", "办理抽查", ":material/fact_check:", ("admin", "gradschool")),
+        ("screens/imports.py", "导入记录", ":material/history:", ("admin", "gradschool")),
+        ("screens/admin_roster.py", "名单导入", ":material/upload_file:", ("admin",)),
+        ("screens/admin_feeds.py", "系统对接数据", ":material/sync_alt:", ("admin",)),
+        ("screens/admin_accounts.py", "账号管理", ":material/manage_accounts:", ("admin",)),
+        ("screens/admin_desks.py", "校园卡与工作台", ":material/badge:", ("admin",)),
+        ("screens/admin_operations.py", "批次与备份", ":material/settings_backup_restore:", ("admin",)),
     ],
 }
 
@@ -58,7 +60,7 @@ actor = current_actor()
 
 def _title(path: str, title: str) -> str:
     # The graduate school marks nothing: for them the marking page is a read-only look-up.
-    if path == "pages/marking.py" and actor is not None and actor.role == "gradschool":
+    if path == "screens/marking.py" and actor is not None and actor.role == "gradschool":
         return "学生详情"
     return title
 
@@ -80,15 +82,15 @@ def _landing() -> str:
     """Where a visitor lands after signing in: desk staff (a college, an office) on their desk,
     the card centre on 刷卡办理; the school's overseers on 离校总览."""
     if actor is None or actor.role not in ("college", "office"):
-        return "pages/home.py"
-    return "pages/card_desk.py" if "card_center" in actor.stages else "pages/marking.py"
+        return "screens/home.py"
+    return "screens/card_desk.py" if "card_center" in actor.stages else "screens/marking.py"
 
 
 LANDING = _landing()
 menu = {
     section: [
-        st.Page(path, title=_title(path, title), icon=icon, default=(path == "pages/home.py"),
-                visibility="visible" if _visible(roles) or path == "pages/home.py" else "hidden")
+        st.Page(path, title=_title(path, title), icon=icon, default=(path == "screens/home.py"),
+                visibility="visible" if _visible(roles) or path == "screens/home.py" else "hidden")
         for path, title, icon, roles in pages
     ]
     for section, pages in SECTIONS.items()
@@ -103,7 +105,7 @@ st.session_state["landed"] = True
 if st.session_state.get("current_page") != page.url_path:  # a desk page focuses its box on entry
     st.session_state["current_page"] = page.url_path
     st.session_state["page_entered"] = True
-if actor is not None and arrived and page.url_path == "" and LANDING != "pages/home.py":
+if actor is not None and arrived and page.url_path == "" and LANDING != "screens/home.py":
     st.switch_page(LANDING)
 # An unexpected error on any page: a short Chinese message and a log line with an id.
 run_guarded(page)

@@ -122,7 +122,7 @@ def _apptest_ms(page: str, username: str, repeat: int) -> tuple[float, float]:
     def run(clear: bool) -> float:
         if clear:
             st.cache_data.clear()
-        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=300)
+        at = AppTest.from_file(str(ROOT / "screens" / f"{page}.py"), default_timeout=300)
         at.session_state["signed_in"] = {"username": username, "seen": time.monotonic()}
         t = time.perf_counter()
         at.run()

@@ -10,7 +10,7 @@
   amount being typed into another field stays there;
 - function keys (F2 …) press the button shown with that key on it (or go to the input).
 
-The server checks too: each action button carries the 学号 it was drawn for (pages/marking.py).
+The server checks too: each action button carries the 学号 it was drawn for (screens/marking.py).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ _SCRIPT = """
       if (el.select) el.select();
       return;
     }
-    if (++tries < 40) setTimeout(attempt, 50);
+    if (++tries < 200) setTimeout(attempt, 50);  // up to 10 s: a slow machine draws late
   }
   setTimeout(attempt, 30);
 })();

@@ -3,7 +3,7 @@ since the day before, the daily curve, colleges weakest first with their change,
 blocking stages and the outlook to the deadline. `build_report` is a pure function of the
 overview's data; `report_pdf` draws it on one A4 page with fpdf2 (the curve with fpdf2's own
 lines and rectangles: no plotly image export, which needs a browser at run time); the
-print-friendly page (pages/report.py) shows the same `Report`.
+print-friendly page (screens/report.py) shows the same `Report`.
 
 The evening copy: `config/report.toml` names a folder and a time; `EveningReports` (started by
 server.py) writes the day's PDF there once a day.

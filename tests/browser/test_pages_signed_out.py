@@ -1,6 +1,7 @@
-"""Every page file, asked for first on a fresh server without signing in, shows no student data:
-Streamlit may serve a file under pages/ directly before app.py has run, so each page must check
-who is asking at its own top. New pages are covered automatically (the test lists pages/)."""
+"""Every screen, asked for first on a fresh server without signing in, shows no student data and
+the app's own Chinese menu. (Streamlit serves a folder named pages/ by itself, its files' English
+names as the menu, before app.py has run: the screens live in screens/ and each still checks who
+is asking at its own top.) New screens are covered automatically (the test lists screens/)."""
 
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from tests.browser.harness import chromium, open_page, running_app
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.stem for p in (ROOT / "screens").glob("*.py"))
 PUBLIC = {"student"}  # the student self-service look-up: a form, no data until 学号+姓名 match
 
 
@@ -36,3 +37,7 @@ def test_page_first_on_a_fresh_server_shows_no_data(page_name, demo_db_path):
         assert "工作人员登录" in text, f"{page_name} does not ask for sign-in:\n{text[:500]}"
     for number_like in ("离校学生", "全部办结", "待办理"):
         assert number_like not in text
+    # app.py ran: its signed-out menu and the demo banner, not a menu of file names.
+    assert "学生查询" in text and "演示库" in text, text[:500]
+    for file_name in PAGES:
+        assert f"\n{file_name.replace('_', ' ')}\n" not in f"\n{text}\n", f"{page_name}: menu of file names"

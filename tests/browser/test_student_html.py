@@ -187,28 +187,30 @@ def test_failures_count_across_both_pages_and_a_known_pair_does_not_reset_them(a
     """Failures on /chaxun for one 学号: once the limit is reached the next attempt there is
     refused even with the right pair, and so is the Streamlit 学生查询 page (one limiter)."""
     app, student = app_and_student
-    c = Client(app.url, "127.0.0.1")  # the same key as a browser on loopback without a proxy
-    c.open()
-    other_no, other_name = student["other"]
-    c.look_up(other_no, other_name)  # a success first: refunds its own slot only
-    # Five failures on this 学号 are free (config/security.toml, per_student; earlier tests of
-    # this module may have used some), then the next attempt must wait.
-    for attempt in range(6):
-        _, _, text = c.look_up(student["no"], f"错{attempt}")
-        if "查询失败次数较多" in text:
-            break
-        assert LOOKUP_FAILED in text, attempt
-    else:
-        raise AssertionError("six failures on one 学号 were never slowed down")
-    r, _, text = c.look_up(student["no"], student["name"])
-    assert r.status == 429 and "查询失败次数较多" in text and "各环节办理情况" not in text
-    r, body, text = c.look_up(student["no"], student["name"], path="/chaxun/form.pdf")
-    assert r.status == 429 and not body.startswith(b"%PDF")
-
     with chromium(PHONE) as page:
+        # The Streamlit page is open and filled in first: the delay after the sixth failure is
+        # 5 s (per_student.base_delay), longer than starting a browser on a slow machine.
         open_page(page, f"{app.url}/student")
         page.get_by_label("学号").fill(student["no"])
         page.get_by_label("姓名").fill(student["name"])
+        c = Client(app.url, "127.0.0.1")  # the same key as a browser on loopback without a proxy
+        c.open()
+        other_no, other_name = student["other"]
+        c.look_up(other_no, other_name)  # a success first: refunds its own slot only
+        # Five failures on this 学号 are free (config/security.toml, per_student; earlier tests
+        # of this module may have used some), then the next attempt must wait.
+        for attempt in range(6):
+            _, _, text = c.look_up(student["no"], f"错{attempt}")
+            if "查询失败次数较多" in text:
+                break
+            assert LOOKUP_FAILED in text, attempt
+        else:
+            raise AssertionError("six failures on one 学号 were never slowed down")
+        r, _, text = c.look_up(student["no"], student["name"])
+        assert r.status == 429 and "查询失败次数较多" in text and "各环节办理情况" not in text
+        r, body, text = c.look_up(student["no"], student["name"], path="/chaxun/form.pdf")
+        assert r.status == 429 and not body.startswith(b"%PDF")
+
         page.get_by_role("button", name="查询", exact=True).click()
         page.wait_for_timeout(300)
         wait_idle(page)

@@ -84,7 +84,7 @@ def _top(name: str) -> str:
 def test_rules_do_no_io_and_know_no_store_or_ui():
     forbidden_top = {"duckdb", "streamlit", "pandas", "starlette", "smartcard"}
     forbidden_inside = ("clearance.store", "clearance.adapters", "clearance.root", "cardreader", "ui",
-                        "pages", "loaders", "queries", "webapi")
+                        "screens", "loaders", "queries", "webapi")
     rules = {m: names for m, names in GRAPH.items() if m.startswith("clearance.rules")}
     assert len(rules) >= 6, sorted(rules)
     for module, names in rules.items():
@@ -98,7 +98,7 @@ def test_the_card_reader_package_needs_nothing_of_the_domain():
     assert {"cardreader.agent", "cardreader.reader"} <= set(modules)
     for module, names in modules.items():
         for name in names:
-            assert _top(name) not in ("clearance", "ui", "pages", "loaders", "queries", "webapi"), \
+            assert _top(name) not in ("clearance", "ui", "screens", "loaders", "queries", "webapi"), \
                 f"{module} imports {name}"
 
 

@@ -87,7 +87,7 @@ def test_a_real_store_shows_no_demo_banner(tmp_path, monkeypatch):
 def test_refused_files_list_names_their_sender(demo_env):
     record_refusal(open_store(), "finance", "欠费.csv", "0" * 64, "upload", "finance_staff",
                    ["欠费.csv 第2行“欠费金额”列：不是金额"])
-    at = sign_in_apptest(AppTest.from_file(str(ROOT / "pages" / "imports.py"), default_timeout=60),
+    at = sign_in_apptest(AppTest.from_file(str(ROOT / "screens" / "imports.py"), default_timeout=60),
                          "gs").run()
     assert not at.exception, at.exception
     assert any("发送者：财务处" in c.value for c in at.caption)

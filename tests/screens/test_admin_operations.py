@@ -5,7 +5,7 @@ from datetime import date
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_helpers import button, page_test, texts
+from tests.screens.apptest_helpers import button, page_test, texts
 
 
 def _new(at, field):

@@ -1,7 +1,7 @@
 """账号管理 through AppTest: admin only; add, disable, reset; history shown."""
 
 from clearance.store.accounts import authenticate
-from tests.pages.apptest_helpers import button, page_test, texts
+from tests.screens.apptest_helpers import button, page_test, texts
 from ui.text import plain
 
 

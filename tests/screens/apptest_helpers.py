@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page_test(page: str, username: str | None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "screens" / page), default_timeout=60)
     if username:
         sign_in_apptest(at, username)
     return at

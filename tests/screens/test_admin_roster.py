@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def admin_page(demo_db_path, monkeypatch):
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
-    at = AppTest.from_file(str(ROOT / "pages" / "admin_roster.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "screens" / "admin_roster.py"), default_timeout=60)
     sign_in_apptest(at, "admin")
     yield at
     close_all_stores()
@@ -22,7 +22,7 @@ def admin_page(demo_db_path, monkeypatch):
 
 def test_only_admin_may_import(demo_db_path, monkeypatch):
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
-    at = AppTest.from_file(str(ROOT / "pages" / "admin_roster.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "screens" / "admin_roster.py"), default_timeout=60)
     sign_in_apptest(at, "gs")
     at.run()
     assert "无权访问" in at.error[0].value

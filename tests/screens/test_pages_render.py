@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import sign_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "screens").glob("*.py"))
 
 
 def signed_in(at: AppTest, username: str) -> AppTest:
@@ -30,5 +30,5 @@ def test_app_entry_asks_for_sign_in_then_renders_home(demo_env):
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("username", ["admin", "gs", "cs_secretary", "lib_staff"])
 def test_page_renders_without_exception(demo_env, page, username):
-    at = signed_in(AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60), username).run()
+    at = signed_in(AppTest.from_file(str(ROOT / "screens" / page), default_timeout=60), username).run()
     assert not at.exception, at.exception

@@ -13,7 +13,7 @@ from clearance.root import close_all_stores
 from clearance.rules.student_view import LOOKUP_FAILED
 from ui.student_lookup import limiter
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "student.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "screens" / "student.py")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from clearance.store.db import get_catalogue
 from clearance.adapters.sessions import SESSION_IDLE_MINUTES
 from clearance.clock import beijing_now
 from tests.conftest import evidence, add_students, roster_frame, sign_in_apptest
-from tests.pages.apptest_helpers import button, fill_evidence, lookup, page_test, texts
+from tests.screens.apptest_helpers import button, fill_evidence, lookup, page_test, texts
 
 
 def _student(store, where: str, params: dict | None = None) -> dict:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(name: str, username: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "screens" / f"{name}.py"), default_timeout=60)
     return sign_in_apptest(at, username).run()
 
 
@@ -226,7 +226,7 @@ def test_home_completion_bars_are_not_red(demo_env):
 
 
 def _report(username: str, **params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "report.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "screens" / "report.py"), default_timeout=60)
     for k, v in params.items():
         at.query_params[k] = v
     return sign_in_apptest(at, username).run()

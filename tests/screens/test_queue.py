@@ -3,7 +3,7 @@ the party branch's one action for non-members, and a pasted list with a preview.
 
 from clearance.store.db import get_catalogue
 from tests.conftest import evidence, add_students, roster_frame
-from tests.pages.apptest_helpers import button, fill_evidence, page_test, texts
+from tests.screens.apptest_helpers import button, fill_evidence, page_test, texts
 
 
 def _pending(at):

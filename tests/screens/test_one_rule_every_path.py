@@ -22,7 +22,7 @@ from clearance.store.feeds import load_feeds, run_feed
 from clearance.store.marks import MarkError, mark
 from loaders.student_numbers import numbers_from_text
 from tests.conftest import add_students, evidence, roster_frame
-from tests.pages.apptest_helpers import lookup, page_test, texts
+from tests.screens.apptest_helpers import lookup, page_test, texts
 
 ORDINARY, MEMBER, REJECTED, ELSEWHERE = "2099000001", "2099000002", "2099000003", "2099000004"
 

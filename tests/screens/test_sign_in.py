@@ -1,8 +1,8 @@
 """Signing in on a page: wrong passwords slow the next try; the account is never locked."""
 
 from clearance.adapters.signin import gate
-from tests.pages.apptest_helpers import ROOT
-from tests.pages.apptest_helpers import button, page_test, texts
+from tests.screens.apptest_helpers import ROOT
+from tests.screens.apptest_helpers import button, page_test, texts
 
 
 def _try(at, username, password):
@@ -43,7 +43,7 @@ def test_a_disabled_account_is_told_so(demo_db_path, monkeypatch):
     from tests.conftest import sign_in_apptest
 
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
-    at = sign_in_apptest(AppTest.from_file(str(ROOT / "pages" / "marking.py"), default_timeout=60),
+    at = sign_in_apptest(AppTest.from_file(str(ROOT / "screens" / "marking.py"), default_timeout=60),
                          "lib_staff").run()
     assert not at.exception and at.title[0].value == "办理"
     set_active(open_store(), "lib_staff", False, by="admin")
@@ -61,7 +61,7 @@ def test_college_staff_home_shows_their_college(demo_db_path, monkeypatch):
 
     monkeypatch.setenv("CLEARANCE_DB", str(demo_db_path))
     cs = open_store().read_value("SELECT count(*) FROM students WHERE college = '计算机学院'")
-    at = sign_in_apptest(AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60),
+    at = sign_in_apptest(AppTest.from_file(str(ROOT / "screens" / "home.py"), default_timeout=60),
                          "cs_secretary").run()
     assert not at.exception
     assert at.title[0].value == "计算机学院 · 离校总览"
