@@ -122,13 +122,15 @@ ORDER BY 1
 
 STATUS_SQL = """
 INSERT INTO stage_status
-SELECT student_no, stage_id, state,
+SELECT p.student_no, stage_id, state,
        CASE WHEN state = 'rejected' THEN '图书未还 1 册' END,
        CASE WHEN state <> 'open' THEN when_at END,
        CASE WHEN state <> 'open' THEN 'bench' END,
        CASE WHEN state <> 'open' THEN 'feed' END,
-       CASE WHEN state <> 'open' THEN i * 32 + seq * 2 + 1 END
-FROM planned ORDER BY student_no, seq
+       CASE WHEN state <> 'open' THEN i * 32 + seq * 2 + 1 END,
+       s.batch_id, s.college, s.campus, s.level, s.clearance_type  -- the copies (migration 033)
+FROM planned p JOIN students s USING (student_no)
+ORDER BY p.student_no, seq  -- roster order, not grouped by college (as a real import writes)
 """
 
 

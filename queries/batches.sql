@@ -7,14 +7,15 @@ FROM batches
 ORDER BY period_start DESC;
 
 -- name: batch_overview()
--- Each batch with its student count and how many cleared every stage, newest first.
+-- Each batch with its student count and how many cleared every stage, newest first;
+-- diploma_start_part: 上午 / 下午 of the hand-out's first day (NULL = the whole day).
 -- No parameters.
 WITH per_student AS (
     SELECT student_no, bool_and(state IN ('passed', 'not_needed')) AS cleared
     FROM stage_status GROUP BY student_no
 )
 SELECT b.batch_id, b.title, b.period_start, b.period_end, b.diploma_start, b.diploma_end,
-       b.card_deactivation, b.closed_at, b.closed_by,
+       b.card_deactivation, b.closed_at, b.closed_by, b.diploma_start_part,
        count(s.student_no) AS students,
        count(s.student_no) FILTER (WHERE p.cleared) AS cleared
 FROM batches b

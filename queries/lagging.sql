@@ -5,31 +5,50 @@
 -- stage is open (their other open stages are still listed); NULL filters mean all.
 -- :as_of (a DATE; NULL = now) lists the stages that were still open at the end of that day,
 -- the dashboards' "as of" rule: a stage is ✓ then if it is ✓ now and became ✓ by that day.
--- Parameters: :batch, :college, :stage, :campus, :level, :clearance_type, :as_of.
+-- The open rows are found on stage_status alone (the student's batch, college, campus, level
+-- and type are copied onto it, migration 033); only they are joined with `students` for the
+-- name and phone. Parameters: :batch, :college, :stage, :campus, :level, :clearance_type, :as_of.
+WITH open_rows AS (
+    SELECT student_no, stage_id, state, reason, student_campus, student_type
+    FROM stage_status
+    WHERE student_batch = :batch
+      AND NOT (is_done(state) AND (:as_of IS NULL OR CAST(updated_at AS DATE) <= :as_of))
+      AND (:college IS NULL OR student_college = :college)
+      AND (:campus IS NULL OR student_campus = :campus)
+      AND (:level IS NULL OR student_level = :level)
+      AND (:clearance_type IS NULL OR student_type = :clearance_type)
+), per_student AS (
+    -- One unordered list of structs per student, sorted once by the handbook's order (seq
+    -- first): five ORDER BY aggregates sorted each group five times.
+    SELECT x.student_no,
+           list_sort(list({'seq': g.seq, 'id': x.stage_id, 'name': g.name,
+                           'brings': g.name || '：' || coalesce(sb.brings, g.brings),
+                           'where': g.name || '：' || r.room || CASE WHEN r.phone <> ''
+                                    THEN '（电话 ' || r.phone || '）' ELSE '' END,
+                           'rejected': CASE WHEN x.state = 'rejected'
+                                       THEN g.name || '：' || coalesce(x.reason, '') END})) AS open
+    FROM open_rows x
+    JOIN stages g USING (stage_id)
+    LEFT JOIN campus_routes r ON r.campus = x.student_campus AND r.stage_id = x.stage_id
+    LEFT JOIN stage_brings sb ON sb.stage_id = x.stage_id AND sb.clearance_type = x.student_type
+    GROUP BY x.student_no
+    HAVING :stage IS NULL OR bool_or(x.stage_id = :stage)
+), lagging AS (
+    SELECT student_no,
+           len(open) AS open_count,
+           list_transform(open, lambda o: o.id) AS open_stage_ids,
+           array_to_string(list_transform(open, lambda o: o.name), '、') AS open_stages,
+           nullif(array_to_string(list_filter(list_transform(open, lambda o: o.brings), lambda v: v IS NOT NULL), '；'), '') AS brings,
+           nullif(array_to_string(list_filter(list_transform(open, lambda o: o.where), lambda v: v IS NOT NULL), '；'), '') AS where_to_go,
+           nullif(array_to_string(list_filter(list_transform(open, lambda o: o.rejected), lambda v: v IS NOT NULL), '；'), '') AS rejected_reasons
+    FROM per_student
+)
 SELECT s.student_no, s.name, s.college, s.level, s.clearance_type, s.campus, s.phone,
-       count(*) AS open_count,
-       list(x.stage_id ORDER BY g.seq) AS open_stage_ids,
-       string_agg(g.name, '、' ORDER BY g.seq) AS open_stages,
-       string_agg(g.name || '：' || coalesce(sb.brings, g.brings), '；' ORDER BY g.seq) AS brings,
-       string_agg(g.name || '：' || r.room || CASE WHEN r.phone <> '' THEN '（电话 ' || r.phone || '）'
-                                                   ELSE '' END, '；' ORDER BY g.seq) AS where_to_go,
-       string_agg(CASE WHEN x.state = 'rejected' THEN g.name || '：' || coalesce(x.reason, '') END,
-                  '；' ORDER BY g.seq) AS rejected_reasons
-FROM stage_status x
+       l.open_count, l.open_stage_ids, l.open_stages, l.brings, l.where_to_go, l.rejected_reasons
+FROM lagging l
 JOIN students s USING (student_no)
-JOIN stages g USING (stage_id)
-LEFT JOIN campus_routes r ON r.campus = s.campus AND r.stage_id = x.stage_id
-LEFT JOIN stage_brings sb ON sb.stage_id = x.stage_id AND sb.clearance_type = s.clearance_type
-WHERE s.batch_id = :batch
-  AND NOT (is_done(x.state)
-           AND (:as_of IS NULL OR CAST(x.updated_at AS DATE) <= :as_of))
-  AND (:college IS NULL OR s.college = :college)
-  AND (:campus IS NULL OR s.campus = :campus)
-  AND (:level IS NULL OR s.level = :level)
-  AND (:clearance_type IS NULL OR s.clearance_type = :clearance_type)
-GROUP BY s.student_no, s.name, s.college, s.level, s.clearance_type, s.campus, s.phone
-HAVING :stage IS NULL OR bool_or(x.stage_id = :stage)
-ORDER BY open_count DESC, s.student_no;
+WHERE s.batch_id = :batch  -- (the status rows' copy already chose the batch: lets the scan skip)
+ORDER BY l.open_count DESC, s.student_no;
 
 -- name: last_seen_at_desk(batch, college)
 -- Per student of a college: the last time anyone saw them at a desk — a mark made in person
@@ -54,23 +73,23 @@ GROUP BY student_no;
 -- exact set of stages still open for them then (sorted stage ids). The bottleneck split —
 -- who waits on one stage only, who is blocked elsewhere first — is derived from this small
 -- result (few distinct sets). NULL filters mean all. "Open as of": not (✓ now and ✓ by then).
+-- College and filters from the status row's copies (migration 033): no join.
 -- Parameters: :batch, :campus, :level, :clearance_type, :as_of.
 WITH per_student AS (
-    SELECT student_no,
+    SELECT student_no, any_value(student_college) AS college,
            list(stage_id ORDER BY stage_id) FILTER (
-               WHERE NOT (state IN ('passed', 'not_needed') AND CAST(updated_at AS DATE) <= :as_of)
+               WHERE NOT (is_done(state) AND CAST(updated_at AS DATE) <= :as_of)
            ) AS open_stages
     FROM stage_status
+    WHERE student_batch = :batch
+      AND (:campus IS NULL OR student_campus = :campus)
+      AND (:level IS NULL OR student_level = :level)
+      AND (:clearance_type IS NULL OR student_type = :clearance_type)
     GROUP BY student_no
 )
-SELECT s.college, p.open_stages, count(*) AS students
-FROM per_student p
-JOIN students s USING (student_no)
-WHERE s.batch_id = :batch
-  AND len(p.open_stages) > 0
-  AND (:campus IS NULL OR s.campus = :campus)
-  AND (:level IS NULL OR s.level = :level)
-  AND (:clearance_type IS NULL OR s.clearance_type = :clearance_type)
+SELECT college, open_stages, count(*) AS students
+FROM per_student
+WHERE len(open_stages) > 0
 GROUP BY ALL;
 
 -- name: reminder_sends(batch, college)

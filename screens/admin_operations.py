@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from clearance.store.backup import TRIGGERS, BackupError, backup_store
+from clearance.rules.batches import HALF_DAYS
 from clearance.store.batches import (BatchDates, BatchError, close_batch, create_batch,
                                      update_batch)
 from clearance.health import readiness
@@ -29,6 +30,11 @@ def _day(value) -> str:
     return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
 
 
+def _part(value) -> str:
+    """上午 / 下午 after the hand-out's first day ("" for the whole day)."""
+    return f" {value}" if value in HALF_DAYS else ""
+
+
 def _refused(errors: list[str]) -> None:
     st.error("未保存：\n\n" + "\n".join(f"- {e}" for e in errors))
 
@@ -45,18 +51,24 @@ def _dates_form(key: str, batch: dict | None) -> tuple[str | None, BatchDates, b
             title = c2.text_input("批次名称", placeholder="2018年12月毕（结、肄）业研究生离校", key=f"{key}_title")
         else:
             title = st.text_input("批次名称", value=b["title"])
-        c = st.columns(5)
+        c = st.columns([3, 3, 3, 2, 3, 3])
 
         def day(n, label, field):
             return c[n].date_input(label, value=_date(b.get(field)), key=f"{key}_{field}")
 
+        part = b.get("diploma_start_part")
+        part = part if part in HALF_DAYS else None
         dates = BatchDates(
             title=title,
             period_start=day(0, "集中办理开始", "period_start"),
             period_end=day(1, "集中办理结束", "period_end"),
             diploma_start=day(2, "证书发放开始", "diploma_start"),
-            diploma_end=day(3, "证书发放结束", "diploma_end"),
-            card_deactivation=day(4, "校园卡停用", "card_deactivation"),
+            diploma_start_part=c[3].selectbox(
+                "开始时段", [None, *HALF_DAYS], index=[None, *HALF_DAYS].index(part),
+                format_func=lambda p: p or "全天", key=f"{key}_diploma_start_part",
+                help="如手册“6月29日下午至7月2日”：选“下午”"),
+            diploma_end=day(4, "证书发放结束", "diploma_end"),
+            card_deactivation=day(5, "校园卡停用", "card_deactivation"),
         )
         submitted = st.form_submit_button("新建批次" if batch is None else "保存修改", type="primary")
     return batch_id, dates, submitted
@@ -70,8 +82,8 @@ def _show_batch_list(batches: pd.DataFrame) -> None:
     table = pd.DataFrame({
         "编号": batches["batch_id"], "名称": batches["title"],
         "集中办理": [f"{_day(a)} 至 {_day(b)}" for a, b in zip(batches["period_start"], batches["period_end"])],
-        "证书发放": [f"{_day(a)} 至 {_day(b)}" if _day(a) else "" for a, b in
-                 zip(batches["diploma_start"], batches["diploma_end"])],
+        "证书发放": [f"{_day(a)}{_part(p)} 至 {_day(b)}" if _day(a) else "" for a, p, b in
+                 zip(batches["diploma_start"], batches["diploma_start_part"], batches["diploma_end"])],
         "校园卡停用": batches["card_deactivation"].map(_day),
         "学生": batches["students"], "全部办结": batches["cleared"],
         "状态": ["进行中" if pd.isna(c) else f"已关闭（{pd.Timestamp(c):%Y-%m-%d}）" for c in batches["closed_at"]],
@@ -81,7 +93,7 @@ def _show_batch_list(batches: pd.DataFrame) -> None:
 
 
 def _show_new_batch() -> None:
-    st.caption("日期以通知为准，如 2018 年 6 月批次：集中办理 06-25 至 07-02，证书发放 06-29 至 07-02，"
+    st.caption("日期以通知为准，如 2018 年 6 月批次：集中办理 06-25 至 07-02，证书发放 06-29 下午至 07-02，"
                "校园卡 07-10 停用。新建后在“名单导入”页面导入该批次的学生名单。")
     batch_id, dates, submitted = _dates_form("new_batch", None)
     if submitted:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from clearance.rules.handout import handout_start_text
 from clearance.store.db import get_catalogue
 from clearance.store.reminders import CHANNELS, ReminderError, record_reminders
 from ui import figures
@@ -68,7 +69,7 @@ def _record(messages: dict, channel: str) -> None:
 
 
 def _show_lagging() -> None:
-    table = lagging_table(data.lagging, batch["period_end"], catalogue)
+    table = lagging_table(data.lagging, batch["period_end"], catalogue, handout_start_text(batch))
     st.subheader(f"未办结学生（{len(table)} 人）")
     st.caption("按未办环节数从多到少排列；办理地点按学生本人所在校区；点电话号码可直接拨打。")
     kind, notice = st.session_state.pop("cl_notice", (None, None))

@@ -28,13 +28,16 @@ def _when(at, what) -> str:
     return "" if pd.isna(at) else f"{pd.Timestamp(at):%m-%d %H:%M} {'' if pd.isna(what) else what}".strip()
 
 
-def lagging_table(lagging: pd.DataFrame, deadline: date, catalogue: Catalogue) -> pd.DataFrame:
-    """The lagging list with Chinese headers, the next stop and a one-SMS reminder per student,
-    when each was last seen at a desk and last reminded; ready to show or export."""
+def lagging_table(lagging: pd.DataFrame, deadline: date, catalogue: Catalogue,
+                  handout_from: str = "") -> pd.DataFrame:
+    """The lagging list with Chinese headers, the next stop and a one-SMS reminder per student
+    (with the certificates' hand-out start `handout_from` when it fits), when each was last
+    seen at a desk and last reminded; ready to show or export."""
     df = lagging.copy()
     names = {s.stage_id: s.name for s in catalogue.stages}
     df["next_stop"] = [names.get(next_stop(catalogue, ids), "") for ids in df["open_stage_ids"]]
-    df["reminder"] = [reminder_text(catalogue, r["name"], r["campus"], r["open_stage_ids"], deadline)
+    df["reminder"] = [reminder_text(catalogue, r["name"], r["campus"], r["open_stage_ids"], deadline,
+                                    handout_from)
                       for r in df[["name", "campus", "open_stage_ids"]].to_dict("records")]
     df["rejected_reasons"] = df["rejected_reasons"].fillna("")
     for column in ("last_seen_at", "last_seen_place", "reminded_at", "reminded_by"):

@@ -19,8 +19,12 @@ MAX_TITLE = 80
 MANAGERS = ("admin", "system")
 FIELD_LABELS = {
     "title": "批次名称", "period_start": "集中办理开始", "period_end": "集中办理结束",
-    "diploma_start": "证书发放开始", "diploma_end": "证书发放结束", "card_deactivation": "校园卡停用",
+    "diploma_start": "证书发放开始", "diploma_start_part": "证书发放开始时段",
+    "diploma_end": "证书发放结束", "card_deactivation": "校园卡停用",
 }
+# The hand-out may start on a half day (the handbook: "6月29日下午至7月2日"); None = the whole day.
+# The same values as clearance.rules.handout.HALF_DAY_STARTS.
+HALF_DAYS = ("上午", "下午")
 
 
 class BatchError(Exception):
@@ -39,6 +43,7 @@ class BatchDates:
     diploma_start: date | None = None
     diploma_end: date | None = None
     card_deactivation: date | None = None
+    diploma_start_part: str | None = None  # 上午 / 下午 of the hand-out's first day; None = all day
 
 
 def check_dates(d: BatchDates) -> list[str]:
@@ -57,6 +62,10 @@ def check_dates(d: BatchDates) -> list[str]:
         errors.append("证书发放的开始和结束日期须同时填写或同时不填")
     elif d.diploma_start and d.diploma_end < d.diploma_start:
         errors.append("证书发放结束日期不能早于开始日期")
+    if d.diploma_start_part is not None and d.diploma_start_part not in HALF_DAYS:
+        errors.append(f"证书发放开始时段只能是“上午”或“下午”（或不填：全天），不能是“{d.diploma_start_part}”")
+    elif d.diploma_start_part and d.diploma_start is None:
+        errors.append("填写了证书发放开始时段，请同时填写证书发放开始日期")
     if (d.card_deactivation and isinstance(d.period_end, date)
             and d.card_deactivation < d.period_end):
         errors.append("校园卡停用日期不能早于集中办理结束日期（学生办理期间还要用卡）")

@@ -38,6 +38,15 @@ def handout_period_text(batch: Mapping) -> str:
     return f"{_md(start)}{part}至{_md(end or start)}"
 
 
+def handout_start_text(batch: Mapping) -> str:
+    """When the hand-out begins, for a reminder: "6月29日下午" ("" if the batch has none)."""
+    start = _d(batch.get("diploma_start"))
+    if start is None:
+        return ""
+    part = batch.get("diploma_start_part")
+    return f"{_md(start)}{part if isinstance(part, str) else ''}"
+
+
 def handover_date_warning(batch: Mapping, handed_at: datetime) -> str | None:
     """A warning when a hand-over is dated outside the batch's hand-out period (from the start
     day's half, if any, to the end of the last day). The system is open all year, so a late

@@ -60,8 +60,10 @@ def _phrase_steps(catalogue: Catalogue, first: str, campus: str) -> tuple[str, .
 
 
 def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterable[str],
-                  deadline: date) -> str:
-    """One SMS (≤ SMS_CHARS characters) for a student with these open stages."""
+                  deadline: date, handout_from: str = "") -> str:
+    """One SMS (≤ SMS_CHARS characters) for a student with these open stages. `handout_from`
+    (clearance.rules.handout.handout_start_text, e.g. "6月29日下午") adds when certificates are
+    handed out, the first detail to drop when the text would not fit."""
     open_ids = list(open_ids)
     first = next_stop(catalogue, open_ids)
     if first is None:
@@ -69,10 +71,12 @@ def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterab
     steps = _steps(catalogue, first, campus)
     by = f"请于{deadline.month}月{deadline.day}日前办完。"
     count = f"离校尚差{len(open_ids)}项，" if len(open_ids) > 1 else ""
+    handout = f"证书{handout_from}起发放。" if handout_from else ""
     last = ""
-    for lead in (count, ""):  # drop the count only if no wording fits with it
-        for step in steps:
-            last = f"{PREFIX}{name}同学，{lead}{step}{by}"
-            if len(last) <= SMS_CHARS:
-                return last
+    for tail in dict.fromkeys((handout, "")):  # the hand-out date goes first if it does not fit
+        for lead in (count, ""):  # then the count, only if no wording fits with it
+            for step in steps:
+                last = f"{PREFIX}{name}同学，{lead}{step}{by}{tail}"
+                if len(last) <= SMS_CHARS:
+                    return last
     return last[:SMS_CHARS - 1] + "…"  # an absurdly long name: cut, never split

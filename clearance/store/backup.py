@@ -30,7 +30,7 @@ import duckdb
 
 from clearance.operations import OperationsConfig, operations_config
 from clearance.store.db import Store, beijing_now
-from clearance.store.integrity import scan_tables, status_disagreements
+from clearance.store.integrity import scan_tables, status_disagreements, status_keys_out_of_step
 
 log = logging.getLogger("clearance.backup")
 
@@ -88,6 +88,7 @@ def verify_snapshot(path: Path, expect_events: int | None = None,
         tables = scan_tables(con)
         events, last_id = con.execute("SELECT count(*), max(event_id) FROM events").fetchall()[0]
         disagreements = status_disagreements(con)
+        keys_out_of_step = status_keys_out_of_step(con)
     except duckdb.Error as exc:
         raise BackupError(f"备份文件读取失败（文件损坏）：{exc}") from exc
     finally:
@@ -101,6 +102,9 @@ def verify_snapshot(path: Path, expect_events: int | None = None,
         raise BackupError(f"备份中最后一条办理记录编号为 {last_id}，应为 {expect_last_event_id}")
     if disagreements:
         raise BackupError(f"备份中有 {disagreements} 个环节状态与办理记录不一致")
+    if keys_out_of_step:
+        raise BackupError(f"备份中有 {keys_out_of_step} 个环节状态记录的学生学院、校区、层次、"
+                          f"类型或批次与学生名单不一致")
     return {"tables": tables, "events": events, "last_event_id": last_id}
 
 

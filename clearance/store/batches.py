@@ -17,11 +17,12 @@ def _require_manager(actor: Actor) -> None:
 def _batch(cur, batch_id: str) -> dict | None:
     rows = cur.execute(
         "SELECT batch_id, title, period_start, period_end, diploma_start, diploma_end,"
-        " card_deactivation, closed_at FROM batches WHERE batch_id = $b", {"b": batch_id}).fetchall()
+        " card_deactivation, closed_at, diploma_start_part FROM batches WHERE batch_id = $b",
+        {"b": batch_id}).fetchall()
     if not rows:
         return None
     keys = ("batch_id", "title", "period_start", "period_end", "diploma_start", "diploma_end",
-            "card_deactivation", "closed_at")
+            "card_deactivation", "closed_at", "diploma_start_part")
     return dict(zip(keys, rows[0]))
 
 
@@ -35,7 +36,14 @@ def _log(cur, batch_id: str, action: str, detail: str, actor: Actor) -> None:
 def _values(batch_id: str, d: BatchDates) -> dict:
     return {"batch_id": batch_id, "title": d.title.strip(), "period_start": d.period_start,
             "period_end": d.period_end, "diploma_start": d.diploma_start,
-            "diploma_end": d.diploma_end, "card_deactivation": d.card_deactivation}
+            "diploma_end": d.diploma_end, "card_deactivation": d.card_deactivation,
+            "diploma_start_part": d.diploma_start_part}
+
+
+def _shown(field: str, value) -> str:
+    if field == "diploma_start_part":
+        return value or "全天"
+    return str(value) if value else "（空）"
 
 
 def create_batch(store: Store, actor: Actor, batch_id: str, dates: BatchDates) -> None:
@@ -51,8 +59,9 @@ def create_batch(store: Store, actor: Actor, batch_id: str, dates: BatchDates) -
             raise BatchError([f"批次 {batch_id} 已存在"])
         cur.execute(
             "INSERT INTO batches (batch_id, title, period_start, period_end, diploma_start,"
-            " diploma_end, card_deactivation) VALUES ($batch_id, $title, $period_start,"
-            " $period_end, $diploma_start, $diploma_end, $card_deactivation)",
+            " diploma_end, card_deactivation, diploma_start_part) VALUES ($batch_id, $title,"
+            " $period_start, $period_end, $diploma_start, $diploma_end, $card_deactivation,"
+            " $diploma_start_part)",
             _values(batch_id, dates))
         _log(cur, batch_id, "create", f"新建：{dates.title.strip()}，集中办理 "
              f"{dates.period_start} 至 {dates.period_end}", actor)
@@ -71,15 +80,15 @@ def update_batch(store: Store, actor: Actor, batch_id: str, dates: BatchDates) -
             raise BatchError([f"没有批次 {batch_id}"])
         if old["closed_at"] is not None:
             raise BatchError([f"批次 {batch_id} 已关闭，只能查看，不能修改"])
-        changes = [f"{FIELD_LABELS[k]}：{old[k] or '（空）'} → {new[k] or '（空）'}"
+        changes = [f"{FIELD_LABELS[k]}：{_shown(k, old[k])} → {_shown(k, new[k])}"
                    for k in FIELD_LABELS if old[k] != new[k]]
         if not changes:
             return []
         cur.execute(
             "UPDATE batches SET title = $title, period_start = $period_start,"
             " period_end = $period_end, diploma_start = $diploma_start,"
-            " diploma_end = $diploma_end, card_deactivation = $card_deactivation"
-            " WHERE batch_id = $batch_id", new)
+            " diploma_end = $diploma_end, card_deactivation = $card_deactivation,"
+            " diploma_start_part = $diploma_start_part WHERE batch_id = $batch_id", new)
         _log(cur, batch_id, "edit", "；".join(changes), actor)
     return changes
 

@@ -33,6 +33,25 @@ WHERE NOT EXISTS (SELECT 1 FROM stage_status s
 """
 
 
+# Status rows whose copy of the student's batch/college/campus/level/type (migration 033, kept
+# by clearance.store.students) is not the student's: the dashboards would count them wrongly.
+STATUS_KEYS_DIFFER = """
+SELECT count(*) FROM stage_status x JOIN students s USING (student_no)
+WHERE x.student_batch IS DISTINCT FROM s.batch_id OR x.student_college IS DISTINCT FROM s.college
+   OR x.student_campus IS DISTINCT FROM s.campus OR x.student_level IS DISTINCT FROM s.level
+   OR x.student_type IS DISTINCT FROM s.clearance_type
+"""
+
+
+def status_keys_out_of_step(con) -> int:
+    """How many status rows carry a student's batch/college/campus/level/type that is not the
+    student's. 0 for a store from before migration 033 (an upgrade backup has no copies)."""
+    has_copies = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()"
+        " AND table_name = 'stage_status' AND column_name = 'student_college'").fetchall()[0][0]
+    return con.execute(STATUS_KEYS_DIFFER).fetchall()[0][0] if has_copies else 0
+
+
 def status_disagreements(con) -> int:
     """How many (student, stage) pairs have a status the event log does not explain."""
     return (con.execute(STATUS_DISAGREES).fetchall()[0][0]

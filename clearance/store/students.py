@@ -18,6 +18,16 @@ STUDENT_COLUMNS = [
 ]
 
 
+# What the dashboards group by, copied onto every status row (migration 033) so their queries
+# need no join with `students`: status column ← students column. Written only here.
+STATUS_KEYS = {
+    "student_batch": "batch_id", "student_college": "college", "student_campus": "campus",
+    "student_level": "level", "student_type": "clearance_type",
+}
+STATUS_KEYS_SQL = ", ".join(STATUS_KEYS)
+STUDENT_KEYS_SQL = ", ".join(f"s.{c}" for c in STATUS_KEYS.values())
+
+
 def name_initials(name: str) -> str:
     """Pinyin initials of a Chinese name, lower case: 张三 → 'zs'."""
     return "".join(p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
@@ -46,6 +56,7 @@ def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -
             " political_status = excluded.political_status, batch_id = excluded.batch_id,"
             " updated_at = excluded.updated_at"
         )
+        sync_status_keys(cur, "incoming_students")
         cur.execute(
             "INSERT INTO colleges SELECT DISTINCT college FROM incoming_students"
             " ON CONFLICT DO NOTHING"
@@ -55,13 +66,28 @@ def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -
     return len(df) - known, known
 
 
+def sync_status_keys(cur, students_table: str = "students") -> int:
+    """Bring the status rows' copies of the students' batch, college, campus, level and type in
+    step with `students`, for the students in `students_table` (a table or registered frame
+    with a student_no column; default every student). Only rows that differ are written.
+    Returns how many status rows changed."""
+    differs = " OR ".join(f"x.{k} IS DISTINCT FROM s.{c}" for k, c in STATUS_KEYS.items())
+    sets = ", ".join(f"{k} = s.{c}" for k, c in STATUS_KEYS.items())
+    scope = ("" if students_table == "students" else
+             f" AND s.student_no IN (SELECT student_no FROM {students_table})")  # a constant name
+    return cur.execute(
+        f"UPDATE stage_status x SET {sets} FROM students s"
+        f" WHERE x.student_no = s.student_no AND ({differs}){scope}").fetchall()[0][0]
+
+
 def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
                        now: datetime | None = None, source_ref: str | None = None) -> int:
     """Give every student a status row at every stage. A stage not required for the student's
     clearance type starts as 无需办理, recorded as an event like any other mark."""
     cur.execute(
-        "INSERT INTO stage_status (student_no, stage_id, state)"
-        " SELECT s.student_no, g.stage_id, 'open' FROM students s CROSS JOIN stages g"
+        "INSERT INTO stage_status (student_no, stage_id, state, " + STATUS_KEYS_SQL + ")"
+        " SELECT s.student_no, g.stage_id, 'open', " + STUDENT_KEYS_SQL + ""
+        " FROM students s CROSS JOIN stages g"
         " WHERE NOT EXISTS (SELECT 1 FROM stage_status x"
         "                   WHERE x.student_no = s.student_no AND x.stage_id = g.stage_id)"
     )

@@ -72,3 +72,29 @@ def test_a_closed_batch_is_read_only_on_every_write_path(store):
     with pytest.raises(ImportRejected, match="已关闭"):
         add_students(store, roster_frame(2), batch="2018-12")
     assert store.read_value("SELECT count(*) FROM events") == events
+
+
+def test_the_hand_out_may_start_on_a_half_day(store):
+    """The handbook's "6月29日下午至7月2日": a batch keeps 上午 / 下午 of the hand-out's first
+    day; a value that is not a half day, or a half day without a start date, is refused."""
+    afternoon = BatchDates(DECEMBER.title, DECEMBER.period_start, DECEMBER.period_end,
+                           DECEMBER.diploma_start, DECEMBER.diploma_end,
+                           DECEMBER.card_deactivation, diploma_start_part="下午")
+    create_batch(store, ADMIN, "2018-12", afternoon)
+    assert store.read_value("SELECT diploma_start_part FROM batches WHERE batch_id = '2018-12'") == "下午"
+    for part, problem in (("晚上", "只能是“上午”或“下午”"), ("<b>下午</b>", "只能是")):
+        with pytest.raises(BatchError, match=problem):
+            update_batch(store, ADMIN, "2018-12", BatchDates(
+                **(vars(afternoon) | {"diploma_start_part": part})))
+    with pytest.raises(BatchError, match="同时填写证书发放开始日期"):
+        create_batch(store, ADMIN, "2019-06", BatchDates(
+            "2019年6月", date(2019, 6, 24), date(2019, 7, 1), diploma_start_part="上午"))
+    assert store.read_value("SELECT diploma_start_part FROM batches WHERE batch_id = '2018-12'") == "下午"
+    # Editing another field with the part kept changes only that field; clearing it is logged.
+    assert update_batch(store, ADMIN, "2018-12", BatchDates(
+        **(vars(afternoon) | {"period_end": date(2018, 12, 29)}))) == [
+        "集中办理结束：2018-12-28 → 2018-12-29"]
+    assert update_batch(store, ADMIN, "2018-12", BatchDates(
+        **(vars(afternoon) | {"period_end": date(2018, 12, 29), "diploma_start_part": None}))) == [
+        "证书发放开始时段：下午 → 全天"]
+    assert store.read_value("SELECT diploma_start_part FROM batches WHERE batch_id = '2018-12'") is None

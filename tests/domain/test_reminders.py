@@ -50,3 +50,16 @@ def test_a_reminder_record_that_is_not_allowed_is_refused_and_writes_nothing(dem
     with pytest.raises(ReminderError, match=problem):
         record_reminders(demo_store, get_actor(demo_store, who), "2018-06", messages)
     assert demo_store.read_value("SELECT count(*) FROM reminders") == 0
+
+
+def test_a_reminder_says_when_certificates_are_handed_out_if_it_fits(store):
+    cat = get_catalogue(store)
+    short = reminder_text(cat, "李四", "B区", ["gso_office"], DEADLINE, handout_from="6月29日下午")
+    assert short.endswith("请于7月2日前办完。证书6月29日下午起发放。") and len(short) <= SMS_CHARS
+    # A longer text drops the hand-out date before anything about the next stop.
+    for name in ("阿卜杜热合曼·买买提艾力", "某" * 40):
+        for campus in cat.campuses:
+            text = reminder_text(cat, name, campus, cat.stage_ids, DEADLINE, handout_from="6月29日下午")
+            assert len(text) <= SMS_CHARS and "导师" in text, text
+    assert reminder_text(cat, "李四", "B区", ["gso_office"], DEADLINE) == short.replace(
+        "证书6月29日下午起发放。", "")

@@ -2,6 +2,7 @@
 backup taken from the page; and the error wrapper every page runs in."""
 
 from datetime import date
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -71,3 +72,44 @@ run_guarded(Broken())
     error_id = shown.split("错误编号 ")[1].split(" ")[0]
     logged = [r for r in caplog.records if r.name == "clearance.pages"]
     assert logged and error_id in logged[0].getMessage() and logged[0].exc_info
+
+
+def test_the_hand_out_half_day_is_set_on_the_page_and_the_student_page_says_it(desk_store):
+    """The demo batch starts its hand-out "6月29日下午" (the handbook); the edit form shows it,
+    the admin moves it to 上午, the list and the student page say so; a new batch gets 下午."""
+    at = page_test("admin_operations.py", "admin").run()
+    part = at.selectbox(key="edit_batch_2018-06_diploma_start_part")
+    assert part.value == "下午"
+    assert "2018-06-29 下午 至 2018-07-02" in list(at.dataframe[0].value["证书发放"])
+    part.select("上午")
+    button(at, "保存修改").click().run()
+    assert not at.exception
+    assert desk_store.read_value("SELECT diploma_start_part FROM batches WHERE batch_id = '2018-06'") == "上午"
+    assert "2018-06-29 上午 至 2018-07-02" in list(at.dataframe[0].value["证书发放"])
+    history = [df.value for df in at.dataframe if "操作" in df.value.columns][0]
+    assert history["内容"].iloc[0] == "证书发放开始时段：下午 → 上午"
+
+    at.text_input(key="new_batch_id").input("2018-12")
+    at.text_input(key="new_batch_title").input("2018年12月离校")
+    _new(at, "period_start").set_value(date(2018, 12, 24))
+    _new(at, "period_end").set_value(date(2018, 12, 28))
+    _new(at, "diploma_start").set_value(date(2018, 12, 27))
+    _new(at, "diploma_end").set_value(date(2018, 12, 28))
+    at.selectbox(key="new_batch_diploma_start_part").select("下午")
+    button(at, "新建批次").click().run()
+    assert desk_store.read_rows(
+        "SELECT diploma_start, diploma_start_part FROM batches WHERE batch_id = '2018-12'") == [
+        (date(2018, 12, 27), "下午")]
+
+    # The student page reads the batch as stored: 上午 now.
+    from ui.student_lookup import limiter
+    limiter().reset()
+    no, name = desk_store.read_rows(
+        "SELECT student_no, name FROM students WHERE batch_id = '2018-06' ORDER BY 1 LIMIT 1")[0]
+    student = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "screens" / "student.py"),
+                                default_timeout=60).run()
+    student.text_input(key="lookup_student_no").input(no)
+    student.text_input(key="lookup_name").input(name)
+    student.button[0].click().run()
+    shown = "\n".join([m.value for m in student.markdown] + [c.value for c in student.caption])
+    assert "2018年6月29日上午至7月2日" in shown, shown
