@@ -47,7 +47,13 @@ SELECT s.student_no, s.name, s.college, s.level, s.clearance_type, s.campus, s.p
        l.open_count, l.open_stage_ids, l.open_stages, l.brings, l.where_to_go, l.rejected_reasons
 FROM lagging l
 JOIN students s USING (student_no)
-WHERE s.batch_id = :batch  -- (the status rows' copy already chose the batch: lets the scan skip)
+-- The same filters on `students` as on the copies (they agree: clearance.store.integrity checks
+-- it): the scan then reads names and phones of that college only, not of every student.
+WHERE s.batch_id = :batch
+  AND (:college IS NULL OR s.college = :college)
+  AND (:campus IS NULL OR s.campus = :campus)
+  AND (:level IS NULL OR s.level = :level)
+  AND (:clearance_type IS NULL OR s.clearance_type = :clearance_type)
 ORDER BY l.open_count DESC, s.student_no;
 
 -- name: last_seen_at_desk(batch, college)

@@ -73,9 +73,9 @@ def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterab
     count = f"离校尚差{len(open_ids)}项，" if len(open_ids) > 1 else ""
     handout = f"证书{handout_from}起发放。" if handout_from else ""
     last = ""
-    for tail in dict.fromkeys((handout, "")):  # the hand-out date goes first if it does not fit
-        for lead in (count, ""):  # then the count, only if no wording fits with it
-            for step in steps:
+    for lead in (count, ""):  # drop the count only if no wording fits with it
+        for step in steps:
+            for tail in dict.fromkeys((handout, "")):  # the hand-out date goes before any of it
                 last = f"{PREFIX}{name}同学，{lead}{step}{by}{tail}"
                 if len(last) <= SMS_CHARS:
                     return last

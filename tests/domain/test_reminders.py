@@ -56,10 +56,17 @@ def test_a_reminder_says_when_certificates_are_handed_out_if_it_fits(store):
     cat = get_catalogue(store)
     short = reminder_text(cat, "李四", "B区", ["gso_office"], DEADLINE, handout_from="6月29日下午")
     assert short.endswith("请于7月2日前办完。证书6月29日下午起发放。") and len(short) <= SMS_CHARS
-    # A longer text drops the hand-out date before anything about the next stop.
-    for name in ("阿卜杜热合曼·买买提艾力", "某" * 40):
+    # The hand-out date is only ever added to the text without it, never at the cost of a
+    # word about the next stop; a long text drops it.
+    dropped = 0
+    for name in ("张三", "欧阳娜娜", "阿卜杜热合曼·买买提艾力", "某" * 40):
         for campus in cat.campuses:
-            text = reminder_text(cat, name, campus, cat.stage_ids, DEADLINE, handout_from="6月29日下午")
-            assert len(text) <= SMS_CHARS and "导师" in text, text
+            for open_ids in (cat.stage_ids, ["library", "card_center", "gso_office"], ["gso_office"]):
+                plain = reminder_text(cat, name, campus, open_ids, DEADLINE)
+                text = reminder_text(cat, name, campus, open_ids, DEADLINE, handout_from="6月29日下午")
+                assert len(text) <= SMS_CHARS, text
+                assert text in (plain, plain + "证书6月29日下午起发放。"), (plain, text)
+                dropped += text == plain
+    assert 0 < dropped  # the long names do not fit it
     assert reminder_text(cat, "李四", "B区", ["gso_office"], DEADLINE) == short.replace(
         "证书6月29日下午起发放。", "")
