@@ -59,11 +59,22 @@ def _phrase_steps(catalogue: Catalogue, first: str, campus: str) -> tuple[str, .
             f"下一步：办{stage.name}。")
 
 
+def _wordings(steps: tuple[str, ...], handout: str) -> list[tuple[str, str]]:
+    """(next step, hand-out sentence) from the most to the least said. The office's phone goes
+    first (the student page and the lagging list give it), then the hand-out date, then the
+    room's detail."""
+    order = [(steps[0], handout), *((s, handout) for s in steps[1:2]),
+             (steps[0], ""), *((s, "") for s in steps[1:2])]
+    for step in steps[2:]:
+        order += [(step, handout), (step, "")]
+    return list(dict.fromkeys(order))
+
+
 def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterable[str],
                   deadline: date, handout_from: str = "") -> str:
     """One SMS (≤ SMS_CHARS characters) for a student with these open stages. `handout_from`
     (clearance.rules.handout.handout_start_text, e.g. "6月29日下午") adds when certificates are
-    handed out, the first detail to drop when the text would not fit."""
+    handed out: it goes after the office's phone, before anything else (`_wordings`)."""
     open_ids = list(open_ids)
     first = next_stop(catalogue, open_ids)
     if first is None:
@@ -74,9 +85,8 @@ def reminder_text(catalogue: Catalogue, name: str, campus: str, open_ids: Iterab
     handout = f"证书{handout_from}起发放。" if handout_from else ""
     last = ""
     for lead in (count, ""):  # drop the count only if no wording fits with it
-        for step in steps:
-            for tail in dict.fromkeys((handout, "")):  # the hand-out date goes before any of it
-                last = f"{PREFIX}{name}同学，{lead}{step}{by}{tail}"
-                if len(last) <= SMS_CHARS:
-                    return last
+        for step, tail in _wordings(steps, handout):
+            last = f"{PREFIX}{name}同学，{lead}{step}{by}{tail}"
+            if len(last) <= SMS_CHARS:
+                return last
     return last[:SMS_CHARS - 1] + "…"  # an absurdly long name: cut, never split

@@ -255,3 +255,18 @@ def test_the_print_page_refuses_what_its_address_should_not_carry(demo_env):
     assert "筛选条件无效" in bad.error[0].value and not bad.metric
     refused = _report("cs_secretary", day="2018-06-28")
     assert "无权访问" in refused.error[0].value and not refused.metric
+
+
+def test_a_reminder_says_when_certificates_are_handed_out(demo_env):
+    """The demo batch hands out from 6月29日下午 (the handbook): a short reminder says so."""
+    no = count(demo_env, "SELECT min(student_no) FROM (SELECT x.student_no FROM stage_status x"
+                         " JOIN students s USING (student_no) WHERE s.batch_id = '2018-06'"
+                         " AND s.college = '计算机学院' AND s.campus = '虎溪' GROUP BY 1"
+                         " HAVING list_sort(list(x.stage_id) FILTER (WHERE x.state NOT IN"
+                         " ('passed', 'not_needed'))) = ['gso_office', 'library'])")
+    at = page("college", "cs_secretary")
+    at.text_input(key="cl_reminder_no").input(no).run()
+    assert not at.exception
+    text = at.code[0].value
+    assert "下一步：到虎溪图书馆" in text, text
+    assert text.endswith("请于7月2日前办完。证书6月29日下午起发放。") and len(text) <= 70, text
