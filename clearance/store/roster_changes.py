@@ -51,9 +51,12 @@ class ImportedStudents:
 
 def _known(cur, df: pd.DataFrame) -> dict[str, dict]:
     """The stored rows of the incoming students that are already known."""
+    # The 学号 as a registered frame: a 100,000-string list parameter costs a second to bind.
+    cur.register("incoming_nos", df[["student_no"]])
     rows = cur.execute(
         "SELECT student_no, " + ", ".join(FIELD_LABELS) + " FROM students"  # constant names
-        " WHERE student_no IN (SELECT unnest($nos))", {"nos": list(df["student_no"])}).fetchall()
+        " WHERE student_no IN (SELECT student_no FROM incoming_nos)").fetchall()
+    cur.unregister("incoming_nos")
     return {r[0]: dict(zip(FIELD_LABELS, r[1:])) for r in rows}
 
 
