@@ -2,9 +2,10 @@
 
 `python -I loaders/parse_child.py` reads one job from stdin (a JSON spec, then the file) and
 writes one result to stdout as a pickle of plain lists, dicts, str and int. It imports only
-the standard library and python_calamine (so it starts in ~60 ms and can run isolated, -I),
-and sets its own limits (address space, CPU time) before it reads the file: a workbook that
-makes calamine allocate 512 GB, abort or panic kills this process, not the app.
+the standard library and python_calamine (and xlrd for a binary .xls), so it starts in ~60 ms
+and can run isolated (-I), and sets its own limits (address space, CPU time) before it reads
+the file: a workbook that makes calamine allocate 512 GB, abort or panic kills this process,
+not the app.
 
 What it returns is a table found the way a person would find it: the header row searched in
 the first rows of every sheet (title rows, blank rows, a notes sheet first), the separator and
@@ -353,6 +354,33 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
     return overlay, hidden
 
 
+def _xls_errors(data: bytes) -> dict[str, dict]:
+    """Error cells of a binary .xls (BIFF), per sheet name: {(row, col) 1-based: (text, "e")}.
+    calamine reads a BIFF error record (#N/A, #VALUE! saved by Excel) as an empty cell, which
+    would turn an unknown amount into 0; xlrd reports it as XL_CELL_ERROR with its code."""
+    import xlrd  # only for .xls: the child stays quick to start for everything else
+
+    try:
+        # logfile: xlrd prints its warnings to stdout by default, which carries our answer.
+        book = xlrd.open_workbook(file_contents=data, logfile=io.StringIO(), on_demand=True)
+        found = {}
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            cells = {}
+            for r in range(sheet.nrows):
+                types = sheet.row_types(r)
+                if xlrd.XL_CELL_ERROR in types:
+                    for c, kind in enumerate(types):
+                        if kind == xlrd.XL_CELL_ERROR:
+                            code = sheet.cell_value(r, c)
+                            cells[(r + 1, c + 1)] = (xlrd.error_text_from_code.get(code, "#N/A"), "e")
+            found[sheet.name] = cells
+            book.unload_sheet(index)
+        return found
+    except Exception:  # xlrd's own errors, struct and index errors on a damaged file
+        raise Refused(CORRUPT, "文件已损坏，无法读取") from None
+
+
 def _read_sheet(book, index: int) -> tuple[list[list], list[tuple[int, int, int, int]]]:
     sheet = book.get_sheet_by_index(index)
     grid = sheet.to_python(skip_empty_area=False)
@@ -399,6 +427,7 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
             raise
         raise Refused(CORRUPT, "文件已损坏，无法读取") from None
+    xls_errors = _xls_errors(data) if not is_zip else {}
     groups = [set(g) for g in spec["groups"]]
     order = [i for i, m in enumerate(metas) if "Visible" in str(m.visible) and "WorkSheet" in str(m.typ)]
     order += [i for i, m in enumerate(metas) if i not in order and "WorkSheet" in str(m.typ)]
@@ -410,12 +439,14 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         overlay, hidden = {}, set()
         if zf is not None and name in parts and parts[name] in zf.namelist():
             overlay, hidden = _scan_sheet_xml(zf, parts[name], name, spec)
+        elif zf is None:
+            overlay = xls_errors.get(name, {})
         try:
             grid, merged = _read_sheet(book, index)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
                 raise
-            if not any(kind == "e" for _t, kind in overlay.values()):
+            if zf is None or not any(kind == "e" for _t, kind in overlay.values()):
                 raise Refused(CORRUPT, f"工作表“{name}”已损坏，无法读取") from None
             # An error value calamine does not know (#GETTING_DATA, #SPILL!): we already have
             # them all in `overlay`; read the sheet again with every error cell as #N/A.

@@ -2,6 +2,7 @@
 refused with a Chinese message naming file, row and column, or read correctly; nothing is
 written by a refused file; the app process survives what kills a parser."""
 
+import io
 import os
 import re
 
@@ -127,6 +128,59 @@ def test_unknown_arrears_never_pass_a_student_csv(cohort, word):
     data = f"学号,欠费金额\n2018000001,0\n2018000002,{word}\n".encode()
     errors = refused(import_feed, cohort, "finance", data, "arrears.csv", "t", "upload")
     assert errors[0].startswith(f"arrears.csv 第3行“欠费金额”列：“{word}”")
+
+
+XLS_ERRORS = os.path.join(os.path.dirname(__file__), "data", "arrears_errors.xls")  # make_xls.py
+XLS_REFUSALS = [
+    "arrears_errors.xls 第3行“欠费金额”列：“#N/A”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+    "arrears_errors.xls 第4行“欠费金额”列：“#VALUE!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+    "arrears_errors.xls 第5行“学号”列：“#REF!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+]
+
+
+def test_error_cells_of_a_binary_xls_never_pass_a_student(cohort):
+    """A real BIFF8 .xls (written by xlwt) whose amounts are saved #N/A / #VALUE! error records,
+    which python-calamine reads as empty: refused by row and column, nothing written."""
+    with open(XLS_ERRORS, "rb") as f:
+        data = f.read()
+    before = counts(cohort)
+    errors = refused(import_feed, cohort, "finance", data, "arrears_errors.xls", "t", "upload")
+    assert errors == XLS_REFUSALS
+    assert state(cohort, "2018000002", "finance")[0] == "open"
+    assert counts(cohort) == before
+
+
+def test_error_cells_of_a_binary_xls_dropped_into_the_inbox(cohort, tmp_path):
+    import json
+    import shutil
+
+    from loaders.inbox import ensure_folders, process_waiting
+
+    root = tmp_path / "inbox"
+    ensure_folders(root, ("finance",))
+    shutil.copy(XLS_ERRORS, root / "finance" / "arrears_errors.xls")
+    old = os.path.getmtime(XLS_ERRORS) - 60
+    os.utime(root / "finance" / "arrears_errors.xls", (old, old))
+    [result] = process_waiting(cohort, root)
+    assert (result["status"], result["errors"]) == ("rejected", XLS_REFUSALS)
+    [filed] = (root / "finance" / "rejected").glob("*_arrears_errors.xls.result.json")
+    assert json.loads(filed.read_text())["errors"] == XLS_REFUSALS
+    assert cohort.read_value("SELECT count(*) FROM events WHERE stage_id = 'finance'") == 0
+
+
+def test_a_binary_xls_without_error_cells_is_read(cohort):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("欠费")
+    for r, row in enumerate([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 12.5]]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    buf = io.BytesIO()
+    book.save(buf)
+    result = import_feed(cohort, "finance", buf.getvalue(), "ok.xls", "t", "upload")
+    assert (result.passed, result.rejected) == (1, 1)
+    assert state(cohort, "2018000002", "finance") == ("rejected", "欠费 12.5 元未缴清")
 
 
 def test_error_values_are_never_a_yes_no_or_a_student_number(cohort):

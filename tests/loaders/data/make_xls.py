@@ -1,0 +1,42 @@
+"""Writes the binary .xls (BIFF8) test files in this folder with xlwt, a real .xls writer (the
+format of old 教务系统 and finance exports), so that the error records are the ones Excel saves:
+
+    .venv/bin/python tests/loaders/data/make_xls.py
+
+`arrears_errors.xls`: a 财务处 arrears feed on the sheet "欠费" for the cohort of
+tests/loaders/test_feeds.py: 2018000001 owes nothing (0), 2018000002's amount is the error #N/A
+(a VLOOKUP that found nothing), 2018000003's is #VALUE!; a fourth row whose 学号 is the error
+#REF!. python-calamine reads those error records as empty cells (an unknown amount as 0).
+"""
+
+from pathlib import Path
+
+import xlwt
+
+HERE = Path(__file__).resolve().parent
+# BIFF error codes (xlwt's own name table maps "#VALUE!" to the code of #NUM!, so codes it is).
+NA, VALUE, REF = 0x2A, 0x0F, 0x17
+
+
+def arrears_errors() -> None:
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("欠费")
+    for col, header in enumerate(["学号", "姓名", "欠费金额"]):
+        sheet.write(0, col, header)
+    sheet.write(1, 0, "2018000001")
+    sheet.write(1, 1, "学生一")
+    sheet.write(1, 2, 0)
+    sheet.write(2, 0, "2018000002")
+    sheet.write(2, 1, "学生丁")
+    sheet.row(2).set_cell_error(2, NA)
+    sheet.write(3, 0, "2018000003")
+    sheet.write(3, 1, "学生丂")
+    sheet.row(3).set_cell_error(2, VALUE)
+    sheet.row(4).set_cell_error(0, REF)
+    sheet.write(4, 1, "学生七")
+    sheet.write(4, 2, 0)
+    book.save(str(HERE / "arrears_errors.xls"))
+
+
+if __name__ == "__main__":
+    arrears_errors()
