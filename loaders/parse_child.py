@@ -354,6 +354,28 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
     return overlay, hidden
 
 
+def _xls_may_hold_errors(data: bytes) -> bool:
+    """False only when no cell of the BIFF8 workbook stream holds an error: no BOOLERR record
+    (id 0x0205) with its error flag, no FORMULA record (id 0x0006) whose saved result is of type
+    error. A walk over the record headers, ~10× quicker than xlrd's full read."""
+    from xlrd import compdoc
+
+    doc = compdoc.CompDoc(data, logfile=io.StringIO())
+    mem, pos, length = doc.locate_named_stream("Workbook")
+    if mem is None:  # not BIFF8 (e.g. a BIFF5 "Book" stream): read it all
+        return True
+    end, header = pos + length, struct.Struct("<HH").unpack_from
+    while pos + 4 <= end:
+        rid, size = header(mem, pos)
+        body = pos + 4
+        if rid == 0x0205 and size >= 8 and mem[body + 7] == 1:
+            return True
+        if rid == 0x0006 and size >= 14 and mem[body + 6] == 2 and mem[body + 12:body + 14] == b"\xff\xff":
+            return True
+        pos = body + size
+    return False
+
+
 def _xls_errors(data: bytes) -> dict[str, dict]:
     """Error cells of a binary .xls (BIFF), per sheet name: {(row, col) 1-based: (text, "e")}.
     calamine reads a BIFF error record (#N/A, #VALUE! saved by Excel) as an empty cell, which
@@ -361,6 +383,8 @@ def _xls_errors(data: bytes) -> dict[str, dict]:
     import xlrd  # only for .xls: the child stays quick to start for everything else
 
     try:
+        if not _xls_may_hold_errors(data):  # the full read costs 3× calamine's
+            return {}
         # logfile: xlrd prints its warnings to stdout by default, which carries our answer.
         book = xlrd.open_workbook(file_contents=data, logfile=io.StringIO(), on_demand=True)
         found = {}

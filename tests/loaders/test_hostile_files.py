@@ -135,6 +135,7 @@ XLS_REFUSALS = [
     "arrears_errors.xls 第3行“欠费金额”列：“#N/A”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
     "arrears_errors.xls 第4行“欠费金额”列：“#VALUE!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
     "arrears_errors.xls 第5行“学号”列：“#REF!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+    "arrears_errors.xls 第6行“欠费金额”列：“#DIV/0!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
 ]
 
 
@@ -168,19 +169,36 @@ def test_error_cells_of_a_binary_xls_dropped_into_the_inbox(cohort, tmp_path):
     assert cohort.read_value("SELECT count(*) FROM events WHERE stage_id = 'finance'") == 0
 
 
-def test_a_binary_xls_without_error_cells_is_read(cohort):
+def xls(rows: list[list], formula_at: int | None = None) -> bytes:
+    """A BIFF8 .xls by xlwt; `formula_at`: that row's amount is =1/0 saved as #DIV/0!."""
     import xlwt
+
+    from tests.loaders.data.make_xls import DIV0, saved_result_as_error
 
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("欠费")
-    for r, row in enumerate([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 12.5]]):
+    for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            sheet.write(r, c, value)
+            sheet.write(r, c, xlwt.Formula("1/0") if (r, c) == (formula_at, 1) else value)
     buf = io.BytesIO()
     book.save(buf)
-    result = import_feed(cohort, "finance", buf.getvalue(), "ok.xls", "t", "upload")
+    return buf.getvalue() if formula_at is None else saved_result_as_error(buf.getvalue(), DIV0)
+
+
+def test_a_binary_xls_without_error_cells_is_read(cohort):
+    data = xls([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 12.5]])
+    result = import_feed(cohort, "finance", data, "ok.xls", "t", "upload")
     assert (result.passed, result.rejected) == (1, 1)
     assert state(cohort, "2018000002", "finance") == ("rejected", "欠费 12.5 元未缴清")
+
+
+def test_a_formula_saved_with_an_error_result_in_a_binary_xls(cohort):
+    """No error record at all, only a FORMULA whose saved result is #DIV/0! (the quick walk over
+    the records must see it too)."""
+    data = xls([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 0]], formula_at=2)
+    errors = refused(import_feed, cohort, "finance", data, "f.xls", "t", "upload")
+    assert errors == ["f.xls 第3行“欠费金额”列：“#DIV/0!”是 Excel 的错误值（公式没有算出结果），"
+                      "不是一个值；请改正后重新导出"]
 
 
 def test_error_values_are_never_a_yes_no_or_a_student_number(cohort):
