@@ -31,6 +31,7 @@ import struct
 import sys
 import unicodedata
 import zipfile
+import zlib
 
 # What a refusal is about: the app adds the fix to these.
 CORRUPT, RANGE, TOO_BIG, FORMAT, NO_HEADER = "corrupt", "range", "too_big", "format", "no_header"
@@ -577,6 +578,8 @@ def main() -> None:
         result = {"ok": False, "code": exc.code, "message": exc.message}
     except MemoryError:
         result = {"ok": False, "code": TOO_BIG, "message": "文件过大，读取时超出了内存上限"}
+    except (zipfile.BadZipFile, zlib.error, EOFError):  # a damaged part of a workbook, read late
+        result = {"ok": False, "code": CORRUPT, "message": "不是完整的 Excel 文件"}
     except RecursionError:
         result = {"ok": False, "code": CORRUPT, "message": "文件已损坏，无法读取"}
     stdout.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
