@@ -242,9 +242,14 @@ def _text_table(data: bytes, spec: dict) -> dict:
         if best is None or (score, width) > (best[1], best[2]):
             best = (sep, score, width)
     sep = best[0] if best else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
-        grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error:
+        grid = list(reader)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # csv's own cap, 131,072 characters
+            raise Refused(FORMAT, f"第{reader.line_num}行附近有一个超过 {csv.field_size_limit()} 个字符的值"
+                                  "（Excel 单元格最多 32767 个字符），多半是引号不成对或文件不是表格；"
+                                  "请检查该行后重新导出") from None
         raise Refused(CORRUPT, "文件格式有误（引号不成对），无法按表格读取") from None
     if len(grid) > spec["max_rows"]:
         raise Refused(TOO_BIG, f"文件有 {len(grid)} 行，超过了 {spec['max_rows']} 行的上限")

@@ -340,6 +340,13 @@ def test_a_name_of_32767_characters_is_cut_in_the_message(cohort):
     assert "9" * 40 + "…”" in errors[0] and len(errors[0]) < 120
 
 
+def test_a_csv_value_beyond_what_a_cell_can_hold_is_named_not_called_an_unpaired_quote(cohort):
+    data = "学号,欠费金额\n2018000001,0\n2018000002,".encode() + b"9" * 200_000 + b"\n"
+    errors = refused(import_feed, cohort, "finance", data, "f.csv", "t", "upload")
+    assert errors == ["f.csv：第3行附近有一个超过 131072 个字符的值（Excel 单元格最多 32767 个字符），"
+                      "多半是引号不成对或文件不是表格；请检查该行后重新导出"]
+
+
 def test_template_party_has_a_legal_sheet_title(tmp_path):
     import subprocess
     import sys
