@@ -61,7 +61,8 @@ def zip_bomb() -> bytes:
 
 
 def xls_rows(n: int, error_last: bool) -> bytes:
-    """A binary .xls of n rows (xlwt), the last amount an #N/A error record if asked."""
+    """A binary .xls of n rows (xlwt), the last amount an #N/A error record if asked; the six
+    students first, then 学号 not on the roster (a feed skips those)."""
     import xlwt
 
     book = xlwt.Workbook(encoding="utf-8")
@@ -69,7 +70,7 @@ def xls_rows(n: int, error_last: bool) -> bytes:
     sheet.write(0, 0, "学号")
     sheet.write(0, 1, "欠费金额")
     for r in range(1, n + 1):
-        sheet.write(r, 0, STUDENTS[r % 6])
+        sheet.write(r, 0, STUDENTS[r - 1] if r <= 6 else f"2019{r:07d}")  # others: not on the roster
         if error_last and r == n:
             sheet.row(r).set_cell_error(1, 0x2A)
         else:
@@ -79,7 +80,7 @@ def xls_rows(n: int, error_last: bool) -> bytes:
     return buf.getvalue()
 
 
-CASES = {
+CASES = {  # label → (maker, file name)
     "CSV of 31 MB (over max_file_mb)": (big_csv_by_size, "big.csv"),
     "CSV of 300,001 rows (over max_rows)": (csv_over_the_row_limit, "rows.csv"),
     "CSV with one cell of 20 MB": (one_cell_of_20_mb, "cell.csv"),
