@@ -185,6 +185,26 @@ def xls(rows: list[list], formula_at: int | None = None) -> bytes:
     return buf.getvalue() if formula_at is None else saved_result_as_error(buf.getvalue(), DIV0)
 
 
+def test_error_cells_of_a_binary_xls_on_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    roster_csv = tmp_path / "名单.csv"
+    roster_csv.write_text(",".join(HEADERS) + "\n" + "".join(
+        f"201800000{i},学生{i},计算机学院,硕士,毕业,虎溪,李老师,,群众\n" for i in range(1, 5)), encoding="utf-8")
+    env = {"CLEARANCE_DB": str(tmp_path / "cli.duckdb"), "PATH": "/usr/bin:/bin",
+           "CLEARANCE_INBOX": str(tmp_path / "no-app-inbox")}
+    run = [sys.executable, "-m", "loaders"]
+    ok = subprocess.run([*run, "roster", str(roster_csv), "--batch", "2018-06"], cwd=root,
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    out = subprocess.run([*run, "finance", XLS_ERRORS], cwd=root, capture_output=True, text=True, env=env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert [line.strip() for line in out.stderr.splitlines()[1:]] == XLS_REFUSALS
+    assert not ENGLISH_EXCEPTION.search(out.stderr), out.stderr
+
+
 def test_a_binary_xls_without_error_cells_is_read(cohort):
     data = xls([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 12.5]])
     result = import_feed(cohort, "finance", data, "ok.xls", "t", "upload")
