@@ -408,7 +408,10 @@ def _xls_errors(data: bytes) -> dict[str, dict]:
             book.unload_sheet(index)
         return found
     except Exception:  # xlrd's own errors, struct and index errors on a damaged file
-        raise Refused(CORRUPT, "文件已损坏，无法读取") from None
+        # calamine read it, so say what to do rather than "damaged": without the check an
+        # unknown amount could pass as 0.
+        raise Refused(FORMAT, "这个旧版 Excel（.xls）文件无法逐格检查错误值；请用 Excel 打开后"
+                              "“另存为” Excel 工作簿（.xlsx）再导入") from None
 
 
 def _read_sheet(book, index: int) -> tuple[list[list], list[tuple[int, int, int, int]]]:

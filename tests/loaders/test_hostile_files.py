@@ -221,6 +221,27 @@ def test_a_formula_saved_with_an_error_result_in_a_binary_xls(cohort):
                       "不是一个值；请改正后重新导出"]
 
 
+def test_an_xls_whose_cells_cannot_be_checked_is_refused_with_what_to_do(monkeypatch):
+    """calamine reads it but xlrd cannot (a structure it does not know): refused, since an error
+    cell could not be told from an empty one, with the fix (save as .xlsx)."""
+    import xlrd
+
+    from loaders import parse_child
+
+    def unreadable(*_a, **_k):
+        raise xlrd.XLRDError("Can't find workbook in OLE2 compound document")
+
+    monkeypatch.setattr(xlrd, "open_workbook", unreadable)
+    with open(XLS_ERRORS, "rb") as f:
+        data = f.read()
+    with pytest.raises(parse_child.Refused) as exc:
+        parse_child.parse(data, {"file_name": "x.xls", "groups": [["学号"]], "search_rows": 30,
+                                 "max_sheets": 20, "max_rows": 1000, "max_columns": 50,
+                                 "max_cells": 50000})
+    assert exc.value.code == parse_child.FORMAT
+    assert "另存为” Excel 工作簿（.xlsx）" in exc.value.message
+
+
 def test_error_values_are_never_a_yes_no_or_a_student_number(cohort):
     data = rawxlsx.one_sheet([["学号", "是否有贷款", "是否签订还款协议"],
                               [("e", "#N/A"), "否", "否"], ["2018000002", ("e", "#REF!"), "None"]])
