@@ -26,6 +26,7 @@ from ui.report import EveningReports, evening_settings
 from webapi import workers
 from webapi.agent_api import routes as desk_routes
 from webapi.auth import routes as auth_routes
+from webapi.downloads import routes as download_routes
 from webapi.headers import SecurityHeaders
 from webapi.gc_tuning import tune_for_server
 from webapi.ops import app_logging
@@ -65,5 +66,6 @@ async def lifespan(_app):
 
 
 # SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.
-app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *student_page_routes],
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *download_routes,
+                               *student_page_routes],
              lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
