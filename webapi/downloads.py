@@ -29,7 +29,7 @@ from clearance.adapters.limits import client_of
 from clearance.adapters.sessions import COOKIE, resume_session, token_hash
 from clearance.root import open_store
 
-REFUSED = ("无法下载：下载链接已过期，或者您尚未登录、已退出登录、登录已超时，或无权下载此文件。"
+REFUSED = ("下载链接已过期，或者您尚未登录、已退出登录、登录已超时，或无权下载此文件。"
            "工作人员请登录离校通后在页面上重新导出；学生请重新查询后再下载。")
 FAILED = "生成文件时出错，请稍后重试；如果一直出错，请联系系统管理员。"
 NO_STORE = {"Cache-Control": "no-store"}

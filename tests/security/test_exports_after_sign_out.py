@@ -174,3 +174,60 @@ def test_the_advisor_form_is_for_the_students_own_lookup_only(demo_env):
     gone_url = downloads.PATH + downloads.offer(gone, "advisor_form_download", lambda: b"%PDF",
                                                 "x.pdf", "application/pdf")
     _refused(get(routes, gone_url, client=("10.1.2.3", 4000)))
+
+
+def test_in_a_real_browser_the_export_downloads_and_dies_with_the_sign_out(attack_app, tmp_path):
+    """Chromium: cs_secretary downloads the CSV from 学院催办 (the page stays); the URL with the
+    cookie works over plain HTTP too; with no cookie, another secretary's cookie, or after sign-out
+    it answers 403 and the Chinese page."""
+    import urllib.error
+    import urllib.request
+
+    from tests.browser.harness import chromium, go_to, open_page, sign_in, sign_out
+
+    def fetch(url: str, cookie: str | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, reply.read()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read()
+
+    with chromium() as page:
+        open_page(page, attack_app.url + "/")
+        sign_in(page, "cs_secretary", "demo1234")
+        go_to(page, "学院催办")
+        link = page.get_by_role("link", name="导出 CSV")
+        url = attack_app.url + link.get_attribute("href")
+        assert page.locator("[data-testid='stDownloadButton'], a[href*='/media/']").count() == 0
+        with page.expect_download() as info:
+            link.click()
+        rows = _rows(Path(info.value.path()).read_bytes())
+        assert info.value.suggested_filename.endswith("_未办结学生_2018-06.csv")
+        assert rows and {r["学院"] for r in rows} == {"计算机学院"}
+        page.wait_for_timeout(500)
+        assert "离校催办" in page.inner_text("body")  # the download left the page where it was
+        page.screenshot(path=str(tmp_path / "college-exports.png"))
+        token = {c["name"]: c for c in page.context.cookies()}[COOKIE]["value"]
+
+        status, body = fetch(url, token)  # the owner's cookie over plain HTTP: the same file
+        assert status == 200 and _rows(body) == rows
+        assert fetch(url)[0] == 403  # no cookie
+
+        other = page.context.browser.new_context(locale="zh-CN").new_page()
+        open_page(other, attack_app.url + "/")
+        sign_in(other, "civil_secretary", "demo1234")
+        other_token = {c["name"]: c for c in other.context.cookies()}[COOKIE]["value"]
+        assert fetch(url, other_token)[0] == 403  # another college's secretary
+        refused_in_browser = other.goto(url)
+        assert refused_in_browser.status == 403 and REFUSED in other.inner_text("body")
+
+        sign_out(page)
+        status, body = fetch(url, token)  # the signed-out cookie
+        assert status == 403 and REFUSED in body.decode()
+        shown = page.goto(url)
+        assert shown.status == 403 and "返回离校通" in page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "download-refused.png"))
+        import shutil
+        shutil.copy(tmp_path / "college-exports.png", "/tmp/guard/college-exports.png")
+        shutil.copy(tmp_path / "download-refused.png", "/tmp/guard/download-refused.png")
