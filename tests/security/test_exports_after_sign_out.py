@@ -140,13 +140,23 @@ def test_a_disabled_or_moved_account_gets_nothing(export):
     _refused(get(routes, url, cookies=cookie))
 
 
-def test_a_redrawn_page_replaces_its_links_and_old_ones_expire(export):
+def test_a_redrawn_page_replaces_its_links_and_old_ones_expire(export, monkeypatch):
     old = export["links"]["导出 CSV"]
     cookie = {COOKIE: export["token"]}
     new = _links(export["at"].run())["导出 CSV"]
     assert new != old
     _refused(get(routes, old, cookies=cookie))
     assert get(routes, new, cookies=cookie).status == 200
+    # A second tab of the same sign-in draws its own links and leaves the first tab's alone
+    # (AppTest gives every run the same Streamlit session id; a browser tab has its own).
+    import ui.downloads
+    monkeypatch.setattr(ui.downloads, "_session_id", lambda: "second tab")
+    tab = AppTest.from_file(str(ROOT / "screens" / "college.py"), default_timeout=60)
+    tab.session_state["signed_in"] = {"token": export["token"]}
+    other_tab = _links(tab.run())["导出 CSV"]
+    assert other_tab != new
+    assert get(routes, new, cookies=cookie).status == 200
+    assert get(routes, other_tab, cookies=cookie).status == 200
     holder = StaffHolder(token_hash(export["token"]), "cs_secretary", "college", "计算机学院")
     stale = downloads.offer(holder, "t", lambda: b"x", "x.csv", "text/csv",
                             now=time.monotonic() - downloads.OFFER_MINUTES * 60 - 1)
