@@ -84,6 +84,13 @@ def test_the_page_offers_every_export_through_the_route_not_media(export):
     assert "/media/" not in html and not export["at"].get("download_button")
 
 
+def test_no_screen_hands_a_file_to_streamlit():
+    """Every export goes through ui.downloads.download_link: a st.download_button anywhere in
+    the app would put a file back on /media for anyone with its URL."""
+    sources = [ROOT / "app.py", *ROOT.glob("screens/*.py"), *ROOT.glob("ui/*.py")]
+    assert [p.name for p in sources if re.search(r"\bdownload_button\s*\(", p.read_text())] == []
+
+
 def test_the_signed_in_owner_gets_the_files_and_they_are_right(export):
     cookie = {COOKIE: export["token"]}
     reply = get(routes, export["links"]["导出 CSV"], cookies=cookie)
