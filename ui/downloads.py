@@ -24,6 +24,7 @@ from clearance.adapters import downloads
 from clearance.adapters.downloads import Holder, StaffHolder
 from clearance.adapters.sessions import token_hash
 from clearance.rules.actors import Actor
+from ui.auth import session_token  # the cookie's token this page runs under
 
 MIME = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -39,7 +40,6 @@ _STYLE = ("display:{display};align-items:center;justify-content:center;gap:.4rem
 
 def _holder(who: Actor | Holder) -> Holder:
     if isinstance(who, Actor):
-        from ui.auth import session_token  # the cookie's token this page runs under
         return StaffHolder(token_hash(session_token() or ""), who.username, who.role, who.college)
     return who
 

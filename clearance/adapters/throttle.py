@@ -120,7 +120,10 @@ class Throttle:
                 age = wall_now - failed_at
                 if rule not in self.rules or not 0 <= age < self.rules[rule].window:
                     continue
-                self._failures.setdefault((rule, key), deque()).append(now - age)
+                times = self._failures.setdefault((rule, key), deque())
+                times.append(now - age)
+                if len(times) > 1 and times[-2] > times[-1]:  # keep each key's times in order
+                    self._failures[(rule, key)] = deque(sorted(times))
                 self._failures.move_to_end((rule, key))
                 kept += 1
             while len(self._failures) > self.max_keys:
