@@ -200,7 +200,7 @@ def test_in_a_real_browser_the_export_downloads_and_dies_with_the_sign_out(attac
     import urllib.error
     import urllib.request
 
-    from tests.browser.harness import chromium, go_to, open_page, sign_in, sign_out
+    from tests.browser.harness import chromium, open_page, sign_in, sign_out, wait_idle
 
     def fetch(url: str, cookie: str | None = None) -> tuple[int, bytes]:
         request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
@@ -213,8 +213,11 @@ def test_in_a_real_browser_the_export_downloads_and_dies_with_the_sign_out(attac
     with chromium() as page:
         open_page(page, attack_app.url + "/")
         sign_in(page, "cs_secretary", "demo1234")
-        go_to(page, "学院催办")
+        # 学院催办 of the largest college on a loaded CI machine can take a while the first time.
+        page.locator("[data-testid='stSidebarNav']").get_by_text("学院催办", exact=True).click()
         link = page.get_by_role("link", name="导出 CSV")
+        link.wait_for(timeout=120_000)
+        wait_idle(page, timeout=60_000)
         url = attack_app.url + link.get_attribute("href")
         assert page.locator("[data-testid='stDownloadButton'], a[href*='/media/']").count() == 0
         with page.expect_download() as info:
