@@ -70,7 +70,10 @@ async def lifespan(_app):
     try:
         yield
     finally:
-        save_limits(store, _limiters())
+        try:
+            save_limits(store, _limiters())
+        except Exception:  # the stop goes on: the limits are a convenience across restarts
+            logging.getLogger("clearance").exception("guessing limits not saved")
         daily.stop()
         watcher.stop()
         evening.stop()
