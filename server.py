@@ -72,7 +72,7 @@ async def lifespan(_app):
     finally:
         try:
             save_limits(store, _limiters())
-        except Exception:  # the stop goes on: the limits are a convenience across restarts
+        except Exception:  # logged; the backup thread, watcher and workers must still stop
             logging.getLogger("clearance").exception("guessing limits not saved")
         daily.stop()
         watcher.stop()
