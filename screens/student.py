@@ -11,7 +11,7 @@ from clearance.adapters.downloads import StudentHolder, revoke_lookup
 from clearance.rules.student_view import StudentView, Stop
 from clearance.adapters.limits import client_of
 from webapi import workers
-from ui.downloads import download_link
+from ui.downloads import download_link, session_id
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 from ui.text import plain
 
@@ -91,7 +91,8 @@ def _show_form_download(view: StudentView) -> None:
     # Offered to this lookup only: the same client address, until the student leaves
     # (webapi/downloads.py checks both on every request).
     lookup = st.session_state.setdefault(LOOKUP_KEY, secrets.token_urlsafe(16))
-    holder = StudentHolder(lookup, st.session_state.get(CLIENT_KEY) or _client(), view.student_no)
+    holder = StudentHolder(lookup, st.session_state.get(CLIENT_KEY) or _client(), view.student_no,
+                           session_id())
     download_link(holder, "下载《导师准许离校确认书》(PDF)", make_pdf,
                   f"导师准许离校确认书_{view.student_no}.pdf", "advisor_form_download", stretch=True)
     st.caption("打印后交导师或导师授权人签字，再交所在学院研究生教务秘书。")

@@ -44,7 +44,8 @@ def _holder(who: Actor | Holder) -> Holder:
     return who
 
 
-def _session_id() -> str:
+def session_id() -> str:
+    """This run's Streamlit session (one browser tab); "" outside a run."""
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
         return get_script_run_ctx().session_id
@@ -56,7 +57,7 @@ def download_link(who: Actor | Holder, label: str, make: Callable[[], bytes | st
                   key: str, *, stretch: bool = False, help: str | None = None) -> str:
     """Draw the link; returns its address (for tests)."""
     # One live id per button of each open page (tab): a second tab's redraw leaves the first's.
-    download_id = downloads.offer(_holder(who), f"{_session_id()}:{key}", make, file_name,
+    download_id = downloads.offer(_holder(who), f"{session_id()}:{key}", make, file_name,
                                   MIME.get(PurePath(file_name).suffix.lower(), "application/octet-stream"))
     url = downloads.PATH + download_id
     style = _STYLE.format(display="flex" if stretch else "inline-flex",

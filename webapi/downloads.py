@@ -5,8 +5,8 @@
 
 A staff export needs the HttpOnly session cookie of the very sign-in it was made for, still
 live, for an account that still has the role and college it had; a student's advisor form needs
-the client address of the lookup it was made for, a lookup not yet left, and a student still on
-the roster. The URL alone is worthless: signed out, expired, another user's cookie, no cookie,
+the client address of the lookup it was made for, the page of that lookup still open, a lookup
+not yet left, and a student still on the roster. The URL alone is worthless: signed out, expired, another user's cookie, no cookie,
 another address: 403.
 
 The file is made when it is fetched (a large college's xlsx takes a second; a PDF runs in the
@@ -58,7 +58,17 @@ def _holder_asks(offer: downloads.Offer, request: Request) -> bool:
         return holder.still(resume_session(open_store(), token), token_hash(token))
     from ui.student_lookup import on_roster
     peer = request.client.host if request.client else None
-    return client_of(peer, request.headers) == holder.client and on_roster(holder.student_no)
+    return (client_of(peer, request.headers) == holder.client and page_open(holder.session_id)
+            and on_roster(holder.student_no))
+
+
+def page_open(session_id: str) -> bool:
+    """The Streamlit session (a browser tab) is connected to this server now. Streamlit has no
+    public call for this; ui.auth reruns other tabs through the same session manager."""
+    from streamlit import runtime
+    if not session_id or not runtime.exists():
+        return False
+    return runtime.get_instance()._session_mgr.is_active_session(session_id)
 
 
 def _body(offer: downloads.Offer) -> bytes:

@@ -11,8 +11,9 @@ the one asking is the holder:
   was made under (a changed role, a disabled account, a signed-out or expired session, another
   user's cookie, no cookie: refused);
 - a student's advisor form (StudentHolder) is for one lookup: the request must come from the
-  client address the lookup was made from, the lookup must not have been left (退出 revokes
-  it), and the student must still be on the roster.
+  client address the lookup was made from, the page that made it must still be open (its
+  Streamlit session connected: a closed tab's link is dead), the lookup must not have been
+  left (退出 revokes it), and the student must still be on the roster.
 
 Ids are 32 random bytes, expire after OFFER_MINUTES, and a page that redraws its button replaces
 its old id (one live id per holder and button). The registry is in this process's memory: the
@@ -52,6 +53,7 @@ class StudentHolder:
     lookup: str          # one lookup (a random id the page keeps while it shows the student)
     client: str          # the client address the lookup was made from
     student_no: str
+    session_id: str      # the Streamlit session (the open page) that made the lookup
 
 
 Holder = Union[StaffHolder, StudentHolder]

@@ -27,8 +27,8 @@ def test_an_id_expires():
 
 
 def test_leaving_a_lookup_revokes_only_its_ids():
-    mine = _offer(StudentHolder("lookup-a", "10.0.0.1", "2018001"), "form")
-    theirs = _offer(StudentHolder("lookup-b", "10.0.0.1", "2018002"), "form")
+    mine = _offer(StudentHolder("lookup-a", "10.0.0.1", "2018001", "tab-a"), "form")
+    theirs = _offer(StudentHolder("lookup-b", "10.0.0.1", "2018002", "tab-b"), "form")
     downloads.revoke_lookup("lookup-a")
     assert downloads.find(mine, now=1001) is None and downloads.find(theirs, now=1001) is not None
 

@@ -157,7 +157,7 @@ def test_a_redrawn_page_replaces_its_links_and_old_ones_expire(export, monkeypat
     # A second tab of the same sign-in draws its own links and leaves the first tab's alone
     # (AppTest gives every run the same Streamlit session id; a browser tab has its own).
     import ui.downloads
-    monkeypatch.setattr(ui.downloads, "_session_id", lambda: "second tab")
+    monkeypatch.setattr(ui.downloads, "session_id", lambda: "second tab")
     tab = AppTest.from_file(str(ROOT / "screens" / "college.py"), default_timeout=60)
     tab.session_state["signed_in"] = {"token": export["token"]}
     other_tab = _links(tab.run())["导出 CSV"]
@@ -171,11 +171,16 @@ def test_a_redrawn_page_replaces_its_links_and_old_ones_expire(export, monkeypat
     _refused(get(routes, downloads.PATH + "guessed-id", cookies=cookie))
 
 
-def test_the_advisor_form_is_for_the_students_own_lookup_only(demo_env):
-    """The student page's form: the lookup's client address, until the student leaves."""
+def test_the_advisor_form_is_for_the_students_own_lookup_only(demo_env, monkeypatch):
+    """The student page's form: the lookup's client address and open page, until the student
+    leaves. (No Streamlit server runs here: which tabs are open is set by the test; the real
+    check runs in tests/browser/test_student_page.py.)"""
+    import webapi.downloads
+    open_tabs = {"tab-1", "tab-2"}
+    monkeypatch.setattr(webapi.downloads, "page_open", lambda session_id: session_id in open_tabs)
     store = open_store()
     student_no = store.read_dicts("SELECT student_no FROM students ORDER BY student_no LIMIT 1")[0]["student_no"]
-    holder = StudentHolder("lookup-1", "10.1.2.3", student_no)
+    holder = StudentHolder("lookup-1", "10.1.2.3", student_no, "tab-1")
     url = downloads.PATH + downloads.offer(holder, "advisor_form_download", lambda: b"%PDF-1.4 form",
                                            f"导师准许离校确认书_{student_no}.pdf", "application/pdf")
     assert get(routes, url, client=("10.1.2.3", 4000)).body == b"%PDF-1.4 form"  # the student
@@ -184,10 +189,13 @@ def test_the_advisor_form_is_for_the_students_own_lookup_only(demo_env):
     # a staff cookie does not open a student's form either
     _refused(get(routes, url, client=("10.9.9.9", 4000),
                  cookies={COOKIE: start_session(store, "cs_secretary")}))
+    open_tabs.discard("tab-1")  # the student closed the tab: the same address gets nothing
+    _refused(get(routes, url, client=("10.1.2.3", 4000)))
+    open_tabs.add("tab-1")
     downloads.revoke_lookup("lookup-1")  # 退出 / 查询其他学号
     _refused(get(routes, url, client=("10.1.2.3", 4000)))
     # A student no longer on the roster (removed since the lookup) gets nothing either.
-    gone = StudentHolder("lookup-2", "10.1.2.3", "1999999999")
+    gone = StudentHolder("lookup-2", "10.1.2.3", "1999999999", "tab-2")
     gone_url = downloads.PATH + downloads.offer(gone, "advisor_form_download", lambda: b"%PDF",
                                                 "x.pdf", "application/pdf")
     _refused(get(routes, gone_url, client=("10.1.2.3", 4000)))
