@@ -88,8 +88,8 @@ def _show_form_download(view: StudentView) -> None:
         return workers.run_sync(advisor_form_pdf, view.name, view.student_no, view.level,
                                 view.clearance_type, view.college, settings)
 
-    # Offered to this lookup only: the same client address, until the student leaves
-    # (webapi/downloads.py checks both on every request).
+    # Offered to this lookup only: its client address, while this page is open, until the
+    # student leaves (webapi/downloads.py checks all three on every request).
     lookup = st.session_state.setdefault(LOOKUP_KEY, secrets.token_urlsafe(16))
     holder = StudentHolder(lookup, st.session_state.get(CLIENT_KEY) or _client(), view.student_no,
                            session_id())

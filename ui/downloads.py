@@ -31,7 +31,7 @@ MIME = {
     ".csv": "text/csv; charset=utf-8",
     ".pdf": "application/pdf",
 }
-# Looks like Streamlit's own secondary button (and its primary colour on hover).
+# Looks like Streamlit's own secondary button (same size, border and radius).
 _STYLE = ("display:{display};align-items:center;justify-content:center;gap:.4rem;"
           "box-sizing:border-box;min-height:2.5rem;padding:.25rem .75rem;{width}"
           "border:1px solid rgba(49,51,63,.2);border-radius:.5rem;background:#fff;"
