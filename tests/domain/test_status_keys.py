@@ -176,5 +176,5 @@ def test_a_status_row_without_its_student_stops_the_migration(tmp_path):
     with pytest.raises(StoreProblem, match="033_status_student_keys.sql"):
         migrate(old)
     assert old.read_value("SELECT count(*) FROM stage_status WHERE student_no = 'GONE'") == 1
-    assert old.read_value("SELECT max(version) FROM schema_migrations") == 30
+    assert old.read_value("SELECT count(*) FROM schema_migrations WHERE version = 33") == 0
     old.close()
