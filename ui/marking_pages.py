@@ -16,6 +16,7 @@ from clearance.rules.catalogue import Catalogue, Stage
 from clearance.store.db import get_catalogue
 from clearance.rules.catalogue import DONE_STATES
 from clearance.rules.marking import action_refusal, describe_evidence, is_party_member, missing_prerequisites
+from clearance.rules.student_view import campus_label
 from clearance.store.marks import (ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, Plan, apply_marks,
                                    preview_marks)
 from ui.data import store
@@ -258,7 +259,7 @@ def load_desk_student(read: Callable, student_no: str | None, stage: Stage | Non
     states = dict(zip(row["stage_id"], row["state"]))
     view = DeskStudent(
         student_no=student_no, name=p["name"], clearance_type=p["clearance_type"],
-        details=(f"{p['college']} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
+        details=(f"{p['college']} · {p['level']} · {p['clearance_type']} · {campus_label(p['campus'])} · "
                  f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']} · "
                  f"{p['batch_title']}"),
         open_names=tuple(row.loc[~row["state"].isin(DONE_STATES), "stage_name"]),
@@ -358,5 +359,5 @@ def load_card_student(read: Callable, student_no: str) -> CardStudent | None:
         "电话": stages["phone"].fillna(""),
     })
     return CardStudent(student_no, p["name"], p["clearance_type"],
-                       f"**{plain(p['college'])}** · {p['level']} · {p['clearance_type']} · {p['campus']}",
+                       f"**{plain(p['college'])}** · {p['level']} · {p['clearance_type']} · {campus_label(p['campus'])}",
                        card_line, open_lines, table, stages)
