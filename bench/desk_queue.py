@@ -15,7 +15,12 @@ Per student: keys pressed, mouse clicks, and app time = from each key that makes
 (Enter, F2, a click) until the result is on screen and the script is idle; typing time is not
 app time. The floor, in the same run: a lookup that finds nobody (the app's bare round trip).
 
-    python -m bench.desk_queue [N]
+The demo has too few students of some kinds (80 open at the library, 3 of 计算机学院 open at 导师):
+the bench's own copy of the demo store gets enough by 撤销 through the one write path (a
+system actor's reset with a note, as an office undoing a mistaken pass), on students whose last
+stage is still open; the demo itself is unchanged.
+
+    python -m bench.desk_queue [N] [kinds]
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from pathlib import Path
 import duckdb
 
 from clearance.root import close_all_stores, open_store
+from clearance.rules.actors import SYSTEM
+from clearance.store.marks import Mark, apply_marks
 from loaders.demo import generate
 from tests.browser.harness import IDLE, chromium, open_page, running_app, sign_in, wait_idle
 
@@ -46,6 +53,40 @@ def _students(db: Path, sql: str, n: int) -> list[tuple]:
         return con.execute(sql + " ORDER BY 1 LIMIT $n", {"n": n}).fetchall()
     finally:
         con.close()
+
+
+PREPARED = "bench: 撤销 so that the queue has enough students of this kind"
+
+
+def _reopen(db: Path, stages: tuple[str, ...], where: str, wanted: int) -> int:
+    """Open `stages` (撤销, in this order) for students of `where` until `wanted` have the
+    first stage open; only students whose last stage (研工办) is still open, so no later
+    stage blocks the 撤销. Returns how many were reopened."""
+    first = stages[-1]
+    store = open_store(db)
+    try:
+        have = store.read_value(
+            f"SELECT count(*) FROM students s JOIN stage_status x USING (student_no)"
+            f" WHERE x.stage_id = $stage AND x.state = 'open' AND {where}", {"stage": first})
+        nos = [r[0] for r in store.read_rows(
+            f"SELECT s.student_no FROM students s JOIN stage_status x USING (student_no)"
+            f" JOIN stage_status g ON g.student_no = s.student_no AND g.stage_id = 'gso_office'"
+            f" WHERE x.stage_id = $stage AND x.state = 'passed' AND g.state = 'open' AND {where}"
+            f" ORDER BY s.student_no DESC LIMIT $n", {"stage": first, "n": max(0, wanted - have)})]
+        marks = [Mark(no, stage, "reset", note=PREPARED) for no in nos for stage in stages]
+        if marks:
+            apply_marks(store, SYSTEM, marks, source="demo")
+        return len(nos)
+    finally:
+        close_all_stores()
+
+
+def _prepare(db: Path, n: int) -> dict[str, int]:
+    """Enough students of every kind in the bench's own store (see the module's doc)."""
+    return {"library": _reopen(db, ("library",), "TRUE", 2 * n),
+            "secretary": _reopen(db, ("secretary", "advisor"), "s.college = '计算机学院'", n),
+            "card": _reopen(db, ("card_center",), "s.student_no IN (SELECT student_no FROM"
+                                                  " card_bindings WHERE balance > 0)", n)}
 
 
 def _pick(db: Path, n: int) -> dict[str, list[tuple]]:
@@ -210,7 +251,12 @@ def main() -> None:
         db = Path(tmp) / "bench.duckdb"
         generate(open_store(db))
         close_all_stores()
+        reopened = _prepare(db, n)
+        print(f"Reopened in the bench's copy of the demo store: {reopened}", flush=True)
         chosen = _pick(db, n)
+        short = {k: len(v) for k, v in chosen.items() if len(v) < n}
+        if short:
+            raise SystemExit(f"too few students of a kind even after preparing: {short}")
         with running_app(db) as server:
             print(f"| desk kind | students | keys / student | clicks / student | app time median (s) |"
                   f" app time p90 (s) | floor (s) | median ÷ floor |")
