@@ -25,7 +25,9 @@ stage is still open; the demo itself is unchanged.
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,17 +109,29 @@ def _pick(db: Path, n: int) -> dict[str, list[tuple]]:
     }
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds the app's process has used (user + system, every thread): on a shared
+    machine the work per student, where wall time also counts the other processes' turns."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Desk:
     """One browser at one desk: counts keys and clicks, and times the app's answers."""
 
-    def __init__(self, page):
+    def __init__(self, page, pid: int):
         self.page = page
-        self.keys = self.clicks = 0
-        self.app = 0.0
+        self.pid = pid
+        self.reset()
 
     def reset(self) -> None:
         self.keys = self.clicks = 0
         self.app = 0.0
+        self.cpu_from = server_cpu(self.pid)
+
+    @property
+    def cpu(self) -> float:
+        return server_cpu(self.pid) - self.cpu_from
 
     def _until(self, text: str) -> None:
         """Time from now until `text` is on the page and the script is idle."""
@@ -174,16 +188,18 @@ def _instant(page, checks: list[str], fields: dict[str, str], choices: list[str]
     page.wait_for_timeout(300)
 
 
-def _run_kind(kind: str, students: list[tuple], url: str) -> list[tuple[int, int, float]]:
+def _run_kind(kind: str, students: list[tuple], url: str, pid: int):
     with chromium() as page:
         try:
-            return _drive(page, kind, students, url)
+            return _drive(page, kind, students, url, pid)
         except Exception:
             page.screenshot(path=Path(tempfile.gettempdir()) / f"desk_queue_{kind}_failed.png")
             raise
 
 
-def _drive(page, kind: str, students: list[tuple], url: str) -> list[tuple[int, int, float]]:
+def _drive(page, kind: str, students: list[tuple], url: str, pid: int):
+    """(keys, clicks, app time, server CPU) per student, and the floor: the median of five
+    lookups that find nobody (each waits for its own message)."""
     account = {"secretary": "cs_secretary", "card": "card_staff"}.get(kind, "lib_staff")
     out = []
     if True:
@@ -191,7 +207,7 @@ def _drive(page, kind: str, students: list[tuple], url: str) -> list[tuple[int, 
         sign_in(page, account, "demo1234")
         page.wait_for_timeout(800)
         wait_idle(page)
-        desk = Desk(page)
+        desk = Desk(page, pid)
         if kind in ("new", "returning"):
             _instant(page, list(LIBRARY_ITEMS), {"已缴超期违约金（元，免收或无则填 0） *": "0"})
         elif kind == "secretary":
@@ -205,12 +221,15 @@ def _drive(page, kind: str, students: list[tuple], url: str) -> list[tuple[int, 
         else:
             page.locator(LOOKUP).click()
         # The floor: a lookup that finds nobody, the app's bare round trip.
-        floor = Desk(page)
+        floor = Desk(page, pid)
         entry = CARD_ENTRY if kind == "card" else LOOKUP
         shape = students[0][0]
-        for probe in [shape[:6] + d * (len(shape) - 6) for d in "987"]:
+        floors = []
+        for probe in [shape[:6] + d * (len(shape) - 6) for d in "98765"]:
             page.locator(entry).click()
-            floor.scan(probe, "不在离校学生名单中" if kind == "card" else "未找到")
+            floor.reset()
+            floor.scan(probe, f"学号 {probe} 不在离校学生名单中" if kind == "card" else f"未找到“{probe}”")
+            floors.append(floor.app)
         page.locator(entry).click()
         page.wait_for_timeout(300)
         for row in students:
@@ -239,9 +258,13 @@ def _drive(page, kind: str, students: list[tuple], url: str) -> list[tuple[int, 
                            f"已办理：{name}（{no}）")
                 page.locator(CARD_ENTRY).click()
                 desk.clicks += 1
-            out.append((desk.keys, desk.clicks, desk.app))
+            out.append((desk.keys, desk.clicks, desk.app, desk.cpu))
             page.wait_for_timeout(100)
-        return out, floor.app / 3  # the mean of three bare round trips
+        return out, statistics.median(floors)
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def main() -> None:
@@ -258,22 +281,25 @@ def main() -> None:
         if short:
             raise SystemExit(f"too few students of a kind even after preparing: {short}")
         with running_app(db) as server:
-            print(f"| desk kind | students | keys / student | clicks / student | app time median (s) |"
-                  f" app time p90 (s) | floor (s) | median ÷ floor |")
-            print("|---|---|---|---|---|---|---|---|")
+            print(f"`uptime` at the start: {_uptime()}", flush=True)
+            print("| desk kind | students | keys / student | clicks / student | app time median (s) |"
+                  " app time p90 (s) | server CPU / student median (s) | floor (s) | median ÷ floor |")
+            print("|---|---|---|---|---|---|---|---|---|")
             for kind in kinds:
                 try:
-                    rows, floor = _run_kind(kind, chosen[kind], server.url)
+                    rows, floor = _run_kind(kind, chosen[kind], server.url, server.proc.pid)
                 except Exception as exc:  # one desk kind's failure is reported, the others run
                     print(f"| {kind} | failed: {str(exc).splitlines()[0]} |", flush=True)
                     continue
-                keys = statistics.median(k for k, _, _ in rows)
-                clicks = statistics.median(c for _, c, _ in rows)
-                times = sorted(t for _, _, t in rows)
+                keys = statistics.median(r[0] for r in rows)
+                clicks = statistics.median(r[1] for r in rows)
+                times = sorted(r[2] for r in rows)
                 med = statistics.median(times)
                 p90 = times[int(0.9 * (len(times) - 1))]
+                cpu = statistics.median(r[3] for r in rows)
                 print(f"| {kind} | {len(rows)} | {keys:g} | {clicks:g} | {med:.2f} | {p90:.2f} |"
-                      f" {floor:.2f} | {med / floor:.1f} |", flush=True)
+                      f" {cpu:.2f} | {floor:.2f} | {med / floor:.1f} |", flush=True)
+            print(f"`uptime` at the end: {_uptime()}", flush=True)
 
 
 if __name__ == "__main__":

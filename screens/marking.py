@@ -11,7 +11,8 @@ from ui.data import read, store
 from ui.desk_keys import desk_keys
 from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, catalogue, clear_evidence, college_scope,
                               desk_ref, desk_stages, evidence_inputs, evidence_state, flash,
-                              load_desk_student, mark_at_desk, pick_stage, show_flash)
+                              load_desk_student, load_history, mark_at_desk, pick_stage,
+                              show_flash)
 from ui.text import plain
 
 actor = require_actor("admin", "gradschool", "college", "office")
@@ -49,6 +50,8 @@ if instant:
 
 def _chain_for(student_no: str) -> list:
     """This desk's pass for one student: the form's stages still open, then this stage."""
+    if len(FULL_CHAIN) == 1:  # no form chain at this desk: no need to read the row first
+        return FULL_CHAIN
     row = read("student_row", student_no=student_no)
     return form_chain(stage, actor, catalogue(), dict(zip(row["stage_id"], row["state"])))
 
@@ -227,10 +230,14 @@ def _show_student(view: DeskStudent) -> None:
     if stage is not None:
         _show_stage(view)
     # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
-    # st.table renders its cells as markdown: every cell goes through plain().
-    st.table(view.row.map(plain), hide_index=True, border="horizontal")
-    with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
-        st.dataframe(view.history, hide_index=True, width="stretch")
+    # st.table renders its cells as markdown: every cell went through plain() (student_row_table).
+    st.table(view.row, hide_index=True, border="horizontal")
+    # Read only while open (a queue at a desk rarely looks; 学生详情 opens it by default): the
+    # history is a query and a grid per student otherwise sent for nothing.
+    with st.expander("办理记录（谁在何时、从哪里办理了什么）", expanded=not marks_here,
+                     key="desk_history_open", on_change="rerun") as history:
+        if history.open:
+            st.dataframe(load_history(read, view.student_no), hide_index=True, width="stretch")
 
 
 LOOKUP_BOX = f'input[aria-label="{LOOKUP_LABEL}"]'
