@@ -76,12 +76,14 @@ def attempt_lookup(client_addr: str | None, headers: Mapping[str, str] | Sequenc
 
 def _rows(name: str, **params) -> list[dict]:
     s = store()
-    return _cached_rows(str(s.path), s.version, name, tuple(sorted(params.items())))
+    return _cached_rows(s.identity, s.data_version(queries.tables(name)), name,
+                        tuple(sorted(params.items())))
 
 
 @lru_cache(maxsize=4096)
 def _cached_rows(_db: str, _version: int, name: str, params: tuple) -> list[dict]:
-    # Plain rows, cached per store version (a mark bumps it): a lookup is a few point queries,
+    # Plain rows, cached per version of the tables the query reads (a mark bumps events and
+    # stage_status only): a lookup is a few point queries,
     # and a DataFrame plus Streamlit's cache-key hashing cost 5× the queries themselves.
     return queries.rows(store(), name, **dict(params))
 
