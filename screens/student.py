@@ -2,17 +2,22 @@
 matter, and the advisor form to print. Public: no staff sign-in, only 学号 + 姓名, and nothing
 but the lookup form until a lookup succeeds. Built for phones."""
 
+import secrets
+
 import streamlit as st
 
 from clearance.adapters.advisor_form import advisor_form_pdf, font_problem
+from clearance.adapters.downloads import StudentHolder, revoke_lookup
 from clearance.rules.student_view import StudentView, Stop
 from clearance.adapters.limits import client_of
 from webapi import workers
+from ui.downloads import download_link, session_id
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
 from ui.text import plain
 
 SESSION_KEY = "student_lookup_no"
 CLIENT_KEY = "student_lookup_client"
+LOOKUP_KEY = "student_lookup_id"  # this lookup's downloads are offered to it alone
 
 
 def _client() -> str:
@@ -33,11 +38,15 @@ def _lookup_form() -> None:
         if outcome.student_no:
             st.session_state[SESSION_KEY] = outcome.student_no
             st.session_state[CLIENT_KEY] = _client()
+            st.session_state[LOOKUP_KEY] = secrets.token_urlsafe(16)
             st.rerun()
         st.error(outcome.message)
 
 
 def _leave() -> None:
+    lookup = st.session_state.pop(LOOKUP_KEY, None)
+    if lookup:
+        revoke_lookup(lookup)  # the form's link stops working once the student leaves
     st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(CLIENT_KEY, None)
     st.session_state.pop("lookup_name", None)
@@ -79,10 +88,13 @@ def _show_form_download(view: StudentView) -> None:
         return workers.run_sync(advisor_form_pdf, view.name, view.student_no, view.level,
                                 view.clearance_type, view.college, settings)
 
-    st.download_button("下载《导师准许离校确认书》(PDF)", data=make_pdf,
-                       file_name=f"导师准许离校确认书_{view.student_no}.pdf",
-                       mime="application/pdf", on_click="ignore", icon=":material/download:",
-                       width="stretch", key="advisor_form_download")
+    # Offered to this lookup only: its client address, while this page is open, until the
+    # student leaves (webapi/downloads.py checks all three on every request).
+    lookup = st.session_state.setdefault(LOOKUP_KEY, secrets.token_urlsafe(16))
+    holder = StudentHolder(lookup, st.session_state.get(CLIENT_KEY) or _client(), view.student_no,
+                           session_id())
+    download_link(holder, "下载《导师准许离校确认书》(PDF)", make_pdf,
+                  f"导师准许离校确认书_{view.student_no}.pdf", "advisor_form_download", stretch=True)
     st.caption("打印后交导师或导师授权人签字，再交所在学院研究生教务秘书。")
 
 
