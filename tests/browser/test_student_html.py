@@ -9,6 +9,7 @@ not leak into another."""
 from __future__ import annotations
 
 import http.client
+import json
 import io
 import re
 import shutil
@@ -33,8 +34,8 @@ def _prepare(path):
     """A 虎溪 student with a rejection whose name and reason are markup, read before the app
     owns the file (a roster or a reason is data from outside: it must show as text)."""
     con = duckdb.connect(str(path))
-    no, level, kind = con.execute(
-        "SELECT s.student_no, s.level, s.clearance_type FROM students s"
+    no, level, kind, college = con.execute(
+        "SELECT s.student_no, s.level, s.clearance_type, s.college FROM students s"
         " JOIN stage_status x USING (student_no) WHERE s.campus = '虎溪'"
         " GROUP BY ALL HAVING count(*) FILTER (WHERE x.state = 'rejected') >= 1"
         "   AND count(*) FILTER (WHERE x.state = 'open') >= 2"
@@ -46,9 +47,12 @@ def _prepare(path):
                               {"n": no}).fetchall())
     other = con.execute("SELECT student_no, name FROM students WHERE student_no <> $n LIMIT 1",
                         {"n": no}).fetchall()[0]
+    b_campus = con.execute(
+        "SELECT student_no, name, college, level, clearance_type FROM students"
+        " WHERE campus = 'B区' ORDER BY student_no LIMIT 1").fetchall()[0]
     con.close()
-    return {"no": no, "name": EVIL_NAME, "level": level, "type": kind, "states": states,
-            "other": other}
+    return {"no": no, "name": EVIL_NAME, "level": level, "type": kind, "college": college,
+            "states": states, "other": other, "b_campus": b_campus}
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +131,23 @@ def test_the_right_pair_shows_every_stage_with_markup_as_text(app_and_student):
     for stage_id, state in student["states"].items():
         if state in ("open", "rejected"):
             assert catalogue.location(stage_id, "虎溪").room in text, stage_id
+    # Each thing said once: the campus with one 校区, the reason only in its stop.
+    assert (f'<p class="muted">{student["college"]}　{student["level"]}　{student["type"]}　虎溪校区</p>'
+            in text)
+    assert "按可办理的顺序排列，地点为虎溪校区学生的办理地点。" in text
+    assert text.count("借书未还") == 1 and "不通过原因" not in text
+    assert "<p>原因：&lt;script&gt;" in text
+
+
+def test_a_b_campus_student_reads_b_not_b_campus_campus(app_and_student):
+    app, student = app_and_student
+    no, name, college, level, kind = student["b_campus"]
+    c = Client(app.url, "10.0.0.12")
+    c.open()
+    r, _, text = c.look_up(no, name)
+    assert r.status == 200
+    assert f'<p class="muted">{college}　{level}　{kind}　B区</p>' in text
+    assert "区校区" not in text
 
 
 def test_wrong_name_and_unknown_number_get_the_same_answer(app_and_student):
@@ -166,6 +187,33 @@ def test_an_oversized_post_is_refused_before_it_is_read(app_and_student):
     assert r.status == 413 and "各环节办理情况" not in text
     r, _, text = c.look_up(student["no"] + "9" * 40, student["name"])
     assert r.status == 413
+
+
+def test_a_body_that_is_not_our_urlencoded_form_is_refused(app_and_student):
+    # The form's body is parsed by the page itself (not request.form()): anything but UTF-8
+    # application/x-www-form-urlencoded with a few fields is refused and shows nobody.
+    app, student = app_and_student
+    c = Client(app.url, "10.0.0.9")
+    c.open()
+    fields = {"student_no": student["no"], "name": student["name"], "csrf": c.token}
+    boundary = "lxtboundary"
+    multipart = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                        for k, v in fields.items()) + f"--{boundary}--\r\n"
+    attempts = [
+        (multipart.encode(), f"multipart/form-data; boundary={boundary}"),
+        (urlencode(fields).encode() + b"&x=%FF%FE", "application/x-www-form-urlencoded"),  # not UTF-8
+        (urlencode({**fields, **{f"f{i}": "1" for i in range(20)}}).encode(),
+         "application/x-www-form-urlencoded"),  # more fields than the form has
+        (json.dumps(fields).encode(), "application/json"),
+    ]
+    for body, kind in attempts:
+        c.con.request("POST", "/chaxun", body=body, headers={
+            "X-Forwarded-For": c.ip, "Origin": app.url, "Cookie": c.cookie, "Content-Type": kind})
+        r = c.con.getresponse()
+        text = r.read().decode("utf-8", "replace")
+        assert r.status == 403 and "各环节办理情况" not in text, kind
+    r, _, text = c.look_up(student["no"], student["name"])  # the real form still works
+    assert r.status == 200 and "各环节办理情况" in text
 
 
 def test_the_pdf_needs_the_pair_again(app_and_student):
