@@ -16,6 +16,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from clearance.adapters.limits import security_config
+from clearance.adapters.sso import sso_config
 from clearance.health import open_checked
 from clearance.operations import operations_config
 from clearance.root import open_store
@@ -26,6 +27,7 @@ from ui.report import EveningReports, evening_settings
 from webapi import workers
 from webapi.agent_api import routes as desk_routes
 from webapi.auth import routes as auth_routes
+from webapi.cas import routes as cas_routes
 from webapi.headers import SecurityHeaders
 from webapi.gc_tuning import tune_for_server
 from webapi.ops import app_logging
@@ -48,6 +50,7 @@ async def lifespan(_app):
         logging.getLogger("clearance").critical("离校通 not started: %s", problem)
         raise SystemExit(f"离校通 not started ({problem.kind}): {problem}") from None
     write_token(store.path)
+    sso_config()  # a broken config/sso.toml stops the start here, naming the key
     watcher = InboxWatcher(open_store).start()
     daily = DailyBackup(store, operations_config()).start()
     # The leadership report into a folder each evening, when config/report.toml names one.
@@ -65,5 +68,6 @@ async def lifespan(_app):
 
 
 # SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.
-app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *student_page_routes],
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *cas_routes,
+                                   *student_page_routes],
              lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
