@@ -171,7 +171,7 @@ st.title("学生离校查询")
 if sso_config().on:  # the campus sign-in: the student's own status, nobody else's, no form
     if st.session_state.pop("_student_signing_out", False):
         st.html("<script>fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
-                ".then(function () { window.location.reload(); });</script>",
+                ".then(function () { window.location.href = '/auth/cas/logout?next=/student'; });</script>",
                 unsafe_allow_javascript=True)
         st.info("已退出登录")
         st.stop()

@@ -22,7 +22,7 @@ from clearance.adapters.limits import client_of
 from clearance.adapters.sessions import (COOKIE, end_session, end_user_sessions, new_handoff,
                                          resume_session, start_session, token_hash, why_ended)
 from clearance.adapters.signin import sign_in as check_sign_in
-from clearance.adapters.sso import sso_config
+from clearance.adapters.sso import local_password_allowed, sso_config
 from clearance.rules.actors import ROLES, Actor
 from clearance.store.accounts import AccountError, change_own_password, must_change_password
 from ui.data import store
@@ -117,8 +117,12 @@ def _pending_browser_step() -> None:
         st.info("正在登录……")
         st.stop()
     if st.session_state.pop("_signing_out", False):
+        # With the campus sign-in on, the browser also leaves the CAS session (a shared desk PC
+        # must not sign the next person straight back in).
+        then = ("window.location.href = '/auth/cas/logout';" if sso_config().on
+                else "window.location.reload();")
         _browser("fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
-                 ".then(function () { window.location.reload(); });")
+                 f".then(function () {{ {then} }});")
         st.info("已退出登录")
         st.stop()
 
@@ -247,7 +251,10 @@ def require_actor(*roles: str) -> Actor:
     toast = st.session_state.pop("auth_toast", None)
     if toast:
         st.toast(toast)
-    forced = must_change_password(store(), actor.username)
+    # A campus sign-in account never types a 离校通 password: nothing to change (an imported
+    # account's "change at first sign-in" applies to the break-glass accounts only).
+    uses_password = local_password_allowed(actor.username)
+    forced = uses_password and must_change_password(store(), actor.username)
     if forced or st.session_state.get("_changing_password"):
         password_form(actor, forced)
         st.stop()
@@ -274,7 +281,7 @@ def sidebar_account(actor: Actor) -> None:
         role = " · ".join(p for p in (ROLES[actor.role], actor.college) if p and p != actor.display_name)
         st.caption(plain(f"已登录：{actor.display_name}" + (f"（{role}）" if role else "")))
         c1, c2 = st.columns(2)
-        if c1.button("修改密码", key="change_password_open"):
+        if local_password_allowed(actor.username) and c1.button("修改密码", key="change_password_open"):
             st.session_state["_changing_password"] = True
             st.rerun()
         if c2.button("退出登录", key="sign_out"):

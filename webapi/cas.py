@@ -10,6 +10,8 @@ says `mode = "cas"`:
                                           student's own status (/chaxun)
     POST /auth/cas/callback             ← the CAS server's single sign-out (a SAML
                                           logoutRequest naming the ticket): that session ends
+    GET  /auth/cas/logout?next=/page    → 303 to the CAS server's logout (after 离校通's own
+                                          sign-out), which comes back to `next`
 
 `next` is a local path only (never another host). A ticket is accepted once: the CAS server
 refuses a replay and so does 离校通 (sso_tickets). Refusals are a Chinese page; nothing is
@@ -39,7 +41,7 @@ from webapi.auth import set_session_cookie
 
 log = logging.getLogger("clearance.sso")
 
-LOGIN, CALLBACK = "/auth/cas/login", "/auth/cas/callback"
+LOGIN, CALLBACK, LOGOUT = "/auth/cas/login", "/auth/cas/callback", "/auth/cas/logout"
 STUDENT_PAGES = ("/chaxun", "/student")
 MAX_TICKET = 256
 MAX_LOGOUT_BODY = 16_384
@@ -190,7 +192,19 @@ async def single_logout(request: Request) -> Response:
     return Response(status_code=200)
 
 
+async def logout(request: Request) -> Response:
+    """After signing out of 离校通: out of the CAS session too, then back to `next` (a local
+    path; the home page by default)."""
+    next_path = safe_next(request.query_params.get("next"))
+    config = _config()
+    if config is None:
+        return RedirectResponse(next_path, status_code=303, headers=HEADERS)
+    target = _client(config, "/").get_logout_url(config.public_url + next_path)
+    return RedirectResponse(target, status_code=303, headers=HEADERS)
+
+
 routes = [
     Route(LOGIN, login, methods=["GET"]),
+    Route(LOGOUT, logout, methods=["GET"]),
     Route(CALLBACK, callback, methods=["GET", "POST"]),
 ]

@@ -197,7 +197,8 @@ async def sign_out(request: Request) -> Response:
     if token:
         from ui.student_lookup import store
         await run_in_threadpool(end_session, store(), token)
-    response = RedirectResponse(PATH, status_code=303, headers=HEADERS)
+    # Out of the CAS session too: a campus PC must not sign the next student straight back in.
+    response = RedirectResponse(f"/auth/cas/logout?next={PATH}", status_code=303, headers=HEADERS)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 

@@ -59,8 +59,10 @@ rule = "lookup"
 
 def _prepare_store(path: Path) -> tuple[str, str]:
     store = open_store(path)
+    # As a staff import leaves it: "change the password at first sign-in" — which a campus
+    # sign-in must not ask for (the person never had that password).
     create_account(store, STAFF_ID, STAFF_NAME, "office", "Cas-Only-Passw0rd!", stages=["library"],
-                   by="test", must_change=False)
+                   by="test", must_change=True)
     create_account(store, DISABLED_ID, "停用 老师", "office", "Cas-Only-Passw0rd!",
                    stages=["library"], by="test", must_change=False)
     set_active(store, DISABLED_ID, False, by="test")

@@ -43,6 +43,8 @@ def test_staff_go_from_home_to_cas_and_back_signed_in_with_their_role(cas_world)
         assert f"已登录：{STAFF_NAME}" in body
         # An office's staff land on their desk (办理) with the office's menu, not the admin's.
         assert "办理" in body and "账号管理" not in body
+        # No 离校通 password to change (the import asked for a change at first sign-in).
+        assert "修改密码" not in body
         _shot(page, "sso-staff-signed-in.png")
 
         # Logging out at the CAS server: its single sign-out ends the 离校通 session.
@@ -92,3 +94,22 @@ def test_a_student_signed_out_at_cas_sees_nothing(cas_world):
         body = page.inner_text("body")
         assert cas_world.student_name not in body and "统一身份认证登录" in body
         _shot(page, "sso-student-signed-out.png")
+
+
+def test_signing_out_of_the_app_also_leaves_the_cas_session(cas_world):
+    """On a shared desk PC, 退出登录 must not leave the next person one click from the last
+    person's account: the CAS login form asks for the password again."""
+    with chromium() as page:
+        _from_home_through_cas(page, cas_world, STAFF_ID)
+        page.wait_for_url(cas_world.app.url + "/**", timeout=30_000)
+        wait_idle(page)
+        page.wait_for_function(f"() => document.body.innerText.includes('已登录：{STAFF_NAME}')",
+                               timeout=30_000)
+        page.get_by_role("button", name="退出登录").click()
+        page.wait_for_function("() => document.body.innerText.includes('统一身份认证登录')",
+                               timeout=30_000)
+        wait_idle(page)
+        assert page.url.rstrip("/") == cas_world.app.url
+        page.get_by_role("link", name="统一身份认证登录").click()
+        page.wait_for_url(cas_world.cas.url + "login*", timeout=30_000)
+        assert page.locator("input[name=password]").count() == 1

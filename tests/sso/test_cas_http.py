@@ -11,6 +11,7 @@ HTTP: each attack is performed and must be refused with a Chinese message, no co
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -168,3 +169,12 @@ def test_hostile_logout_requests_are_refused(cas_world):
     for body in (XXE, "<not xml", "x" * 20_000):
         answer = cas_session().post(cas_world.callback, data={"logoutRequest": body}, timeout=30)
         assert answer.status_code in (400, 413)
+
+
+def test_logout_goes_through_cas_and_back_to_a_local_path_only(cas_world):
+    home = _get(cas_world, "/auth/cas/logout", params={"next": "//evil.example/"})
+    assert home.status_code == 303
+    assert home.headers["location"].startswith(cas_world.cas.url + "logout?service=")
+    assert home.headers["location"].endswith("service=" + quote(cas_world.app.url + "/", safe=""))
+    chaxun = _get(cas_world, "/auth/cas/logout", params={"next": "/chaxun"})
+    assert chaxun.headers["location"].endswith(quote(cas_world.app.url + "/chaxun", safe=""))
