@@ -148,7 +148,7 @@ def _signed_in_student() -> str | None:
         token = st.context.cookies.get(COOKIE)
     except Exception:
         token = None
-    return resume_student_session(store(), token) if token else None
+    return resume_student_session(store(), token) if isinstance(token, str) and token else None
 
 
 def _show(view: StudentView, leave_label: str, on_leave) -> None:
