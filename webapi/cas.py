@@ -33,6 +33,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from clearance.adapters import sso
+from clearance.adapters.limits import client_of
+from clearance.adapters.signin import SLOW_DOWN, gate
 from clearance.adapters.netaddr import is_trusted, normalise_ip
 from clearance.adapters.sessions import SESSION_MAX_HOURS
 from clearance.rules.identity import STUDENT, Identity
@@ -129,14 +131,23 @@ async def callback(request: Request) -> Response:
                             link_text="重新登录")
     if len(ticket) > MAX_TICKET or not ticket.isascii() or not ticket.isprintable():
         return message_page(INVALID, 403, link=f"{LOGIN}?next={quote(next_path)}", link_text="重新登录")
+    # A made-up ticket costs a request to the CAS server: refused tickets slow their client
+    # down like wrong passwords do (the sign-in limits of config/security.toml).
+    keys = [("per_client", client_of(request.client.host if request.client else None,
+                                     request.headers)), ("global", "*")]
+    decision = gate().throttle.acquire(keys)
+    if not decision.allowed:
+        return message_page(SLOW_DOWN.format(wait=decision.wait_text), 429)
     try:
         user, attributes = await run_in_threadpool(_validate, config, next_path, ticket)
     except Exception as exc:  # network, TLS, a reply that is not CAS XML
+        gate().throttle.refund(keys, decision.stamp)  # not the client's failure
         log.warning("CAS ticket validation failed: %s", exc)
         return message_page(UNREACHABLE, 502)
     if not user:
         log.info("CAS ticket refused by the server")
         return message_page(INVALID, 403, link=f"{LOGIN}?next={quote(next_path)}", link_text="重新登录")
+    gate().throttle.refund(keys, decision.stamp)
     store = open_store()
     if not await run_in_threadpool(sso.claim_ticket, store, ticket, "cas"):
         return message_page(sso.REPLAYED, 403, link=f"{LOGIN}?next={quote(next_path)}",

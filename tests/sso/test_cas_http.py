@@ -178,3 +178,21 @@ def test_logout_goes_through_cas_and_back_to_a_local_path_only(cas_world):
     assert home.headers["location"].endswith("service=" + quote(cas_world.app.url + "/", safe=""))
     chaxun = _get(cas_world, "/auth/cas/logout", params={"next": "/chaxun"})
     assert chaxun.headers["location"].endswith(quote(cas_world.app.url + "/chaxun", safe=""))
+
+
+def test_a_flood_of_made_up_tickets_is_slowed_down(cas_world):
+    """Each made-up ticket costs a request to the CAS server: after the free failures of the
+    sign-in limits (config/security.toml [sign_in.per_client]) the client must wait. The
+    client is named by X-Forwarded-For (the test's peer is the trusted proxy), so the other
+    tests' client is not slowed."""
+    from clearance.adapters.limits import security_config
+    free = security_config().sign_in["per_client"].free
+    session = cas_session()
+    headers = {"X-Forwarded-For": "10.77.0.9"}
+    statuses = [session.get(cas_world.callback, params={"ticket": f"ST-{i}-made-up"},
+                            headers=headers, allow_redirects=False, timeout=30).status_code
+                for i in range(free + 2)]
+    assert statuses[:free] == [403] * free and statuses[free:] == [429, 429]
+    slowed = session.get(cas_world.callback, params={"ticket": "ST-x"}, headers=headers,
+                         allow_redirects=False, timeout=30)
+    assert "尝试次数过多" in slowed.text
