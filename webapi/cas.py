@@ -24,6 +24,7 @@ import logging
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import requests
 from cas import CASClientV3
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree
@@ -76,14 +77,24 @@ def service_url(config: sso.SsoConfig, next_path: str) -> str:
     return base if next_path == "/" else f"{base}?next={quote(next_path, safe='/')}"
 
 
+class _BoundedSession(requests.Session):
+    """python-cas's HTTP session with a timeout on every request (it sets none itself): a CAS
+    server that hangs must not hold a worker thread for ever."""
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(*args, **kwargs)
+
+
 def _client(config: sso.SsoConfig, next_path: str) -> CASClientV3:
-    client = CASClientV3(service_url=service_url(config, next_path),
-                         server_url=config.cas_server_url,
-                         verify_ssl_certificate=config.cas_verify_tls)
-    timeout = config.cas_timeout
-    original = client.session.get
-    client.session.get = lambda *a, **k: original(*a, **{**k, "timeout": timeout})
-    return client
+    return CASClientV3(service_url=service_url(config, next_path),
+                       server_url=config.cas_server_url,
+                       verify_ssl_certificate=config.cas_verify_tls,
+                       session=_BoundedSession(config.cas_timeout))
 
 
 def message_page(message: str, status: int, *, link: str = "/", link_text: str = "返回首页") -> HTMLResponse:

@@ -84,7 +84,9 @@ def cas_world(tmp_path_factory):
         STRANGER_ID: {"password": PASSWORD, "attributes": {"cn": "路人", "type": "staff"}},
     }
     sso_file = work / "sso.toml"
-    app = AppServer(db_path, env={"CLEARANCE_SSO": str(sso_file)})
+    # Loopback only: the app validates tickets at the CAS server without any configured proxy.
+    app = AppServer(db_path, env={"CLEARANCE_SSO": str(sso_file), "NO_PROXY": "127.0.0.1,localhost",
+                                  "no_proxy": "127.0.0.1,localhost"})
     foreign = f"http://127.0.0.1:{free_port()}/other-system/"
     services = [
         {"name": "离校通", "pattern": rf"^http://127\.0\.0\.1:{app.port}/auth/cas/callback(\?.*)?$",
