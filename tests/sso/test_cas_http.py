@@ -196,3 +196,20 @@ def test_a_flood_of_made_up_tickets_is_slowed_down(cas_world):
     slowed = session.get(cas_world.callback, params={"ticket": "ST-x"}, headers=headers,
                          allow_redirects=False, timeout=30)
     assert "尝试次数过多" in slowed.text
+
+
+def test_the_advisor_form_is_the_signed_in_students_own(cas_world):
+    session, _ = _signed_in_student(cas_world)
+    page = session.get(cas_world.app.url + "/chaxun", timeout=30)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    pdf = session.post(cas_world.app.url + "/chaxun/form.pdf", timeout=60,
+                       data={"csrf": csrf, "student_no": "20180000002", "name": "某人"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert cas_world.student_no in pdf.headers["content-disposition"]
+    stranger = cas_session()
+    form = stranger.get(cas_world.app.url + "/chaxun", timeout=30)
+    refused = stranger.post(cas_world.app.url + "/chaxun/form.pdf", timeout=30,
+                            data={"csrf": form.cookies["lxt_csrf"],
+                                  "student_no": cas_world.student_no,
+                                  "name": cas_world.student_name})
+    assert refused.status_code == 403 and not refused.content.startswith(b"%PDF")
