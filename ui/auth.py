@@ -88,8 +88,14 @@ def _register(token: str) -> None:
 def _rerun_all(token: str) -> None:
     """Every other open Streamlit session of this sign-in runs again now (and finds it ended);
     the one signing out reruns itself."""
+    rerun_sign_in(token_hash(token))
+
+
+def rerun_sign_in(hashed_token: str) -> None:
+    """Rerun the open Streamlit sessions of a sign-in (by its token's hash) that has just ended
+    — on 退出登录 in another tab, or the campus sign-in's single sign-out (webapi/cas.py)."""
     with _live_lock:
-        session_ids = _live.pop(token_hash(token), set()) - {_session_id()}
+        session_ids = _live.pop(hashed_token, set()) - {_session_id()}
     try:
         from streamlit import runtime
         manager = runtime.get_instance()._session_mgr

@@ -211,6 +211,9 @@ async def single_logout(request: Request) -> Response:
         return Response(status_code=400)
     ended = await run_in_threadpool(sso.end_ticket_session, open_store(), ticket)
     log.info("CAS single sign-out: %s", "session ended" if ended else "no session for the ticket")
+    if ended:  # its open pages show the sign-in form now, not at their next click
+        from ui.auth import rerun_sign_in
+        rerun_sign_in(ended)
     return Response(status_code=200)
 
 

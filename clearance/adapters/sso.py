@@ -173,16 +173,17 @@ def sign_in_identity(store: Store, identity: Identity, ticket: str | None = None
     return SsoSignIn(token, mapped.kind, mapped.subject)
 
 
-def end_ticket_session(store: Store, ticket: str) -> bool:
-    """Single sign-out: end the session a ticket started. True if there was one to end."""
+def end_ticket_session(store: Store, ticket: str) -> str | None:
+    """Single sign-out: end the session a ticket started. Returns that session's token hash
+    (so its open pages can be rerun), or None if the ticket started none."""
     rows = store.read_rows("SELECT token_hash FROM sso_tickets WHERE ticket_hash = $h"
                            " AND token_hash IS NOT NULL", {"h": _hash(ticket)})
     if not rows:
-        return False
+        return None
     with store.transaction(touches_data=False) as cur:
         cur.execute("UPDATE staff_sessions SET ended_at = $t WHERE token_hash = $k"
                     " AND ended_at IS NULL", {"t": beijing_now(), "k": rows[0][0]})
-    return True
+    return rows[0][0]
 
 
 __all__ = ["STAFF", "STUDENT", "Identity", "SsoConfig", "SsoSignIn", "sso_config",

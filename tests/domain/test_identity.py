@@ -89,9 +89,9 @@ def test_sign_in_identity_creates_the_session_and_single_sign_out_ends_it(sso_st
     result = sso.sign_in_identity(sso_store, Identity("T1001"), "ST-1-abc", CAS_ON)
     assert result.kind == STAFF and result.subject == "T1001"
     assert sessions.resume_session(sso_store, result.token).username == "T1001"
-    assert sso.end_ticket_session(sso_store, "ST-1-abc")
+    assert sso.end_ticket_session(sso_store, "ST-1-abc") == sessions.token_hash(result.token)
     assert sessions.resume_session(sso_store, result.token) is None
-    assert not sso.end_ticket_session(sso_store, "ST-forged")
+    assert sso.end_ticket_session(sso_store, "ST-forged") is None
 
 
 def test_a_ticket_is_accepted_once(sso_store):

@@ -47,12 +47,15 @@ def test_staff_go_from_home_to_cas_and_back_signed_in_with_their_role(cas_world)
         assert "修改密码" not in body
         _shot(page, "sso-staff-signed-in.png")
 
-        # Logging out at the CAS server: its single sign-out ends the 离校通 session.
-        page.goto(cas_world.cas.url + "logout")
-        page.wait_for_load_state()
-        open_page(page, cas_world.app.url + "/")
+        # Logging out at the CAS server (in another tab): its single sign-out ends the 离校通
+        # session, and the open desk page shows the sign-in form without being touched.
+        cas_tab = page.context.new_page()
+        cas_tab.goto(cas_world.cas.url + "logout")
+        cas_tab.wait_for_load_state()
         page.wait_for_function("() => document.body.innerText.includes('统一身份认证登录')",
                                timeout=30_000)
+        assert f"已登录：{STAFF_NAME}" not in page.inner_text("body")
+        open_page(page, cas_world.app.url + "/")  # and a reload stays signed out
         assert f"已登录：{STAFF_NAME}" not in page.inner_text("body")
 
 
