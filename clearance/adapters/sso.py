@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,7 +94,7 @@ def load_sso_config(path: Path | None = None) -> SsoConfig:
     if mode == "cas" and not config.cas_server_url.startswith(("http://", "https://")):
         raise SsoConfigError("sso.toml 的 [cas] server_url 必须是统一身份认证服务器的完整地址")
     if mode == "cas" and not config.cas_server_url.endswith("/"):
-        config = SsoConfig(**{**config.__dict__, "cas_server_url": config.cas_server_url + "/"})
+        config = replace(config, cas_server_url=config.cas_server_url + "/")
     return config
 
 
@@ -185,7 +185,3 @@ def end_ticket_session(store: Store, ticket: str) -> str | None:
                     " AND ended_at IS NULL", {"t": beijing_now(), "k": rows[0][0]})
     return rows[0][0]
 
-
-__all__ = ["STAFF", "STUDENT", "Identity", "SsoConfig", "SsoSignIn", "sso_config",
-           "load_sso_config", "local_password_allowed", "claim_ticket", "sign_in_identity",
-           "end_ticket_session", "map_person"]
