@@ -113,6 +113,15 @@ def test_signing_out_of_the_app_also_leaves_the_cas_session(cas_world):
                                timeout=30_000)
         wait_idle(page)
         assert page.url.rstrip("/") == cas_world.app.url
+        # A bookmark of a desk page: the campus sign-in asks for the password again and comes
+        # back to that page.
+        open_page(page, cas_world.app.url + "/queue")
         page.get_by_role("link", name="统一身份认证登录").click()
         page.wait_for_url(cas_world.cas.url + "login*", timeout=30_000)
         assert page.locator("input[name=password]").count() == 1
+        _cas_sign_in(page, cas_world, STAFF_ID)
+        page.wait_for_url(cas_world.app.url + "/queue", timeout=30_000)
+        wait_idle(page)
+        page.wait_for_function(f"() => document.body.innerText.includes('已登录：{STAFF_NAME}')",
+                               timeout=30_000)
+        assert page.locator("h1").first.inner_text().strip() == "待办名单"
