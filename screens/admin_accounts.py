@@ -11,6 +11,7 @@ from clearance.store.db import get_colleges
 from loaders import staff as staff_loader
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
+from ui.downloads import download_link
 from ui.data import read, store
 from ui.marking_pages import catalogue, flash, show_flash
 from ui.text import plain
@@ -114,8 +115,7 @@ with bulk:
         "- 办理环节：环节名称，多个用“、”分隔（如：导师、学院研究生教务秘书）；研究生院和管理员留空\n"
         "- 初始密码：至少 10 位，含字母、数字、符号中的两类，不含用户名；本人首次登录时须修改\n\n"
         "任何一行有错，整个文件都不导入，并列出出错的行和列。")
-    st.download_button("下载名单模板", staff_loader.template_xlsx(), file_name="工作人员名单模板.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_link(admin, "下载名单模板", staff_loader.template_xlsx, "工作人员名单模板.xlsx", "staff_template")
     upload = st.file_uploader("工作人员名单", type=["csv", "xlsx", "xls"], key="staff_file")
     if upload is not None and st.button("导入", key="staff_import", type="primary"):
         try:

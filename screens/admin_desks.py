@@ -15,6 +15,7 @@ from clearance.store.desk_tokens import DeskError, issue_desk, revoke_desk
 from loaders.cards import import_cards, template_xlsx
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
+from ui.downloads import download_link
 from ui.data import read, store
 from ui.text import plain
 
@@ -35,8 +36,7 @@ def _show_cards() -> None:
                f"{'十进制' if config.export.uid_format == 'decimal' else '十六进制'}，"
                f"{'与读卡器字节顺序相同' if config.export.byte_order == 'reader' else '与读卡器字节顺序相反'}。"
                "列：学号、卡号、卡UID、余额（卡号、余额可空）。任何一行有误则整个文件不导入。")
-    st.download_button("下载导入模板", template_xlsx(), "校园卡导入模板.xlsx",
-                       icon=":material/download:")
+    download_link(actor, "下载导入模板", template_xlsx, "校园卡导入模板.xlsx", "cards_template")
     upload = st.file_uploader("上传一卡通导出（CSV 或 XLSX）", type=["csv", "xlsx", "xls"], key="cards_file")
     if upload is not None and st.button("导入校园卡", type="primary"):
         try:

@@ -10,6 +10,7 @@ from loaders.feeds import import_feed, preview, template_xlsx
 from loaders.inbox import inbox_root, inbox_status
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
+from ui.downloads import download_link
 from ui.data import store
 from ui.text import plain
 
@@ -30,8 +31,8 @@ with st.expander("文件格式（CSV 或 XLSX，第一行为列名）", expanded
     ]), hide_index=True, width="stretch")
     st.caption("全角数字、多余空格、“12.50元”这样的金额、以数字格式保存的学号都可以识别；"
                "任何一行有错，整个文件不导入，并列出出错的行和列。")
-    st.download_button("下载导入模板", template_xlsx(kind), file_name=f"{feed.title}导入模板.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download_link(actor, "下载导入模板", lambda: template_xlsx(kind), f"{feed.title}导入模板.xlsx",
+                  f"feed_template_{kind}")
 
 done = st.session_state.pop("feed_done", None)
 if done:

@@ -6,6 +6,7 @@ import streamlit as st
 from loaders.roster import COLUMNS, OPTIONAL, change_rows, import_roster, template_xlsx
 from loaders.sheets import ImportRejected
 from ui.auth import require_actor
+from ui.downloads import download_link
 from ui.data import current_batch, read, store
 
 TABLE_ROWS = 100  # a longer change list scrolls in a data grid
@@ -15,8 +16,7 @@ batch = current_batch()
 st.title("离校学生名单导入")
 st.caption(f"导入到批次：{batch['title']}（{batch['batch_id']}）。同一学号再次导入会更新信息，不会重复。")
 
-st.download_button("下载导入模板（Excel）", template_xlsx(), file_name="离校学生名单模板.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+download_link(actor, "下载导入模板（Excel）", template_xlsx, "离校学生名单模板.xlsx", "roster_template")
 st.markdown("**表头**：" + "、".join(f"{h}{'（可空）' if h in OPTIONAL else ''}" for h in COLUMNS)
             + "。培养层次：博士/硕士；离校类型：毕业/结业/肄业/退学；校区：A区/B区/C区/虎溪；"
             "学院：学校学院名单中的名称或其常用简称（如“计算机科学学院”记为“计算机学院”）。")

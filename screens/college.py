@@ -5,8 +5,9 @@ import streamlit as st
 from clearance.store.db import get_catalogue
 from clearance.store.reminders import CHANNELS, ReminderError, record_reminders
 from ui import figures
-from ui.auth import current_actor, guarded, require_actor
+from ui.auth import current_actor, require_actor
 from ui.dashboards import QUICK_FILTERS, QUICK_HELP, load_college
+from ui.downloads import download_link
 from ui.data import current_batch, read, stage_name_map, store
 from ui.filters import college_for, choice, level_choice, type_choice
 from ui.lagging import lagging_cards_html, lagging_table, sms_list, to_csv, to_xlsx
@@ -79,13 +80,15 @@ def _show_lagging() -> None:
         return
     name = f"{college}_未办结学生_{batch['batch_id']}"
     d = st.columns(3)
-    # Files are built on click (a callable), not on every rerun: a large college's list takes
-    # a second or more to write as xlsx.
-    d[0].download_button("导出 Excel", guarded(lambda: to_xlsx(table)), f"{name}.xlsx", key="dl_xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d[1].download_button("导出 CSV", guarded(lambda: to_csv(table)), f"{name}.csv", mime="text/csv", key="dl_csv")
-    d[2].download_button("导出短信清单（手机, 短信内容）", guarded(lambda: sms_list(table)), f"{name}_短信.csv",
-                         mime="text/csv", key="dl_sms")
+    # Files are built when fetched, not on every rerun (a large college's list takes a second or
+    # more to write as xlsx), and only for this sign-in (ui/downloads.py).
+    with d[0]:
+        download_link(actor, "导出 Excel", lambda: to_xlsx(table), f"{name}.xlsx", "dl_xlsx")
+    with d[1]:
+        download_link(actor, "导出 CSV", lambda: to_csv(table), f"{name}.csv", "dl_csv")
+    with d[2]:
+        download_link(actor, "导出短信清单（手机, 短信内容）", lambda: sms_list(table), f"{name}_短信.csv",
+                      "dl_sms")
     pages = max(1, -(-len(table) // CARDS_PER_PAGE))
     page_no = st.number_input(f"页码（共 {pages} 页，每页 {CARDS_PER_PAGE} 人）", 1, pages, 1,
                               key="cl_page", width=220) if pages > 1 else 1

@@ -7,6 +7,7 @@ import streamlit as st
 from clearance.clock import beijing_now
 from ui import figures
 from ui.auth import require_actor
+from ui.downloads import download_link
 from clearance.store.db import get_catalogue
 from ui.comparison import earlier_batches, load_comparison
 from ui.dashboards import (Filters, as_date, as_of_bounds, as_of_problem, choose_as_of, last_done_day,
@@ -17,7 +18,7 @@ from ui.lagging import lagging_table
 from ui.text import plain
 from ui.report import report_pdf
 
-require_actor("admin", "gradschool")
+actor = require_actor("admin", "gradschool")
 batch = current_batch()
 b = batch["batch_id"]
 stage_names = stage_name_map()
@@ -68,10 +69,9 @@ def _show_headline() -> None:
     m[4].metric("尚未办结", f"{data.still_open:,}", f"{-data.cleared_today:+,} 人", delta_color="inverse",
                 help=since)
     with st.container(horizontal=True, key="report_buttons"):
-        st.download_button(
-            "下载领导报告（PDF）", lambda: report_pdf(data, batch, filters),
-            f"离校进度报告_{batch['batch_id']}_{data.as_of:%Y%m%d}.pdf", mime="application/pdf",
-            key="dl_report", icon=":material/picture_as_pdf:", on_click="ignore",
+        download_link(
+            actor, "下载领导报告（PDF）", lambda: report_pdf(data, batch, filters),
+            f"离校进度报告_{batch['batch_id']}_{data.as_of:%Y%m%d}.pdf", "dl_report",
             help="一页 PDF：主要数字、每日曲线、各学院（最弱在前）及较前一日变化、三大卡点环节、截止日展望")
         link = {"day": f"{data.as_of:%Y-%m-%d}", "college": filters.college, "campus": filters.campus,
                 "level": filters.level, "type": filters.clearance_type}

@@ -9,6 +9,7 @@ import streamlit as st
 from clearance.rules.catalogue import CLEARANCE_TYPES, LEVELS
 from ui import figures
 from ui.auth import require_actor
+from ui.downloads import download_link
 from ui.dashboards import Filters, as_date, as_of_problem, choose_as_of, last_done_day, load_overview
 from ui.data import current_batch, read
 from ui.report import build_report, report_pdf
@@ -16,7 +17,7 @@ from clearance.clock import beijing_now
 
 CAMPUSES = ("A区", "B区", "C区", "虎溪")
 
-require_actor("admin", "gradschool")
+actor = require_actor("admin", "gradschool")
 batch = current_batch()
 b = batch["batch_id"]
 period_start, period_end = as_date(batch["period_start"]), as_date(batch["period_end"])
@@ -53,9 +54,8 @@ st.html("""<style>
 st.title(r.title)
 st.caption(r.subtitle)
 with st.container(key="report_actions", horizontal=True):
-    st.download_button("下载 PDF（一页）", lambda: report_pdf(data, batch, filters),
-                       f"离校进度报告_{b}_{day:%Y%m%d}.pdf", mime="application/pdf", on_click="ignore",
-                       icon=":material/picture_as_pdf:", key="report_pdf")
+    download_link(actor, "下载 PDF（一页）", lambda: report_pdf(data, batch, filters),
+                  f"离校进度报告_{b}_{day:%Y%m%d}.pdf", "report_pdf")
     st.caption("打印本页：浏览器菜单“打印”或 Ctrl+P。")
 
 m = st.columns(len(r.headline))

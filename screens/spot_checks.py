@@ -6,6 +6,7 @@ import streamlit as st
 from clearance.store.marks import ACTION_LABELS, SOURCES, STATE_LABELS
 from clearance.store.spot_checks import MAX_SAMPLE, OUTCOMES, SpotCheckError, draw_sample, record_outcome
 from ui.auth import require_actor
+from ui.downloads import download_link
 from ui.data import current_batch, read, store, stage_name_map
 from ui.filters import choice
 from ui.lagging import to_xlsx
@@ -60,9 +61,8 @@ def _show_check(check_id: int) -> None:
     st.dataframe(view, hide_index=True, width="stretch")
     if items.empty:
         return
-    st.download_button("导出抽查表（Excel，含办理时记录的核对材料）", lambda: to_xlsx(view, "办理抽查"),
-                       file_name=f"办理抽查_{check_id}.xlsx", key=f"spot_export_{check_id}",
-                       icon=":material/download:")
+    download_link(actor, "导出抽查表（Excel，含办理时记录的核对材料）", lambda: to_xlsx(view, "办理抽查"),
+                  f"办理抽查_{check_id}.xlsx", f"spot_export_{check_id}")
     n = st.selectbox("核查哪一条", list(items["item_no"]), key=f"spot_item_{check_id}",
                      format_func=lambda i: "第 {} 条：{} {} · {}".format(
                          i, *items.set_index("item_no").loc[i, ["student_no", "name", "stage_name"]]))

@@ -4,19 +4,24 @@ but the lookup form until a lookup succeeds. Built for phones. With the campus s
 (config/sso.toml) there is no form: a student signed in through 统一身份认证 sees their own
 status at once, anyone else the sign-in entry."""
 
+import secrets
+
 import streamlit as st
 
 from clearance.adapters.advisor_form import advisor_form_pdf, font_problem
+from clearance.adapters.downloads import StudentHolder, revoke_lookup
 from clearance.rules.student_view import StudentView, Stop
 from clearance.adapters.limits import client_of
 from webapi import workers
 from clearance.adapters.sessions import COOKIE, resume_student_session
 from clearance.adapters.sso import sso_config
+from ui.downloads import download_link, session_id
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, store, student_view)
 from ui.text import plain
 
 SESSION_KEY = "student_lookup_no"
 CLIENT_KEY = "student_lookup_client"
+LOOKUP_KEY = "student_lookup_id"  # this lookup's downloads are offered to it alone
 
 
 def _client() -> str:
@@ -37,11 +42,15 @@ def _lookup_form() -> None:
         if outcome.student_no:
             st.session_state[SESSION_KEY] = outcome.student_no
             st.session_state[CLIENT_KEY] = _client()
+            st.session_state[LOOKUP_KEY] = secrets.token_urlsafe(16)
             st.rerun()
         st.error(outcome.message)
 
 
 def _leave() -> None:
+    lookup = st.session_state.pop(LOOKUP_KEY, None)
+    if lookup:
+        revoke_lookup(lookup)  # the form's link stops working once the student leaves
     st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(CLIENT_KEY, None)
     st.session_state.pop("lookup_name", None)
@@ -83,10 +92,13 @@ def _show_form_download(view: StudentView) -> None:
         return workers.run_sync(advisor_form_pdf, view.name, view.student_no, view.level,
                                 view.clearance_type, view.college, settings)
 
-    st.download_button("下载《导师准许离校确认书》(PDF)", data=make_pdf,
-                       file_name=f"导师准许离校确认书_{view.student_no}.pdf",
-                       mime="application/pdf", on_click="ignore", icon=":material/download:",
-                       width="stretch", key="advisor_form_download")
+    # Offered to this lookup only: its client address, while this page is open, until the
+    # student leaves (webapi/downloads.py checks all three on every request).
+    lookup = st.session_state.setdefault(LOOKUP_KEY, secrets.token_urlsafe(16))
+    holder = StudentHolder(lookup, st.session_state.get(CLIENT_KEY) or _client(), view.student_no,
+                           session_id())
+    download_link(holder, "下载《导师准许离校确认书》(PDF)", make_pdf,
+                  f"导师准许离校确认书_{view.student_no}.pdf", "advisor_form_download", stretch=True)
     st.caption("打印后交导师或导师授权人签字，再交所在学院研究生教务秘书。")
 
 
@@ -161,6 +173,7 @@ def _show(view: StudentView, leave_label: str, on_leave) -> None:
 
 
 def _sign_out_student() -> None:
+    _leave()  # the form's link stops working too
     st.session_state["_student_signing_out"] = True
 
 
@@ -178,6 +191,7 @@ if sso_config().on:  # the campus sign-in: the student's own status, nobody else
     signed_in = _signed_in_student()
     view = student_view(signed_in) if signed_in else None
     if view is None:
+        _leave()  # signed out (here, at CAS, or expired): no link of the sign-in stays usable
         _campus_entry()
         st.stop()
     _show(view, "退出登录", _sign_out_student)

@@ -270,16 +270,10 @@ def require_actor(*roles: str) -> Actor:
     return actor
 
 
-def guarded(make):
-    """A download callable that re-checks the sign-in when the button is pressed. Streamlit runs
-    it after the page did, outside the page's run (no st.context), possibly after a sign-out
-    elsewhere: so it checks the sign-in this page was drawn for against the store. Signed out,
-    the file is empty."""
-    token = _token()
-
-    def checked():
-        return make() if token and resume_session(store(), token) is not None else b""
-    return checked
+def session_token() -> str | None:
+    """The sign-in token this run belongs to (an export is offered to this sign-in only,
+    ui/downloads.py); never shown."""
+    return _token()
 
 
 def sidebar_account(actor: Actor) -> None:

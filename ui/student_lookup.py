@@ -91,6 +91,11 @@ def _profile(student_no: str) -> dict | None:
     return found[0] if found else None
 
 
+def on_roster(student_no: str) -> bool:
+    """The student is still on the roster (a download of their form is refused otherwise)."""
+    return _profile(student_no) is not None
+
+
 def student_view(student_no: str) -> StudentView | None:
     """Everything the page shows for one student (None if the student has left the roster)."""
     row = _profile(student_no)

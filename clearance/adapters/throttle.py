@@ -99,6 +99,37 @@ class Throttle:
                 if not times:
                     self._failures.pop(key, None)
 
+    def snapshot(self, wall_now: float | None = None) -> list[tuple[str, str, float]]:
+        """(rule, key, epoch seconds) of every failure still inside its rule's window, to keep
+        across a restart (the monotonic clock does not survive one; the wall clock does)."""
+        now = self._clock()
+        wall_now = time.time() if wall_now is None else wall_now
+        with self._lock:
+            return [(rule, key, wall_now - (now - at))
+                    for (rule, key) in list(self._failures) if rule in self.rules
+                    for at in self._recent(rule, key, now)]
+
+    def restore(self, failures: Sequence[tuple[str, str, float]], wall_now: float | None = None) -> int:
+        """Put back a snapshot's failures (those of known rules, still inside their window, not
+        in the future); returns how many."""
+        now = self._clock()
+        wall_now = time.time() if wall_now is None else wall_now
+        kept = 0
+        with self._lock:
+            for rule, key, failed_at in sorted(failures, key=lambda f: f[2]):
+                age = wall_now - failed_at
+                if rule not in self.rules or not 0 <= age < self.rules[rule].window:
+                    continue
+                times = self._failures.setdefault((rule, key), deque())
+                times.append(now - age)
+                if len(times) > 1 and times[-2] > times[-1]:  # keep each key's times in order
+                    self._failures[(rule, key)] = deque(sorted(times))
+                self._failures.move_to_end((rule, key))
+                kept += 1
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+        return kept
+
     def reset(self) -> None:
         with self._lock:
             self._failures.clear()

@@ -101,7 +101,7 @@ def test_college_page_and_excel_export(demo_app, browser_page, demo_db_path, tmp
     assert "计算机学院 · 离校催办" in page.inner_text("body")
     shown = (metric(page, "本院离校学生"), metric(page, "本院全部办结"))
     with page.expect_download() as info:
-        page.get_by_role("button", name="导出 Excel").click()
+        page.get_by_role("link", name="导出 Excel").click()
     xlsx = tmp_path / "lagging.xlsx"
     info.value.save_as(xlsx)
     assert info.value.suggested_filename.endswith(".xlsx")

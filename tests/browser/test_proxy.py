@@ -11,6 +11,7 @@ one is."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -209,6 +210,11 @@ def _drive(proxy, who, feed) -> None:
             open_page(page, f"{proxy['url']}/student")
             no, name = who["anyone"]
             assert f"{name}（{no}）" in _look_up(page, no, name)
+            # The advisor form is offered to this lookup's client address: the address nginx
+            # saw, on the download request as on the page (ui/downloads.py).
+            with page.expect_download() as form:
+                page.get_by_role("link", name=re.compile("下载《导师准许离校确认书》")).click()
+            assert open(form.value.path(), "rb").read().startswith(b"%PDF")
             open_page(page, f"{proxy['url']}/student")  # a new session: the form again
             # Five wrong names for one 学号, then the next try waits (SECURITY.md) ...
             for _ in range(5):
@@ -249,6 +255,11 @@ def _drive(proxy, who, feed) -> None:
             sign_in(page, "admin", "demo1234")
             page.get_by_role("link", name="系统对接数据").click()
             wait_idle(page)
+            # A staff export through the proxy: the Secure cookie goes with the download request.
+            page.get_by_text("文件格式（CSV 或 XLSX，第一行为列名）").click()
+            with page.expect_download() as template:
+                page.get_by_role("link", name="下载导入模板").click()
+            assert template.value.suggested_filename.endswith("导入模板.xlsx")
             page.locator("input[type='file']").set_input_files(str(feed))
             page.get_by_text("将发生的变化").wait_for(timeout=30_000)
             wait_idle(page)

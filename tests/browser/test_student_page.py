@@ -70,8 +70,10 @@ def test_student_on_a_phone(demo_db_path, student, tmp_path):
                 assert room and room in text, stage_id
         assert "A区研究生院305室" not in text  # another campus's office
 
+        form_link = page.get_by_role("link", name=re.compile("下载《导师准许离校确认书》"))
+        href = form_link.get_attribute("href")
         with page.expect_download() as download:
-            page.get_by_role("button", name=re.compile("下载《导师准许离校确认书》")).click()
+            form_link.click()
         data = open(download.value.path(), "rb").read()
         pdf = re.sub(r"\s+", "", PdfReader(io.BytesIO(data)).pages[0].extract_text())
         assert f"{student['level']}研究生{student['name']}，学号：{student['no']}" in pdf
@@ -80,6 +82,16 @@ def test_student_on_a_phone(demo_db_path, student, tmp_path):
 
         page.get_by_role("button", name=re.compile("退出")).click()
         wait_idle(page)
+        assert "/media/" not in href and page.request.get(app.url + href).status == 403  # left: gone
+        # A lookup whose tab was closed: the same address, the link of the closed page → 403.
+        tab = page.context.new_page()
+        open_page(tab, f"{app.url}/student")
+        look_up(tab, student["no"], student["name"])
+        closed = tab.get_by_role("link", name=re.compile("下载《导师准许离校确认书》")).get_attribute("href")
+        assert page.request.get(app.url + closed).status == 200  # control: the tab is open
+        tab.close()
+        page.wait_for_timeout(1000)
+        assert page.request.get(app.url + closed).status == 403
         for attempt in range(2, 6):  # failures 2 … 5 from this client
             look_up(page, student["no"], f"错{attempt}")
             assert LOOKUP_FAILED in body(page), attempt
