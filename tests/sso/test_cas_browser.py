@@ -5,6 +5,7 @@ CAS login page and back signed in with the right role; a student lands on their 
 from __future__ import annotations
 
 import os
+import re
 
 from tests.browser.harness import chromium, open_page, wait_idle
 from tests.sso.casserver import PASSWORD
@@ -75,6 +76,12 @@ def test_a_student_lands_on_their_own_status(cas_world):
             timeout=30_000)
         assert page.get_by_label("姓名").count() == 0  # no 学号 + 姓名 form
         _shot(page, "sso-student-streamlit.png")
+        # The advisor form through the page's own download link: this student's.
+        form_link = page.get_by_role("link", name=re.compile("下载《导师准许离校确认书》"))
+        with page.expect_download() as download:
+            form_link.click()
+        assert open(download.value.path(), "rb").read().startswith(b"%PDF")
+        assert download.value.suggested_filename.endswith(f"{cas_world.student_no}.pdf")
 
         # Signing out on the page ends the sign-in; the page offers the campus sign-in again.
         page.goto(cas_world.app.url + "/chaxun")
