@@ -35,7 +35,7 @@ from webapi.auth import routes as auth_routes
 from webapi.cas import routes as cas_routes
 from webapi.downloads import routes as download_routes
 from webapi.headers import SecurityHeaders
-from webapi.gc_tuning import tune_for_server
+from webapi.gc_tuning import tune_for_server, warm_up
 from webapi.ops import app_logging
 from webapi.ops import routes as ops_routes
 from webapi.student_page import routes as student_page_routes
@@ -84,6 +84,12 @@ async def lifespan(_app):
 
 
 # SecurityHeaders: frame/CSP/nosniff headers on every response, /_stcore/metrics not public.
+# The project's modules are imported here, once, in the main thread, before anything is served.
+# Left to the first page runs and /chaxun requests, 25 sessions starting at once imported them
+# concurrently in different orders; Python's import locks then hand a thread a half-initialised
+# module ("cannot import name 'current_actor' from 'ui.auth'"; seen in bench.load at 25 users).
+warm_up()
+
 app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *cas_routes,
                                *download_routes, *student_page_routes],
              lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -22,6 +22,7 @@ from pathlib import Path
 import python_calamine
 
 from clearance.root import close_all_stores, open_store
+from clearance.store.config import load_colleges
 from loaders import sandbox
 from loaders.roster import COLUMNS, import_roster, initials_column, validate
 from loaders.sheets import read_sheet
@@ -89,7 +90,7 @@ def loader_part(data: bytes) -> dict[str, float]:
     t = time.perf_counter()
     sheet = read_sheet(data, "roster.xlsx", [h for h in COLUMNS if h != "手机"], wanted=list(COLUMNS))
     parsed = time.perf_counter()
-    df, errors = validate(sheet, ("A区", "B区", "C区", "虎溪"))
+    df, errors = validate(sheet, ("A区", "B区", "C区", "虎溪"), load_colleges())
     assert not errors, errors[:3]
     validated = time.perf_counter()
     initials_column(df["name"])

@@ -11,8 +11,9 @@ free loopback port and drives it with virtual users, each waiting 2.5–7.5 s be
 - 70 % students: 学号 + 姓名 lookups. `--students ws` through the Streamlit 学生查询 page over
   its websocket protocol (as shipped), `--students html` through the plain page of the same
   server (GET the form, POST the lookup: no websocket session).
-- 20 % desk staff (财务处) on 办理: look a student up (学号 + Enter), then 通过 if the stage is
-  open or 撤销 with a reason if it is passed: every second action writes.
+- 20 % desk staff (财务处) on 办理: look a student up (学号 + Enter), then, if the stage is not
+  yet passed, tick its checklist and press 通过 (a write); a passed student's visit is the
+  lookup alone (撤销 is a confirmation dialog on the page).
 - 10 % 研究生院 on 进度看板 / 学院催办, alternately: one page run per action.
 
 Per step: actions/s, p50/p95/p99 latency (send → the run's `script_finished`, or the HTTP
@@ -38,13 +39,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.stclient import StreamlitSession, text_state, trigger
+from clearance.store.config import load_catalogue
+from bench.stclient import StreamlitSession, bool_state, text_state, trigger
 
 THINK = (2.5, 7.5)
 MIX = (("student", 0.70), ("desk", 0.20), ("dashboard", 0.10))
 LOOKUP_LABEL = "学号 / 姓名 / 姓名拼音首字母"
 DESK_USER = "finance_staff"
 DESK_STAGE_NAME = "财务处"
+DESK_STAGE_ITEMS = tuple(i.text for i in load_catalogue().stage("finance").items)
 VIEWER = "gs"
 HTML_PATH = "/chaxun"
 
@@ -282,13 +285,21 @@ class Desk(WsUser):
         await self.think()
         passed = any(t.startswith(f"**{DESK_STAGE_NAME}** 当前：已办理") for t in run.texts)
         if passed:
-            widgets = [text_state(run.widget("text_input",
-                                              "原因（不通过、撤销时必填，学生可见；输入后按回车即不通过）"),
-                                  "压测：撤销"),
-                       trigger(run.widget("button", "撤销"))]
-        else:
-            widgets = [trigger(run.widget("button", "通过"))]
-        self.last = await self.timed("desk_mark", self.session.rerun(widgets))
+            # 撤销 is a confirmation dialog on the desk page now: a passed student's visit is
+            # the lookup alone (the store's other desk students still get passes).
+            self.last = run
+            return
+        # The desk ticks the stage's checklist (财务处: two items, no fields) and presses 通过
+        # (a × student's: "F2 …，通过"), all in one rerun, as a browser sends them.
+        ticks = [bool_state(w, True) for w in run.widgets
+                 if w.kind == "checkbox" and w.label.rstrip(" *") in DESK_STAGE_ITEMS]
+        button = next((w for w in run.widgets if w.kind == "button"
+                       and (w.label == "通过" or w.label.startswith("F2 "))), None)
+        if button is None:
+            self.ctx.rec.add("desk_mark", time.monotonic(), False, "no 通过 button")
+            self.last = run
+            return
+        self.last = await self.timed("desk_mark", self.session.rerun([*ticks, trigger(button)]))
 
 
 class Dashboard(WsUser):

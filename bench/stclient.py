@@ -152,6 +152,12 @@ def text_state(widget: Widget, value: str) -> WidgetState:
     return w
 
 
+def bool_state(widget: Widget, value: bool) -> WidgetState:
+    w = WidgetState(id=widget.id)
+    w.bool_value = value
+    return w
+
+
 def trigger(widget: Widget) -> WidgetState:
     w = WidgetState(id=widget.id)
     w.trigger_value = True

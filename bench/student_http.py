@@ -4,7 +4,9 @@
 
 Without --url it starts `streamlit run server.py` on a copy of the demo store (bench/load.py's
 `prepare`). Each client thread keeps one HTTP/1.1 connection (as a phone's browser does) and
-posts 学号 + 姓名 lookups of random demo students back to back, each from its own address
+posts 学号 + 姓名 lookups of demo students back to back (each student once per server, so
+no lookup is a row-cache hit; a step ends early when the roster is used up; a fresh server per
+step), each from its own address
 (X-Forwarded-For from the loopback proxy), carrying the form token and cookie of the previous
 page. Reports lookups/s, latency p50/p95, errors, and the server's CPU per lookup (/proc).
 Loopback only; bounded by --seconds.
@@ -27,6 +29,21 @@ from urllib.parse import urlencode, urlsplit
 TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
+class Pool:
+    """Students not yet looked up on this server: no lookup is answered from the server's row
+    cache (a student's second lookup would be, until the next mark), so every lookup pays for
+    its statement, as when desks are marking all the while."""
+
+    def __init__(self, students, seed):
+        self._left = list(students)
+        random.Random(seed).shuffle(self._left)
+        self._lock = threading.Lock()
+
+    def take(self):
+        with self._lock:
+            return self._left.pop() if self._left else None
+
+
 def client_loop(url, students, stop_at, out, errors, seed):
     rng = random.Random(seed)
     parts = urlsplit(url)
@@ -39,7 +56,10 @@ def client_loop(url, students, stop_at, out, errors, seed):
     cookie = r.getheader("set-cookie").split(";")[0]
     token = TOKEN.search(body).group(1)
     while time.monotonic() < stop_at:
-        no, name = rng.choice(students)
+        picked = students.take()
+        if picked is None:
+            break
+        no, name = picked
         data = urlencode({"student_no": no, "name": name, "csrf": token})
         t = time.perf_counter()
         con.request("POST", "/chaxun", body=data, headers={
@@ -97,10 +117,17 @@ def main(argv=None) -> None:
     if not url:
         server = Server(prepared.db, args.dir / "server.log", {}).start()
         url, cpu = server.url, server.cpu_seconds
+    results = []
     try:
-        measure(url, prepared.students, 3, 4, cpu)  # warm-up: caches, first requests
-        results = [measure(url, prepared.students, args.seconds, int(c), cpu)
-                   for c in args.clients.split(",")]
+        for n, clients in enumerate(args.clients.split(",")):
+            if server and n:  # a fresh server per step: no student's row cached from before
+                server.stop()
+                server = Server(prepared.db, args.dir / "server.log", {}).start()
+                url, cpu = server.url, server.cpu_seconds
+            pool = Pool(prepared.students, n)
+            # Warm-up: first requests, templates; 200 students used up, never looked up again.
+            measure(url, Pool([pool.take() for _ in range(200)], n), 3, 4, cpu)
+            results.append(measure(url, pool, args.seconds, int(clients), cpu))
     finally:
         if server:
             server.stop()

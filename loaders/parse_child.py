@@ -2,9 +2,10 @@
 
 `python -I loaders/parse_child.py` reads one job from stdin (a JSON spec, then the file) and
 writes one result to stdout as a pickle of plain lists, dicts, str and int. It imports only
-the standard library and python_calamine (so it starts in ~60 ms and can run isolated, -I),
-and sets its own limits (address space, CPU time) before it reads the file: a workbook that
-makes calamine allocate 512 GB, abort or panic kills this process, not the app.
+the standard library and python_calamine (and xlrd for a binary .xls), so it starts in ~60 ms
+and can run isolated (-I), and sets its own limits (address space, CPU time) before it reads
+the file: a workbook that makes calamine allocate 512 GB, abort or panic kills this process,
+not the app.
 
 What it returns is a table found the way a person would find it: the header row searched in
 the first rows of every sheet (title rows, blank rows, a notes sheet first), the separator and
@@ -30,6 +31,7 @@ import struct
 import sys
 import unicodedata
 import zipfile
+import zlib
 
 # What a refusal is about: the app adds the fix to these.
 CORRUPT, RANGE, TOO_BIG, FORMAT, NO_HEADER = "corrupt", "range", "too_big", "format", "no_header"
@@ -240,9 +242,14 @@ def _text_table(data: bytes, spec: dict) -> dict:
         if best is None or (score, width) > (best[1], best[2]):
             best = (sep, score, width)
     sep = best[0] if best else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
-        grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error:
+        grid = list(reader)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # csv's own cap, 131,072 characters
+            raise Refused(FORMAT, f"第{reader.line_num}行附近有一个超过 {csv.field_size_limit()} 个字符的值"
+                                  "（Excel 单元格最多 32767 个字符），多半是引号不成对或文件不是表格；"
+                                  "请检查该行后重新导出") from None
         raise Refused(CORRUPT, "文件格式有误（引号不成对），无法按表格读取") from None
     if len(grid) > spec["max_rows"]:
         raise Refused(TOO_BIG, f"文件有 {len(grid)} 行，超过了 {spec['max_rows']} 行的上限")
@@ -353,6 +360,60 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
     return overlay, hidden
 
 
+def _xls_may_hold_errors(data: bytes) -> bool:
+    """False only when no cell of the BIFF8 workbook stream holds an error: no BOOLERR record
+    (id 0x0205) with its error flag, no FORMULA record (id 0x0006) whose saved result is of type
+    error. A walk over the record headers, ~10× quicker than xlrd's full read."""
+    from xlrd import compdoc
+
+    doc = compdoc.CompDoc(data, logfile=io.StringIO())
+    mem, pos, length = doc.locate_named_stream("Workbook")
+    if mem is None:  # not BIFF8 (e.g. a BIFF5 "Book" stream): read it all
+        return True
+    end, header = pos + length, struct.Struct("<HH").unpack_from
+    while pos + 4 <= end:
+        rid, size = header(mem, pos)
+        body = pos + 4
+        if rid == 0x0205 and size >= 8 and mem[body + 7] == 1:
+            return True
+        if rid == 0x0006 and size >= 14 and mem[body + 6] == 2 and mem[body + 12:body + 14] == b"\xff\xff":
+            return True
+        pos = body + size
+    return False
+
+
+def _xls_errors(data: bytes) -> dict[str, dict]:
+    """Error cells of a binary .xls (BIFF), per sheet name: {(row, col) 1-based: (text, "e")}.
+    calamine reads a BIFF error record (#N/A, #VALUE! saved by Excel) as an empty cell, which
+    would turn an unknown amount into 0; xlrd reports it as XL_CELL_ERROR with its code."""
+    import xlrd  # only for .xls: the child stays quick to start for everything else
+
+    try:
+        if not _xls_may_hold_errors(data):  # the full read costs 3× calamine's
+            return {}
+        # logfile: xlrd prints its warnings to stdout by default, which carries our answer.
+        book = xlrd.open_workbook(file_contents=data, logfile=io.StringIO(), on_demand=True)
+        found = {}
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            cells = {}
+            for r in range(sheet.nrows):
+                types = sheet.row_types(r)
+                if xlrd.XL_CELL_ERROR in types:
+                    for c, kind in enumerate(types):
+                        if kind == xlrd.XL_CELL_ERROR:
+                            code = sheet.cell_value(r, c)
+                            cells[(r + 1, c + 1)] = (xlrd.error_text_from_code.get(code, "#N/A"), "e")
+            found[sheet.name] = cells
+            book.unload_sheet(index)
+        return found
+    except Exception:  # xlrd's own errors, struct and index errors on a damaged file
+        # calamine read it, so say what to do rather than "damaged": without the check an
+        # unknown amount could pass as 0.
+        raise Refused(FORMAT, "这个旧版 Excel（.xls）文件无法逐格检查错误值；请用 Excel 打开后"
+                              "“另存为” Excel 工作簿（.xlsx）再导入") from None
+
+
 def _read_sheet(book, index: int) -> tuple[list[list], list[tuple[int, int, int, int]]]:
     sheet = book.get_sheet_by_index(index)
     grid = sheet.to_python(skip_empty_area=False)
@@ -399,6 +460,7 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
             raise
         raise Refused(CORRUPT, "文件已损坏，无法读取") from None
+    xls_errors = _xls_errors(data) if not is_zip else {}
     groups = [set(g) for g in spec["groups"]]
     order = [i for i, m in enumerate(metas) if "Visible" in str(m.visible) and "WorkSheet" in str(m.typ)]
     order += [i for i, m in enumerate(metas) if i not in order and "WorkSheet" in str(m.typ)]
@@ -410,12 +472,14 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         overlay, hidden = {}, set()
         if zf is not None and name in parts and parts[name] in zf.namelist():
             overlay, hidden = _scan_sheet_xml(zf, parts[name], name, spec)
+        elif zf is None:
+            overlay = xls_errors.get(name, {})
         try:
             grid, merged = _read_sheet(book, index)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
                 raise
-            if not any(kind == "e" for _t, kind in overlay.values()):
+            if zf is None or not any(kind == "e" for _t, kind in overlay.values()):
                 raise Refused(CORRUPT, f"工作表“{name}”已损坏，无法读取") from None
             # An error value calamine does not know (#GETTING_DATA, #SPILL!): we already have
             # them all in `overlay`; read the sheet again with every error cell as #N/A.
@@ -522,6 +586,8 @@ def main() -> None:
         result = {"ok": False, "code": exc.code, "message": exc.message}
     except MemoryError:
         result = {"ok": False, "code": TOO_BIG, "message": "文件过大，读取时超出了内存上限"}
+    except (zipfile.BadZipFile, zlib.error, EOFError):  # a damaged part of a workbook, read late
+        result = {"ok": False, "code": CORRUPT, "message": "不是完整的 Excel 文件"}
     except RecursionError:
         result = {"ok": False, "code": CORRUPT, "message": "文件已损坏，无法读取"}
     stdout.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))

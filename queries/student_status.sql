@@ -35,3 +35,13 @@ SELECT * FROM students WHERE student_no = :student_no;
 -- name: student_states(student_no)
 -- One student's state and reason at every stage (no join). Parameters: :student_no.
 SELECT stage_id, state, reason FROM stage_status WHERE student_no = :student_no;
+
+-- name: student_record_states(student_no)
+-- student_record with the student's states in the same statement (`states`: a list of
+-- [stage_id, state, reason]), for the public student page: one point lookup per lookup instead
+-- of two. The subquery is on the parameter, not on the row, so it is not planned as a join.
+-- Parameters: :student_no.
+SELECT s.*,
+       (SELECT list([stage_id, state, reason]) FROM stage_status WHERE student_no = :student_no) AS states
+FROM students s
+WHERE s.student_no = :student_no;

@@ -25,7 +25,7 @@ kind = st.selectbox("数据来源", list(config.feeds), format_func=lambda k: co
 feed = config.feeds[kind]
 st.info(f"**规则**：{feed.note}")
 
-with st.expander("文件格式（CSV 或 XLSX，第一行为列名）", expanded=False):
+with st.expander("文件格式（CSV、XLSX 或 XLS，第一行为列名）", expanded=False):
     st.dataframe(pd.DataFrame([
         {"列名": headers[0], "也可用": "、".join(headers[1:])} for headers in feed.columns.values()
     ]), hide_index=True, width="stretch")

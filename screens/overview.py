@@ -1,7 +1,10 @@
 """研究生院离校看板: completion by stage and college, the daily curve, bottlenecks."""
 
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from clearance.clock import beijing_now
@@ -10,9 +13,9 @@ from ui.auth import require_actor
 from ui.downloads import download_link
 from clearance.store.db import get_catalogue
 from ui.comparison import earlier_batches, load_comparison
-from ui.dashboards import (Filters, as_date, as_of_bounds, as_of_problem, choose_as_of, last_done_day,
-                           load_overview)
-from ui.data import current_batch, read, stage_name_map, store
+from ui.dashboards import (Filters, Overview, as_date, as_of_bounds, as_of_problem, choose_as_of,
+                           last_done_day, load_overview)
+from ui.data import current_batch, derived, read, stage_name_map, store
 from ui.filters import choice, enter_applies, level_choice, type_choice
 from ui.lagging import lagging_table
 from ui.text import plain
@@ -22,14 +25,14 @@ actor = require_actor("admin", "gradschool")
 batch = current_batch()
 b = batch["batch_id"]
 stage_names = stage_name_map()
-colleges = list(read("college_list", batch=b)["college"])
+colleges = derived("ov_colleges", lambda b: list(read("college_list", batch=b)["college"]), b)
 
 st.title("离校进度看板")
 st.caption(f"{batch['title']}　集中办理：{batch['period_start']:%Y-%m-%d} — {batch['period_end']:%Y-%m-%d}")
 
 # -- inputs ------------------------------------------------------------------------------------
 period_start, period_end = as_date(batch["period_start"]), as_date(batch["period_end"])
-last_day = last_done_day(read, b)
+last_day = derived("ov_last_day", lambda b: last_done_day(read, b), b)
 default = choose_as_of(period_start, period_end, last_day, beijing_now().date())
 earliest, latest = as_of_bounds(period_start, period_end, last_day, default.day)
 c = st.columns([1.2, 1, 1, 1, 1.6])
@@ -53,7 +56,43 @@ if problem and as_of != default.day:
     st.error(problem)
     st.stop()
 
-data = load_overview(read, batch, filters, as_of)
+
+
+# -- data step: built once per (batch, filters, day) until a commit writes what it read ----------
+@dataclass(frozen=True)
+class OverviewPage:
+    data: Overview
+    stage_bar: go.Figure
+    college_bar: go.Figure
+    heat_map: go.Figure
+    progress: go.Figure
+
+
+def _overview_page(batch: dict, filters: Filters, as_of: date) -> OverviewPage:
+    """The numbers and the four charts (the derivation and the plotly figures were most of a
+    rerun's time), shared by every session through ui.data.derived."""
+    data = load_overview(read, batch, filters, as_of)
+    return OverviewPage(data, figures.stage_completion_bar(data.by_stage),
+                        figures.college_completion_bar(data.by_college),
+                        figures.completion_heat_map(data.heat), figures.progress_chart(data.progress))
+
+
+CELL_COLUMNS = ["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "下一站", "未办环节"]
+
+
+def _cell_table(batch: dict, college: str, stage: str, filters: Filters, as_of: date):
+    cell = read("lagging_students", batch=batch["batch_id"], college=college, stage=stage,
+                campus=filters.campus, level=filters.level, clearance_type=filters.clearance_type,
+                as_of=as_of)
+    return lagging_table(cell, batch["period_end"], get_catalogue(store()))[CELL_COLUMNS]
+
+
+def _comparison_chart(batch: dict, other: dict, filters: Filters, as_of: date) -> go.Figure:
+    return figures.comparison_chart(load_comparison(read, batch, other, filters, as_of))
+
+
+page = derived("overview", _overview_page, batch, filters, as_of)
+data = page.data
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -84,15 +123,16 @@ def _show_headline() -> None:
 def _show_completion() -> None:
     left, right = st.columns(2)
     left.subheader("各环节完成率")
-    left.plotly_chart(figures.stage_completion_bar(data.by_stage), width="stretch")
+    left.plotly_chart(page.stage_bar, width="stretch")
     right.subheader("各学院全部办结比例")
-    right.plotly_chart(figures.college_completion_bar(data.by_college), width="stretch")
+    right.plotly_chart(page.college_bar, width="stretch")
 
 
+@st.fragment  # a click on the map or a cell choice reruns this part only
 def _show_heat_map() -> None:
     st.subheader("学院 × 环节完成率")
     st.caption("点击一个格子，或在下方选择学院和环节，查看该格未办结的学生。")
-    event = st.plotly_chart(figures.completion_heat_map(data.heat), width="stretch",
+    event = st.plotly_chart(page.heat_map, width="stretch",
                             on_select="rerun", selection_mode="points", key="heat")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     clicked = (points[0].get("y"), points[0].get("x")) if points else None
@@ -123,23 +163,21 @@ def _show_heat_map() -> None:
     if college is None:
         return
     # The cell as the map shows it: every filter, and the stages open at the end of the as-of day.
-    cell = read("lagging_students", batch=b, college=college, stage=stage, campus=filters.campus,
-                level=filters.level, clearance_type=filters.clearance_type, as_of=as_of)
-    st.markdown(f"**{plain(college)} · {stage_names[stage]}**：截至 {as_of:%m-%d} 日终未办结 {len(cell)} 人"
+    table = derived("ov_cell", _cell_table, batch, college, stage, filters, as_of)
+    st.markdown(f"**{plain(college)} · {stage_names[stage]}**：截至 {as_of:%m-%d} 日终未办结 {len(table)} 人"
                 "（未办环节为当日终状态）")
-    table = lagging_table(cell, batch["period_end"], get_catalogue(store()))
-    st.dataframe(table[["学号", "姓名", "培养层次", "离校类型", "校区", "手机", "未办环节数", "下一站",
-                        "未办环节"]], hide_index=True, width="stretch", height=300)
+    st.dataframe(table, hide_index=True, width="stretch", height=300)
 
 
 def _show_progress() -> None:
     p = data.progress
     st.subheader("每日办结（柱：当日新增；线：累计）")
     st.caption(figures.outlook_text(p, data.as_of))
-    st.plotly_chart(figures.progress_chart(p), width="stretch")
+    st.plotly_chart(page.progress, width="stretch")
     _show_comparison()
 
 
+@st.fragment  # choosing the batch to compare with reruns this part only
 def _show_comparison() -> None:
     earlier = earlier_batches(read("batch_list"), b)
     if earlier.empty:
@@ -149,9 +187,9 @@ def _show_comparison() -> None:
     other = st.selectbox("对比批次", list(titles), key="ov_compare", format_func=titles.get,
                          help="两条曲线都从各自集中办理的第一天（第 0 天）算起，纵轴为累计全部办结的比例；"
                               "上方的筛选条件对两个批次同样适用。")
-    comparison = load_comparison(read, batch, earlier.set_index("batch_id").loc[other].to_dict()
-                                 | {"batch_id": other}, filters, as_of)
-    st.plotly_chart(figures.comparison_chart(comparison), width="stretch")
+    chart = derived("ov_comparison", _comparison_chart, batch,
+                    earlier.set_index("batch_id").loc[other].to_dict() | {"batch_id": other}, filters, as_of)
+    st.plotly_chart(chart, width="stretch")
 
 
 def _show_bottlenecks() -> None:

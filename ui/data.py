@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import pandas as pd
@@ -34,40 +35,70 @@ def _bootstrap_admin(db_path: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(name: str, db_path: str, version: int, params: tuple) -> pd.DataFrame:
+def _cached(name: str, store_id: str, version: int, params: tuple) -> pd.DataFrame:
     # `version` is part of the key: the newest commit to any table the query reads, so a
     # mark shows on the next rerun and leaves reads of other tables cached.
     return queries.run(store(), name, **dict(params))
 
 
+# What the `derived` builds running on this thread have read so far (a stack: builds nest).
+_reading = threading.local()
+
+
+def _note_reads(tables) -> None:
+    stack = getattr(_reading, "stack", None)
+    if stack:
+        stack[-1].update(tables)
+
+
 def read(name: str, **params) -> pd.DataFrame:
     """A named query's result, cached per store and the version of the tables it reads."""
     s = store()
-    return _cached(name, str(s.path), s.data_version(queries.tables(name)),
-                   tuple(sorted(params.items())))
+    tables = queries.tables(name)
+    _note_reads(tables)
+    return _cached(name, s.identity, s.data_version(tables), tuple(sorted(params.items())))
 
 
-_derived: OrderedDict[tuple, object] = OrderedDict()
+@dataclass(frozen=True)
+class _Derived:
+    tables: frozenset[str]  # every table the build read (through `read`)
+    stamp: int              # the store's version before the build started
+    value: object
+
+
+_derived: OrderedDict[tuple, _Derived] = OrderedDict()
 _derived_lock = threading.Lock()
 DERIVED_ENTRIES = 256
 
 
-def derived(name: str, build: Callable[..., T], *args, reads: tuple[str, ...]) -> T:
+def derived(name: str, build: Callable[..., T], *args, reads: tuple[str, ...] = ()) -> T:
     """What a page derives from named queries (tables, chart figures), built once per
-    (the versions of the tables those queries read, the arguments) and shared by every
-    session: a rerun without a write in between recomputes nothing. `reads` names the
-    queries `build` reads. The result is shared, not copied: treat it as read-only
-    (dashboards return frozen dataclasses; st.plotly_chart does not change a figure)."""
+    arguments and kept until a commit writes a table the build read: a rerun without such a
+    write recomputes nothing, and a mark (events, stage_status) leaves builds that read
+    neither valid. The tables are recorded while `build` runs (every `read` it makes, and
+    those of `derived` calls nested in it); `reads` names queries it reads otherwise. The
+    result is shared by every session, not copied: treat it as read-only (dashboards return
+    frozen dataclasses; st.plotly_chart does not change a figure)."""
     s = store()
-    version = s.data_version(sorted({t for q in reads for t in queries.tables(q)}))
-    key = (name, str(s.path), version, repr(args))
+    key = (name, s.identity, repr(args))
     with _derived_lock:
-        if key in _derived:
+        entry = _derived.get(key)
+        if entry is not None and s.data_version(entry.tables) <= entry.stamp:
             _derived.move_to_end(key)
-            return _derived[key]  # type: ignore[return-value]
-    value = build(*args)
+            _note_reads(entry.tables)
+            return entry.value  # type: ignore[return-value]
+    # Taken before the build: a commit landing while it runs makes the entry stale at once.
+    stamp = s.version
+    stack = _reading.__dict__.setdefault("stack", [])
+    stack.append({t for q in reads for t in queries.tables(q)})
+    try:
+        value = build(*args)
+    finally:
+        tables = frozenset(stack.pop())
+    _note_reads(tables)
     with _derived_lock:
-        _derived[key] = value
+        _derived[key] = _Derived(tables, stamp, value)
+        _derived.move_to_end(key)
         while len(_derived) > DERIVED_ENTRIES:
             _derived.popitem(last=False)
     return value

@@ -76,18 +76,22 @@ def attempt_lookup(client_addr: str | None, headers: Mapping[str, str] | Sequenc
 
 def _rows(name: str, **params) -> list[dict]:
     s = store()
-    return _cached_rows(str(s.path), s.version, name, tuple(sorted(params.items())))
+    return _cached_rows(s.identity, s.data_version(queries.tables(name)), name,
+                        tuple(sorted(params.items())))
 
 
 @lru_cache(maxsize=4096)
 def _cached_rows(_db: str, _version: int, name: str, params: tuple) -> list[dict]:
-    # Plain rows, cached per store version (a mark bumps it): a lookup is a few point queries,
+    # Plain rows, cached per version of the tables the query reads (a mark bumps events and
+    # stage_status only): a lookup is a few point queries,
     # and a DataFrame plus Streamlit's cache-key hashing cost 5× the queries themselves.
     return queries.rows(store(), name, **dict(params))
 
 
 def _profile(student_no: str) -> dict | None:
-    found = _rows("student_record", student_no=student_no)
+    # The record and the states in one statement: the lookup's check and the page it shows
+    # read the same cached row.
+    found = _rows("student_record_states", student_no=student_no)
     return found[0] if found else None
 
 
@@ -101,7 +105,7 @@ def student_view(student_no: str) -> StudentView | None:
     row = _profile(student_no)
     if row is None:
         return None
-    states = {r["stage_id"]: (r["state"], r["reason"] if isinstance(r["reason"], str) else None)
-              for r in _rows("student_states", student_no=student_no)}
+    states = {stage_id: (state, reason if isinstance(reason, str) else None)
+              for stage_id, state, reason in row["states"] or ()}
     batch = next((b for b in _rows("batch_list") if b["batch_id"] == row["batch_id"]), None)
     return build_view(get_catalogue(store()), row, states, batch)

@@ -36,6 +36,12 @@ WARM_MODULES = (
     "streamlit.runtime.scriptrunner", "queries", "ui.data", "ui.auth", "ui.marking_pages",
     "ui.dashboards", "ui.figures", "ui.lagging", "ui.filters", "ui.student_lookup",
     "clearance.store.marks", "clearance.rules.student_view", "clearance.adapters.advisor_form",
+    "ui.errors", "ui.chinese", "ui.text", "ui.comparison", "ui.report", "ui.desk_keys",
+    "clearance.store.accounts", "clearance.adapters.sessions", "clearance.store.reminders",
+    "clearance.store.feeds", "clearance.store.diplomas", "clearance.store.spot_checks",
+    "clearance.store.cards", "clearance.store.batches", "clearance.store.desk_tokens",
+    "clearance.rules.handout", "loaders.roster", "loaders.sheets", "loaders.cards",
+    "loaders.feeds", "loaders.student_numbers", "cardreader.reader",
 )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -90,6 +90,21 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == host
 
 
+def _urlencoded(request: Request, body: bytes) -> dict[str, str] | None:
+    """The fields of our form's body (application/x-www-form-urlencoded, UTF-8), or None for
+    anything else. Parsed here rather than by request.form(): a 4 KB body of three fields needs
+    no streaming parser, and this was a tenth of a lookup's server time."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != \
+            "application/x-www-form-urlencoded":
+        return None
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                          errors="strict", max_num_fields=8)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return dict(pairs)
+
+
 async def _form(request: Request, fields=("student_no", "name", "csrf")) -> tuple[dict | None, str]:
     """The posted fields if the post is ours (size, origin, token), else (None, why)."""
     length = request.headers.get("content-length")
@@ -98,7 +113,9 @@ async def _form(request: Request, fields=("student_no", "name", "csrf")) -> tupl
     body = await request.body()
     if len(body) > MAX_BODY:
         return None, TOO_LARGE
-    form = await request.form()
+    form = _urlencoded(request, body)
+    if form is None:
+        return None, EXPIRED
     fields = {k: form.get(k) for k in fields}
     if not all(isinstance(v, str) for v in fields.values()):
         return None, EXPIRED

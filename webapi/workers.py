@@ -17,6 +17,7 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
@@ -31,12 +32,28 @@ def workers_wanted() -> int:
     return max(0, int(raw)) if raw.isdigit() else 1
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: end when the server that started it is gone. A server killed (or stopped
+    before its pool's shutdown reached the worker) left its worker blocked on the call queue
+    for ever, one orphan per server start."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def pool() -> Executor:
     global _pool
     with _lock:
         if _pool is None:
             n = workers_wanted()
-            _pool = (ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            _pool = (ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_exit_with_parent, initargs=(os.getpid(),))
                      if n else ThreadPoolExecutor(2, thread_name_prefix="cpu-work"))
         return _pool
 

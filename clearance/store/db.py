@@ -8,6 +8,7 @@ under one process-wide lock: concurrent DuckDB transactions on the same rows fai
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import threading
@@ -24,6 +25,7 @@ from clearance.paths import PROJECT_ROOT
 
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "clearance.duckdb"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_OPENINGS = itertools.count(1)
 
 
 class StoreProblem(Exception):
@@ -59,6 +61,9 @@ class Store:
             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
         )
         self._write_lock = threading.RLock()
+        # Names this opening of the file for caches: `version` restarts at 0 when the same path
+        # is opened again (after a restore, in tests), so the path alone would find old entries.
+        self.identity = f"{self.path}#{next(_OPENINGS)}"
         # Bumped after every commit; read caches key on it so a mark shows on the next rerun.
         self.version = 0
         # Per table: the `version` of the last commit that wrote it. A transaction that names

@@ -42,7 +42,8 @@ def record_reminders(store: Store, actor: Actor, batch_id: str, messages: Mappin
         if not text or len(text) > SMS_CHARS:
             raise ReminderError(f"学号 {no}：提醒内容须为 1—{SMS_CHARS} 个字（一条短信）")
     now = beijing_now()
-    with store.transaction() as cur:
+    # Writes the reminders table only: cached reads and derived dashboards of other tables stay.
+    with store.transaction(tables=("reminders",)) as cur:
         found = dict(cur.execute(
             "SELECT student_no, college FROM students WHERE batch_id = $b AND student_no IN"
             " (SELECT unnest($nos))", {"b": batch_id, "nos": list(messages)}).fetchall())

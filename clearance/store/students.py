@@ -56,20 +56,30 @@ def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -
 
 
 def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
-                       now: datetime | None = None, source_ref: str | None = None) -> int:
+                       now: datetime | None = None, source_ref: str | None = None,
+                       only: pd.Series | None = None) -> int:
     """Give every student a status row at every stage. A stage not required for the student's
-    clearance type starts as 无需办理, recorded as an event like any other mark."""
+    clearance type starts as 无需办理, recorded as an event like any other mark.
+
+    `only`: the 学号 of the students to look at (a roster import passes its new students, so a
+    big store does not pay an anti-join of every student × stage per import); None looks at
+    every student (a catalogue change may add a stage for all of them)."""
+    scope = ""
+    if only is not None:  # registered on the transaction's own cursor, gone when it closes
+        cur.register("status_scope", pd.DataFrame({"student_no": only.astype("str")}))
+        scope = " AND s.student_no IN (SELECT student_no FROM status_scope)"
     cur.execute(
         "INSERT INTO stage_status (student_no, stage_id, state)"
         " SELECT s.student_no, g.stage_id, 'open' FROM students s CROSS JOIN stages g"
         " WHERE NOT EXISTS (SELECT 1 FROM stage_status x"
         "                   WHERE x.student_no = s.student_no AND x.stage_id = g.stage_id)"
+        + scope
     )
     exempt = cur.execute(
         "SELECT x.student_no, x.stage_id FROM stage_status x"
         " JOIN students s USING (student_no) JOIN stages g USING (stage_id)"
         " WHERE x.state = 'open' AND x.last_event_id IS NULL"
-        "   AND list_contains(g.not_required_for, s.clearance_type)"
+        "   AND list_contains(g.not_required_for, s.clearance_type)" + scope
     ).fetchall()
 
     at = now or beijing_now()

@@ -256,7 +256,7 @@ def _drive(proxy, who, feed) -> None:
             page.get_by_role("link", name="系统对接数据").click()
             wait_idle(page)
             # A staff export through the proxy: the Secure cookie goes with the download request.
-            page.get_by_text("文件格式（CSV 或 XLSX，第一行为列名）").click()
+            page.get_by_text("文件格式（CSV、XLSX 或 XLS，第一行为列名）").click()
             with page.expect_download() as template:
                 page.get_by_role("link", name="下载导入模板").click()
             assert template.value.suggested_filename.endswith("导入模板.xlsx")

@@ -9,6 +9,7 @@ not leak into another."""
 from __future__ import annotations
 
 import http.client
+import json
 import io
 import re
 import shutil
@@ -166,6 +167,33 @@ def test_an_oversized_post_is_refused_before_it_is_read(app_and_student):
     assert r.status == 413 and "各环节办理情况" not in text
     r, _, text = c.look_up(student["no"] + "9" * 40, student["name"])
     assert r.status == 413
+
+
+def test_a_body_that_is_not_our_urlencoded_form_is_refused(app_and_student):
+    # The form's body is parsed by the page itself (not request.form()): anything but UTF-8
+    # application/x-www-form-urlencoded with a few fields is refused and shows nobody.
+    app, student = app_and_student
+    c = Client(app.url, "10.0.0.9")
+    c.open()
+    fields = {"student_no": student["no"], "name": student["name"], "csrf": c.token}
+    boundary = "lxtboundary"
+    multipart = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                        for k, v in fields.items()) + f"--{boundary}--\r\n"
+    attempts = [
+        (multipart.encode(), f"multipart/form-data; boundary={boundary}"),
+        (urlencode(fields).encode() + b"&x=%FF%FE", "application/x-www-form-urlencoded"),  # not UTF-8
+        (urlencode({**fields, **{f"f{i}": "1" for i in range(20)}}).encode(),
+         "application/x-www-form-urlencoded"),  # more fields than the form has
+        (json.dumps(fields).encode(), "application/json"),
+    ]
+    for body, kind in attempts:
+        c.con.request("POST", "/chaxun", body=body, headers={
+            "X-Forwarded-For": c.ip, "Origin": app.url, "Cookie": c.cookie, "Content-Type": kind})
+        r = c.con.getresponse()
+        text = r.read().decode("utf-8", "replace")
+        assert r.status == 403 and "各环节办理情况" not in text, kind
+    r, _, text = c.look_up(student["no"], student["name"])  # the real form still works
+    assert r.status == 200 and "各环节办理情况" in text
 
 
 def test_the_pdf_needs_the_pair_again(app_and_student):

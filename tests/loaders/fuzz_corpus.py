@@ -1,6 +1,7 @@
 """A seeded generator of mutated rosters and feeds, for the fuzz test (and bench/ for giant
 cases): byte flips, truncation, odd dimensions, error cells, huge cells, control characters,
-odd encodings and separators. The same seed gives the same files.
+odd encodings and separators; workbooks as .xlsx (XML written by hand) and binary .xls (xlwt).
+The same seed gives the same files.
 
     for case in corpus(seed=11, count=300): case.kind, case.name, case.data
 """
@@ -93,6 +94,32 @@ def _xlsx(rng: random.Random, headers: list[str], rows: list[list]) -> tuple[byt
     return rawxlsx.workbook(sheets), how
 
 
+XLS_ERROR_CODES = {"#NULL!": 0x00, "#DIV/0!": 0x07, "#VALUE!": 0x0F, "#REF!": 0x17, "#NAME?": 0x1D,
+                   "#NUM!": 0x24, "#N/A": 0x2A}
+
+
+def _xls(rng: random.Random, headers: list[str], rows: list[list]) -> tuple[bytes, str]:
+    """A binary .xls (BIFF8) by xlwt, the old 教务系统 format: error cells as BIFF error records
+    (an error BIFF has no code for, like #SPILL!, becomes #N/A), a formula as its text."""
+    import io
+
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for r, row in enumerate([headers, *rows]):
+        for c, value in enumerate(row):
+            if isinstance(value, tuple) and value[0] == "e":
+                sheet.row(r).set_cell_error(c, XLS_ERROR_CODES.get(value[1], 0x2A))
+            elif isinstance(value, tuple):
+                sheet.write(r, c, "=" + value[1])
+            else:
+                sheet.write(r, c, value[:32767] if isinstance(value, str) else value)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue(), "xls"
+
+
 def _csv(rng: random.Random, headers: list[str], rows: list[list]) -> tuple[bytes, str]:
     sep = rng.choice([",", "\t", ";"])
     def text(v):
@@ -137,9 +164,13 @@ def corpus(seed: int = 11, count: int = 300, students: list[str] | None = None):
         headers = ROSTER_HEADERS if kind == "roster" else FEED_HEADERS[kind]
         rows = _good_rows(rng, kind, students, rng.randint(1, 8))
         how = [_cell_noise(rng, rows)] if rng.random() < 0.6 else []
-        if rng.random() < 0.6:
+        shape = rng.random()
+        if shape < 0.5:
             data, made = _xlsx(rng, headers, rows)
             name = rng.choice(["名单.xlsx", "data.xlsx", "export.xls"])
+        elif shape < 0.62:
+            data, made = _xls(rng, headers, rows)
+            name = rng.choice(["教务系统导出.xls", "财务.xls"])
         else:
             data, made = _csv(rng, headers, rows)
             name = rng.choice(["名单.csv", "data.csv", "导出.xls", "Unicode 文本.txt"])

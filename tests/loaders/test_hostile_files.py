@@ -2,6 +2,7 @@
 refused with a Chinese message naming file, row and column, or read correctly; nothing is
 written by a refused file; the app process survives what kills a parser."""
 
+import io
 import os
 import re
 
@@ -127,6 +128,118 @@ def test_unknown_arrears_never_pass_a_student_csv(cohort, word):
     data = f"学号,欠费金额\n2018000001,0\n2018000002,{word}\n".encode()
     errors = refused(import_feed, cohort, "finance", data, "arrears.csv", "t", "upload")
     assert errors[0].startswith(f"arrears.csv 第3行“欠费金额”列：“{word}”")
+
+
+XLS_ERRORS = os.path.join(os.path.dirname(__file__), "data", "arrears_errors.xls")  # make_xls.py
+XLS_REFUSALS = [
+    "arrears_errors.xls 第3行“欠费金额”列：“#N/A”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+    "arrears_errors.xls 第4行“欠费金额”列：“#VALUE!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+    "arrears_errors.xls 第5行“学号”列：“#REF!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+    "arrears_errors.xls 第6行“欠费金额”列：“#DIV/0!”是 Excel 的错误值（公式没有算出结果），不是一个值；请改正后重新导出",
+]
+
+
+def test_error_cells_of_a_binary_xls_never_pass_a_student(cohort):
+    """A real BIFF8 .xls (written by xlwt) whose amounts are saved #N/A / #VALUE! error records,
+    which python-calamine reads as empty: refused by row and column, nothing written."""
+    with open(XLS_ERRORS, "rb") as f:
+        data = f.read()
+    before = counts(cohort)
+    errors = refused(import_feed, cohort, "finance", data, "arrears_errors.xls", "t", "upload")
+    assert errors == XLS_REFUSALS
+    assert state(cohort, "2018000002", "finance")[0] == "open"
+    assert counts(cohort) == before
+
+
+def test_error_cells_of_a_binary_xls_dropped_into_the_inbox(cohort, tmp_path):
+    import json
+    import shutil
+
+    from loaders.inbox import ensure_folders, process_waiting
+
+    root = tmp_path / "inbox"
+    ensure_folders(root, ("finance",))
+    shutil.copy(XLS_ERRORS, root / "finance" / "arrears_errors.xls")
+    old = os.path.getmtime(XLS_ERRORS) - 60
+    os.utime(root / "finance" / "arrears_errors.xls", (old, old))
+    [result] = process_waiting(cohort, root)
+    assert (result["status"], result["errors"]) == ("rejected", XLS_REFUSALS)
+    [filed] = (root / "finance" / "rejected").glob("*_arrears_errors.xls.result.json")
+    assert json.loads(filed.read_text())["errors"] == XLS_REFUSALS
+    assert cohort.read_value("SELECT count(*) FROM events WHERE stage_id = 'finance'") == 0
+
+
+def xls(rows: list[list], formula_at: int | None = None) -> bytes:
+    """A BIFF8 .xls by xlwt; `formula_at`: that row's amount is =1/0 saved as #DIV/0!."""
+    import xlwt
+
+    from tests.loaders.data.make_xls import DIV0, saved_result_as_error
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("欠费")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, xlwt.Formula("1/0") if (r, c) == (formula_at, 1) else value)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue() if formula_at is None else saved_result_as_error(buf.getvalue(), DIV0)
+
+
+def test_error_cells_of_a_binary_xls_on_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    roster_csv = tmp_path / "名单.csv"
+    roster_csv.write_text(",".join(HEADERS) + "\n" + "".join(
+        f"201800000{i},学生{i},计算机学院,硕士,毕业,虎溪,李老师,,群众\n" for i in range(1, 5)), encoding="utf-8")
+    env = {"CLEARANCE_DB": str(tmp_path / "cli.duckdb"), "PATH": "/usr/bin:/bin",
+           "CLEARANCE_INBOX": str(tmp_path / "no-app-inbox")}
+    run = [sys.executable, "-m", "loaders"]
+    ok = subprocess.run([*run, "roster", str(roster_csv), "--batch", "2018-06"], cwd=root,
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    out = subprocess.run([*run, "finance", XLS_ERRORS], cwd=root, capture_output=True, text=True, env=env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert [line.strip() for line in out.stderr.splitlines()[1:]] == XLS_REFUSALS
+    assert not ENGLISH_EXCEPTION.search(out.stderr), out.stderr
+
+
+def test_a_binary_xls_without_error_cells_is_read(cohort):
+    data = xls([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 12.5]])
+    result = import_feed(cohort, "finance", data, "ok.xls", "t", "upload")
+    assert (result.passed, result.rejected) == (1, 1)
+    assert state(cohort, "2018000002", "finance") == ("rejected", "欠费 12.5 元未缴清")
+
+
+def test_a_formula_saved_with_an_error_result_in_a_binary_xls(cohort):
+    """No error record at all, only a FORMULA whose saved result is #DIV/0! (the quick walk over
+    the records must see it too)."""
+    data = xls([["学号", "欠费金额"], ["2018000001", 0], ["2018000002", 0]], formula_at=2)
+    errors = refused(import_feed, cohort, "finance", data, "f.xls", "t", "upload")
+    assert errors == ["f.xls 第3行“欠费金额”列：“#DIV/0!”是 Excel 的错误值（公式没有算出结果），"
+                      "不是一个值；请改正后重新导出"]
+
+
+def test_an_xls_whose_cells_cannot_be_checked_is_refused_with_what_to_do(monkeypatch):
+    """calamine reads it but xlrd cannot (a structure it does not know): refused, since an error
+    cell could not be told from an empty one, with the fix (save as .xlsx)."""
+    import xlrd
+
+    from loaders import parse_child
+
+    def unreadable(*_a, **_k):
+        raise xlrd.XLRDError("Can't find workbook in OLE2 compound document")
+
+    monkeypatch.setattr(xlrd, "open_workbook", unreadable)
+    with open(XLS_ERRORS, "rb") as f:
+        data = f.read()
+    with pytest.raises(parse_child.Refused) as exc:
+        parse_child.parse(data, {"file_name": "x.xls", "groups": [["学号"]], "search_rows": 30,
+                                 "max_sheets": 20, "max_rows": 1000, "max_columns": 50,
+                                 "max_cells": 50000})
+    assert exc.value.code == parse_child.FORMAT
+    assert "另存为” Excel 工作簿（.xlsx）" in exc.value.message
 
 
 def test_error_values_are_never_a_yes_no_or_a_student_number(cohort):
@@ -266,6 +379,13 @@ def test_a_name_of_32767_characters_is_cut_in_the_message(cohort):
     data = rawxlsx.one_sheet([["学号", "欠费金额"], ["2018000001", "9" * 32767]])
     errors = refused(import_feed, cohort, "finance", data, "f.xlsx", "t", "upload")
     assert "9" * 40 + "…”" in errors[0] and len(errors[0]) < 120
+
+
+def test_a_csv_value_beyond_what_a_cell_can_hold_is_named_not_called_an_unpaired_quote(cohort):
+    data = "学号,欠费金额\n2018000001,0\n2018000002,".encode() + b"9" * 200_000 + b"\n"
+    errors = refused(import_feed, cohort, "finance", data, "f.csv", "t", "upload")
+    assert errors == ["f.csv：第3行附近有一个超过 131072 个字符的值（Excel 单元格最多 32767 个字符），"
+                      "多半是引号不成对或文件不是表格；请检查该行后重新导出"]
 
 
 def test_template_party_has_a_legal_sheet_title(tmp_path):

@@ -217,6 +217,43 @@ def test_a_stage_the_type_no_longer_needs_becomes_not_needed_and_back(tmp_path, 
         close_all_stores()
 
 
+def test_a_reimport_gives_rows_to_its_new_students_only_and_leaves_the_known_as_they_are(
+        tmp_path, monkeypatch):
+    """The import's status rows are written for the students new in the file (12 rows each, a
+    stage not needed for their type as a 无需办理 event of this run); a known student's rows,
+    marks and events are not touched, however many of them the store holds."""
+    text = store_config.STAGES_FILE.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    i = lines.index('id = "thesis_center"')
+    j = next(k for k in range(i, len(lines)) if lines[k].startswith("not_required_for = "))
+    lines[j] = 'not_required_for = ["结业"]'
+    custom = tmp_path / "stages.toml"
+    custom.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(store_config, "STAGES_FILE", custom)
+    s = open_store(tmp_path / "x.duckdb")
+    try:
+        import_roster(s, csv(roster_frame(2, 离校类型="结业")), "a.csv", "2018-06", "admin")
+        mark(s, THESIS, NO, "thesis_center", "reset", reason="核对")  # a person reopened it
+        known_before = s.read_rows("SELECT * FROM stage_status WHERE student_no IN"
+                                   " ('20180000001', '20180000002') ORDER BY ALL")
+        events_before = s.read_value("SELECT count(*) FROM events")
+        result = reimport(s, roster_frame(4, 离校类型="结业"))
+        assert (result.inserted, result.updated) == (2, 2)
+        assert s.read_rows("SELECT * FROM stage_status WHERE student_no IN"
+                           " ('20180000001', '20180000002') ORDER BY ALL") == known_before
+        assert state(s, "thesis_center") == "open"  # the person's reset stands
+        new_rows = s.read_rows("SELECT student_no, count(*), count(*) FILTER (state = 'not_needed')"
+                               " FROM stage_status WHERE student_no IN ('20180000003', '20180000004')"
+                               " GROUP BY 1 ORDER BY 1")
+        assert new_rows == [("20180000003", 12, 1), ("20180000004", 12, 1)]
+        assert import_events(s, result.run_id) == [
+            ("thesis_center", "not_needed", "open", "not_needed", None, "该离校类型无需办理此环节",
+             "admin", "import")] * 2
+        assert s.read_value("SELECT count(*) FROM events") == events_before + 2
+    finally:
+        close_all_stores()
+
+
 def test_cli_prints_what_the_reimport_changed(tmp_path):
     db = tmp_path / "cli.duckdb"
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"

@@ -55,3 +55,57 @@ def test_derived_is_built_once_per_version_of_what_it_reads(store):
         cur.execute("SELECT 1")
     data.derived("t", build, 1, reads=("completion_cube",))
     assert built == [1, 2, 1]
+
+
+def test_derived_records_the_tables_its_build_reads(store):
+    built = []
+
+    def build(batch):
+        built.append(batch)
+        return len(data.read("batch_list"))  # reads batches (and whatever batch_list joins)
+
+    data.derived("tracked", build, "b1")
+    data.derived("tracked", build, "b1")
+    assert built == ["b1"]
+    with store.transaction(tables=("stage_status", "events")) as cur:  # a mark: not read
+        cur.execute("SELECT 1")
+    data.derived("tracked", build, "b1")
+    assert built == ["b1"]
+    with store.transaction(tables=("batches",)) as cur:  # a table the build read
+        cur.execute("SELECT 1")
+    data.derived("tracked", build, "b1")
+    assert built == ["b1", "b1"]
+
+
+def test_a_derived_build_nested_in_another_passes_its_tables_on(store):
+    outer = []
+
+    def inner():
+        return len(data.read("batch_list"))
+
+    def build():
+        outer.append(1)
+        return data.derived("inner", inner)
+
+    data.derived("outer", build)
+    data.derived("outer", build)
+    assert outer == [1]
+    with store.transaction(tables=("batches",)) as cur:
+        cur.execute("SELECT 1")
+    data.derived("outer", build)  # the inner build's table invalidates the outer one too
+    assert outer == [1, 1]
+
+
+def test_a_store_opened_again_does_not_find_the_old_openings_entries(tmp_path, monkeypatch):
+    # The version counter restarts at 0 when a path is opened again (a restore, a test): a
+    # cache keyed on the path alone would hand out what the old opening read.
+    path = tmp_path / "again.duckdb"
+    monkeypatch.setenv("CLEARANCE_DB", str(path))
+    built = []
+    open_store(path)
+    data.derived("again", lambda: built.append(1), reads=("batch_list",))
+    close_all_stores()
+    open_store(path)
+    data.derived("again", lambda: built.append(1), reads=("batch_list",))
+    close_all_stores()
+    assert built == [1, 1]
