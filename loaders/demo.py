@@ -281,8 +281,10 @@ def create_demo_accounts(store: Store) -> int:
                  for college, code, _n, _c in COLLEGES for suffix, title, st in COLLEGE_STAFF]
     shared_hash = demo_password_hash(DEMO_PASSWORD)
     for username, name, role, college, stages in accounts:
+        # The offices' demo staff work at the A区 offices (刷卡办理 opens on an A区 desk).
         create_account(store, username, name, role, DEMO_PASSWORD, college=college, stages=stages,
-                       by="demo", password_hash=shared_hash, must_change=False)
+                       by="demo", password_hash=shared_hash, must_change=False,
+                       campus="A区" if role == "office" else None)
     return len(accounts)
 
 

@@ -1,6 +1,6 @@
 -- name: staff_list()
 -- Every staff account (never the password hash). No parameters.
-SELECT username, display_name, role, college, stages, active, must_change_password,
+SELECT username, display_name, role, college, stages, campus, active, must_change_password,
        created_at, updated_at
 FROM staff
 ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'gradschool' THEN 1 WHEN 'office' THEN 2 ELSE 3 END,

@@ -16,7 +16,7 @@ FROM card_bindings;
 
 -- name: desk_list()
 -- Every desk ever issued, active first, with its stage and last scan.
-SELECT d.desk_id, d.name, d.stage_id, g.name AS stage_name, d.created_by, d.created_at,
+SELECT d.desk_id, d.name, d.stage_id, g.name AS stage_name, d.campus, d.created_by, d.created_at,
        d.last_seen_at, d.revoked_at, d.revoked_by,
        (SELECT count(*) FROM desk_scans s WHERE s.desk_id = d.desk_id) AS scans
 FROM desks d LEFT JOIN stages g USING (stage_id)

@@ -37,6 +37,8 @@ CHANGES = {"created": "新增", "updated": "修改", "disabled": "停用", "enab
            "password_reset": "重置密码", "password_changed": "本人修改密码", "locked": "锁定"}
 stage_names = {s.stage_id: s.name for s in catalogue().stages}
 colleges = get_colleges(store()).names  # the known list (config/colleges.toml), as the domain checks
+CAMPUSES = [None, *catalogue().campuses]  # config/stages.toml [campuses]
+CAMPUS_LABEL = "校区（刷卡办理默认打开本校区的工作台）"
 accounts = read("staff_list")
 
 
@@ -54,6 +56,7 @@ with listing:
     st.dataframe(pd.DataFrame({
         "用户名": accounts["username"], "姓名": accounts["display_name"],
         "角色": accounts["role"].map(ROLES), "学院": accounts["college"].fillna(""),
+        "校区": accounts["campus"].fillna(""),
         "办理环节": accounts["stages"].map(lambda ids: "、".join(stage_names.get(i, i) for i in ids)),
         "状态": accounts.apply(_status, axis=1) if not accounts.empty else [],
     }), hide_index=True, width="stretch", height=500)
@@ -65,12 +68,13 @@ with add:
         name = c2.text_input("姓名（显示用，如 图书馆 谭老师）")
         role = c1.selectbox("角色", ROLE_CODES, format_func=ROLES.get)
         college = c2.selectbox("学院（仅学院工作人员）", [None] + colleges, format_func=lambda c: c or "—")
+        campus = c1.selectbox(CAMPUS_LABEL, CAMPUSES, format_func=lambda c: c or "—")
         stages = st.multiselect("办理环节（学院或部门工作人员）", list(stage_names), format_func=stage_names.get,
                                 placeholder="选择办理环节")
         password = st.text_input("初始密码（至少 10 位，含字母、数字、符号中的两类；本人首次登录时须修改）", type="password")
         if st.form_submit_button("新增账号", type="primary"):
             _attempt(lambda: create_account(store(), username, name, role, password, college=college,
-                                            stages=stages, by=admin.username),
+                                            stages=stages, by=admin.username, campus=campus),
                      f"已新增账号 {username}")
 
 with edit:
@@ -87,11 +91,14 @@ with edit:
             choices = [None] + colleges
             college = c1.selectbox("学院（仅学院工作人员）", choices, format_func=lambda c: c or "—",
                                    index=choices.index(acc["college"]) if acc["college"] in choices else 0)
+            campus = c2.selectbox(CAMPUS_LABEL, CAMPUSES, format_func=lambda c: c or "—",
+                                  index=CAMPUSES.index(acc["campus"]) if acc["campus"] in CAMPUSES else 0)
             stages = st.multiselect("办理环节", list(stage_names), default=list(acc["stages"]),
                                     format_func=stage_names.get, placeholder="选择办理环节")
             if st.form_submit_button("保存修改", type="primary"):
                 _attempt(lambda: update_account(store(), who, display_name=name, role=role,
-                                                college=college, stages=stages, by=admin.username),
+                                                college=college, stages=stages, by=admin.username,
+                                                campus=campus),
                          f"已保存 {who} 的修改")
         c1, c2 = st.columns(2)
         with c1.form(f"reset_{who}", clear_on_submit=True):
@@ -108,11 +115,13 @@ with edit:
 
 with bulk:
     st.markdown(
-        "上传工作人员名单（CSV 或 XLSX），列为：**用户名、姓名、角色、学院、办理环节、初始密码**。\n"
+        "上传工作人员名单（CSV 或 XLSX），列为：**用户名、姓名、角色、学院、办理环节、初始密码**，"
+        "可选列 **校区**。\n"
         "- 用户名：填本人工号（启用学校统一身份认证后，本人用工号登录，即对应此账号）\n"
         "- 角色：系统管理员 / 研究生院 / 学院工作人员 / 部门工作人员\n"
         "- 学院：仅学院工作人员填写，须与离校学生名单中的学院名称一致\n"
         "- 办理环节：环节名称，多个用“、”分隔（如：导师、学院研究生教务秘书）；研究生院和管理员留空\n"
+        f"- 校区（可选）：{'、'.join(catalogue().campuses)} 之一；刷卡办理默认打开本校区的工作台\n"
         "- 初始密码：至少 10 位，含字母、数字、符号中的两类，不含用户名；本人首次登录时须修改\n\n"
         "任何一行有错，整个文件都不导入，并列出出错的行和列。")
     download_link(admin, "下载名单模板", staff_loader.template_xlsx, "工作人员名单模板.xlsx", "staff_template")

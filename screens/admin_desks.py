@@ -57,10 +57,12 @@ def _show_new_desk() -> None:
         name = c1.text_input("工作台名称", placeholder="例如 一卡通中心 A区 1号窗口")
         stage = c2.selectbox("办理环节", school_stages, format_func=lambda s: catalogue.stage(s).name,
                              index=school_stages.index("card_center"))
+        campus = c1.selectbox("所在校区（该校区的工作人员打开“刷卡办理”时默认使用本工作台）",
+                              [None, *catalogue.campuses], format_func=lambda c: c or "—（不指定）")
         submitted = st.form_submit_button("新建工作台并生成接入密码", type="primary")
     if submitted:
         try:
-            desk, token = issue_desk(store(), actor, name, stage)
+            desk, token = issue_desk(store(), actor, name, stage, campus)
         except DeskError as exc:
             st.error(str(exc))
         else:
@@ -85,7 +87,7 @@ def _show_desks() -> None:
         st.info("还没有工作台。")
     else:
         st.dataframe(pd.DataFrame({
-            "名称": desks["name"], "环节": desks["stage_name"],
+            "名称": desks["name"], "环节": desks["stage_name"], "校区": desks["campus"].fillna(""),
             "状态": desks["revoked_at"].map(lambda t: "有效" if pd.isna(t) else "已吊销"),
             "创建": desks["created_by"] + " " + desks["created_at"].dt.strftime("%m-%d %H:%M"),
             "最近刷卡": desks["last_seen_at"].dt.strftime("%m-%d %H:%M:%S").fillna(""),

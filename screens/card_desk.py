@@ -15,7 +15,7 @@ from clearance.store.cards import (CardError, bind_card, load_card_config, looks
                                   may_bind_cards, resolve_entry, student_for_uid)
 from clearance.rules.catalogue import DONE_STATES
 from clearance.store.db import get_catalogue
-from clearance.store.desk_tokens import Desk, active_desks
+from clearance.store.desk_tokens import Desk, active_desks, home_desk
 from clearance.rules.marking import advised_first, missing_prerequisites
 from clearance.clock import beijing_now
 from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
@@ -71,14 +71,22 @@ def _server_reader_status() -> tuple[list[str], str]:
 def _default_source(desks: list[Desk], options: list[str]) -> str:
     """The desk this window's bookmark names (?desk=…, kept when staff choose one: each window
     PC opens on its own desk and campus); else this server's reader when it has one; else the
-    actor's only desk; else manual entry."""
+    desk of the staff member's own campus and stage (clearance.store.desk_tokens.home_desk);
+    else manual entry."""
     bookmarked = st.query_params.get("desk")
     if bookmarked in options:
         return bookmarked
     readers, _why = _server_reader_status()
     if readers:
         return LOCAL
-    return desks[0].desk_id if len(desks) == 1 else MANUAL
+    home = home_desk(actor, desks)
+    return home.desk_id if home else MANUAL
+
+
+def _desk_label(desk: Desk) -> str:
+    """A desk as staff know it: its name, with its campus unless the name says it already."""
+    where = f"（{desk.campus}）" if desk.campus and desk.campus not in desk.name else ""
+    return f"工作台：{desk.name}{where}"
 
 
 def _remember_source() -> None:
@@ -98,7 +106,7 @@ def _choose_source() -> tuple[str | Desk, str | None]:
     c1, c2 = st.columns(2)
     chosen = c1.selectbox(
         "读卡方式", options, key="card_source",
-        format_func=lambda o: labels.get(o) or f"工作台：{by_id[o].name}", on_change=_remember_source,
+        format_func=lambda o: labels.get(o) or _desk_label(by_id[o]), on_change=_remember_source,
         help="读卡器插在办理窗口的电脑上时，请选择该窗口的工作台；本页地址会记住所选工作台，可存为书签。")
     readers, why = _server_reader_status()
     if not readers and chosen != LOCAL:

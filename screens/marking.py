@@ -11,7 +11,8 @@ from ui.data import read, store
 from ui.desk_keys import desk_keys
 from ui.marking_pages import (LOOKUP_LABEL, DeskStudent, catalogue, clear_evidence, college_scope,
                               desk_ref, desk_stages, evidence_inputs, evidence_state, flash,
-                              load_desk_student, mark_at_desk, pick_stage, show_flash)
+                              load_desk_student, load_history, mark_at_desk, pick_stage,
+                              show_flash)
 from ui.text import plain
 
 actor = require_actor("admin", "gradschool", "college", "office")
@@ -49,6 +50,8 @@ if instant:
 
 def _chain_for(student_no: str) -> list:
     """This desk's pass for one student: the form's stages still open, then this stage."""
+    if len(FULL_CHAIN) == 1:  # no form chain at this desk: no need to read the row first
+        return FULL_CHAIN
     row = read("student_row", student_no=student_no)
     return form_chain(stage, actor, catalogue(), dict(zip(row["stage_id"], row["state"])))
 
@@ -133,32 +136,9 @@ def _lookup(q: str) -> None:
         st.session_state["desk_focus"] = "pass" if stage is not None else "lookup"
 
 
-with st.form("lookup", clear_on_submit=True, border=False):
-    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-    query = c1.text_input(LOOKUP_LABEL, key="lookup_q", placeholder="扫码或输入后按回车")
-    submitted = c2.form_submit_button("查找并通过" if instant else "查找", type="primary",
-                                      width="stretch")
-if submitted and compact(query):
-    _lookup(compact(query))  # full-width digits (“２０１６…”) as the roster import reads them
-show_flash()
-
-matches = st.session_state.get("desk_matches")
-if matches:
-    # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
-    # Radio labels are markdown, a drop-down's are plain text.
-    choose = st.radio if len(matches) <= 6 else st.selectbox
-    as_text = plain if choose is st.radio else str
-    labels = {m["student_no"]: as_text(f"{m['name']}　{m['student_no']}　{m['college']}") for m in matches}
-    if st.session_state.get("desk_more_matches"):
-        st.warning(f"仅显示前 {SHOWN_MATCHES} 名，请输入更完整的学号或姓名")
-    picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
-                    format_func=labels.get, index=None)
-    if picked is None:
-        st.session_state.pop("desk_student", None)
-        st.stop()
-    st.session_state["desk_student"] = picked
-    st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
-
+LOOKUP_BOX = f'input[aria-label="{LOOKUP_LABEL}"]'
+ACTIONS = ".st-key-act_pass, .st-key-act_resolved, .st-key-act_not_needed, .st-key-act_reject, .st-key-act_reset"
+SHORTCUTS = {"F2": ".st-key-act_resolved button", "F4": 'input[aria-label^="F4 不通过原因"]'}
 
 
 @st.dialog("撤销办理结果")
@@ -227,30 +207,72 @@ def _show_student(view: DeskStudent) -> None:
     if stage is not None:
         _show_stage(view)
     # A plain table (not a canvas grid): twelve rows, readable by screen readers and find-in-page.
-    # st.table renders its cells as markdown: every cell goes through plain().
-    st.table(view.row.map(plain), hide_index=True, border="horizontal")
-    with st.expander("办理记录（谁在何时、从哪里办理了什么）"):
-        st.dataframe(view.history, hide_index=True, width="stretch")
+    # st.table renders its cells as markdown: every cell went through plain() (student_row_table).
+    st.table(view.row, hide_index=True, border="horizontal")
+    # Read only while open (a queue at a desk rarely looks; 学生详情 opens it by default): the
+    # history is a query and a grid per student otherwise sent for nothing.
+    with st.expander("办理记录（谁在何时、从哪里办理了什么）", expanded=not marks_here,
+                     key="desk_history_open", on_change="rerun") as history:
+        if history.open:
+            st.dataframe(load_history(read, view.student_no), hide_index=True, width="stretch")
 
 
-LOOKUP_BOX = f'input[aria-label="{LOOKUP_LABEL}"]'
-ACTIONS = ".st-key-act_pass, .st-key-act_resolved, .st-key-act_not_needed, .st-key-act_reject, .st-key-act_reset"
-SHORTCUTS = {"F2": ".st-key-act_resolved button", "F4": 'input[aria-label^="F4 不通过原因"]'}
 
-ENTERED = st.session_state.pop("page_entered", False)  # app.py: this page was just opened
-view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
-if view is None:
-    st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
-    wanted = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
-    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if wanted else None)
-    st.stop()
-_show_student(view)
 
-# The focus moves after what the desk did (a lookup, an action) or when the page opens; a redraw
-# after a tick leaves it where the clerk has gone since.
-target = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
-# After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
-if target == "pass" and stage is not None and view.state != "rejected":
-    desk_keys(LOOKUP_BOX, ACTIONS, ".st-key-act_pass button", SHORTCUTS)
-else:
-    desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if target == "lookup" else None, SHORTCUTS)
+# A new dict on every whole-page run; the fragment's own reruns share it.
+page_run = {"full": True}
+
+
+@st.fragment
+def _desk() -> None:
+    """The lookup and the student: a scan, a pick or an action reruns only this part of the
+    page, not the menu, the stage picker or the instant-pass checklist — the per-student work
+    of a desk with a queue (issue 13: app time per student)."""
+    if not page_run.pop("full", False) and current_actor() != actor:
+        st.rerun()  # signed out, expired or changed since the page was drawn: the whole page
+    with st.form("lookup", clear_on_submit=True, border=False):
+        c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+        query = c1.text_input(LOOKUP_LABEL, key="lookup_q", placeholder="扫码或输入后按回车")
+        submitted = c2.form_submit_button("查找并通过" if instant else "查找", type="primary",
+                                          width="stretch")
+    if submitted and compact(query):
+        _lookup(compact(query))  # full-width digits (“２０１６…”) as the roster import reads them
+    show_flash()
+
+    matches = st.session_state.get("desk_matches")
+    if matches:
+        # A few matches as radio buttons (arrow keys); many as a drop-down that filters as you type.
+        # Radio labels are markdown, a drop-down's are plain text.
+        choose = st.radio if len(matches) <= 6 else st.selectbox
+        as_text = plain if choose is st.radio else str
+        labels = {m["student_no"]: as_text(f"{m['name']}　{m['student_no']}　{m['college']}") for m in matches}
+        if st.session_state.get("desk_more_matches"):
+            st.warning(f"仅显示前 {SHOWN_MATCHES} 名，请输入更完整的学号或姓名")
+        picked = choose(f"找到 {len(matches)} 名学生，请选择：", list(labels), key="desk_pick",
+                        format_func=labels.get, index=None)
+        if picked is None:
+            st.session_state.pop("desk_student", None)
+            return
+        st.session_state["desk_student"] = picked
+        st.session_state["desk_student_name"] = next(m["name"] for m in matches if m["student_no"] == picked)
+
+    ENTERED = st.session_state.pop("page_entered", False)  # app.py: this page was just opened
+    view = load_desk_student(read, st.session_state.get("desk_student"), stage, scope)
+    if view is None:
+        st.info("请输入学号、姓名或姓名拼音首字母（如 zs 查张三）后按回车。")
+        wanted = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
+        desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if wanted else None)
+        return
+    _show_student(view)
+
+    # The focus moves after what the desk did (a lookup, an action) or when the page opens; a redraw
+    # after a tick leaves it where the clerk has gone since.
+    target = st.session_state.pop("desk_focus", "lookup" if ENTERED else None)
+    # After a rejection, one reflex Enter must not overturn it: focus stays on the 学号 box.
+    if target == "pass" and stage is not None and view.state != "rejected":
+        desk_keys(LOOKUP_BOX, ACTIONS, ".st-key-act_pass button", SHORTCUTS)
+    else:
+        desk_keys(LOOKUP_BOX, ACTIONS, LOOKUP_BOX if target == "lookup" else None, SHORTCUTS)
+
+
+_desk()

@@ -58,7 +58,7 @@ def _leave() -> None:
 
 def _show_header(view: StudentView) -> None:
     st.subheader(f"{plain(view.name)}（{view.student_no}）")
-    st.caption(f"{plain(view.college)}　{view.level}　{view.clearance_type}　{view.campus}校区")
+    st.caption(plain(view.profile_line))
     total = len(view.stages)
     st.progress(view.done_count / total if total else 0.0,
                 text=f"已完成 {view.done_count}/{total} 个环节")
@@ -71,10 +71,8 @@ def _show_stages(view: StudentView) -> None:
     lines = []
     for row in view.stages:
         color = "green" if row.done else "red"
-        line = f":{color}[**{row.mark}**]　{row.name}　:{color}[{row.label}]"
-        if row.reason and row.state == "rejected":
-            line += f"：{plain(row.reason)}"
-        lines.append(line)
+        # A rejection's reason is said once, in its stop below (with where to go about it).
+        lines.append(f":{color}[**{row.mark}**]　{row.name}　:{color}[{row.label}]")
     st.markdown("  \n".join(lines))
     st.caption("✓ 为已办理或无需办理；× 为需要到相应部门办理。")
 
@@ -107,7 +105,7 @@ def _show_stop(number: int, stop: Stop) -> None:
         status = ":red[不通过]" if stop.state == "rejected" else "未办理"
         st.markdown(f"**{number}. {stop.name}**　{status}")
         if stop.reason:
-            st.markdown(f"不通过原因：{plain(stop.reason)}")
+            st.markdown(f"原因：{plain(stop.reason)}")
         if stop.final and stop.waiting_for:
             st.markdown(f":orange[须其他环节全部 ✓ 后才能办理（还差 {len(stop.waiting_for)} 个）]")
         elif stop.waiting_for:
@@ -131,7 +129,7 @@ def _show_stops(view: StudentView) -> None:
     if not view.stops:
         return
     st.markdown("#### 接下来去哪里办")
-    st.caption(f"按可办理的顺序排列，地点为{view.campus}校区学生的办理地点。")
+    st.caption(view.stops_caption)
     for number, stop in enumerate(view.stops, start=1):
         _show_stop(number, stop)
 

@@ -5,6 +5,9 @@
   instead, so a scan always loads the next student and never "clicks" the button;
 - Enter on an action button is dropped if anything was typed into the 学号 box since the Enter
   that loaded the student shown (it would pass the previous student);
+- after Enter has sent a form from another field (不通过 with its reason), the next printable key
+  goes to the 学号 box too: the next student's scan may start before the redraw moves the focus,
+  and its first digit must not land in the old reason box (measured: "016192784" looked up);
 - the focus moves to the target of this run (通过 after a lookup, the 学号 box otherwise) only
   when nobody is typing: a scan that began while the page redrew keeps its digits, and an
   amount being typed into another field stays there;
@@ -40,12 +43,16 @@ _SCRIPT = """
         return;
       }
       if (ev.key.length === 1 && plain(ev)) {
-        if (onAction) {  // the key goes where a 学号 goes; Chromium types it into the new focus
+        // On an action, or in a field whose form was just sent with Enter (the reason of a
+        // 不通过): the key goes where a 学号 goes; Chromium types it into the new focus.
+        const redirect = onAction || (d.submitted && el !== box);
+        d.submitted = false;
+        if (redirect) {
           const fresh = !d.typing;
           box.focus();
           if (fresh && box.select) box.select();
         }
-        if (onAction || el === box) d.typing = true;
+        if (redirect || el === box) d.typing = true;
         else d.filling = true;  // another field (an amount, a reason)
         return;
       }
@@ -55,10 +62,13 @@ _SCRIPT = """
           box.focus();
           return;
         }
+        d.submitted = !!(el && el !== box && el.closest && el.closest("[data-testid='stForm']"));
         d.typing = false;
         d.filling = false;
       }
     }, true);
+    // A click means the clerk chose where to type: a form sent before no longer redirects keys.
+    document.addEventListener("mousedown", function () { d.submitted = false; }, true);
   }
   const d = w.__lxtDesk;
   d.cfg = cfg;

@@ -16,6 +16,7 @@ from clearance.rules.catalogue import Catalogue, Stage
 from clearance.store.db import get_catalogue
 from clearance.rules.catalogue import DONE_STATES
 from clearance.rules.marking import action_refusal, describe_evidence, is_party_member, missing_prerequisites
+from clearance.rules.student_view import campus_label
 from clearance.store.marks import (ACTION_LABELS, SOURCES, STATE_LABELS, Mark, MarkError, Plan, apply_marks,
                                    preview_marks)
 from ui.data import store
@@ -73,15 +74,22 @@ def who(actor_name) -> str:
 
 
 def student_row_table(row: pd.DataFrame, current_stage: str | None = None) -> pd.DataFrame:
-    """A student's row at every stage as a table for staff (▶ marks this desk's stage)."""
-    return pd.DataFrame({
-        "环节": [("▶ " if s == current_stage else "") + n for s, n in zip(row["stage_id"], row["stage_name"])],
-        "状态": row["state"].map(STATE_LABELS),
-        "原因/说明": row["reason"].fillna(""),
-        "办理人": row["updated_by"].map(who),
-        "时间": row["updated_at"].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}"),
-        "方式": row["source"].map(lambda s: SOURCES.get(s, s) if isinstance(s, str) else ""),
-    })
+    """A student's row at every stage as a table for staff (▶ marks this desk's stage), every
+    cell as literal text for st.table (which reads cells as markdown). Twelve rows: plain
+    Python per cell, not pandas' per-column machinery (a desk redraws this per student)."""
+    def when(t) -> str:
+        return "" if t is None or pd.isna(t) else f"{t:%Y-%m-%d %H:%M}"
+
+    rows = [{
+        "环节": ("▶ " if r.stage_id == current_stage else "") + r.stage_name,
+        "状态": STATE_LABELS.get(r.state, r.state),
+        "原因/说明": "" if not isinstance(r.reason, str) else r.reason,
+        "办理人": who(r.updated_by),
+        "时间": when(r.updated_at),
+        "方式": SOURCES.get(r.source, r.source) if isinstance(r.source, str) else "",
+    } for r in row.itertuples(index=False)]
+    return pd.DataFrame([{k: plain(v) for k, v in r.items()} for r in rows],
+                        columns=["环节", "状态", "原因/说明", "办理人", "时间", "方式"])
 
 
 def evidence_text(stage_id: str, evidence) -> str:
@@ -237,7 +245,6 @@ class DeskStudent:
     details: str  # college · level · type · campus · advisor · phone · politics · batch
     open_names: tuple[str, ...]  # stages not yet ✓, in the handbook's order
     row: pd.DataFrame = field(compare=False)  # student_row_table, ready to show
-    history: pd.DataFrame = field(compare=False)  # history_table, ready to show
     state: str | None = None  # this desk's stage
     reason: str = ""
     brings: str = ""
@@ -258,12 +265,11 @@ def load_desk_student(read: Callable, student_no: str | None, stage: Stage | Non
     states = dict(zip(row["stage_id"], row["state"]))
     view = DeskStudent(
         student_no=student_no, name=p["name"], clearance_type=p["clearance_type"],
-        details=(f"{p['college']} · {p['level']} · {p['clearance_type']} · {p['campus']} · "
+        details=(f"{p['college']} · {p['level']} · {p['clearance_type']} · {campus_label(p['campus'])} · "
                  f"导师 {p['advisor']} · 手机 {p['phone'] or '—'} · {p['political_status']} · "
                  f"{p['batch_title']}"),
         open_names=tuple(row.loc[~row["state"].isin(DONE_STATES), "stage_name"]),
         row=student_row_table(row, stage.stage_id if stage else None),
-        history=history_table(read("student_history", student_no=student_no)),
     )
     if stage is None:
         return view
@@ -276,6 +282,11 @@ def load_desk_student(read: Callable, student_no: str | None, stage: Stage | Non
         "not_needed_refusal": action_refusal(stage, "not_needed", p["clearance_type"]),
         "states": tuple(states.items()),
     })
+
+
+def load_history(read: Callable, student_no: str) -> pd.DataFrame:
+    """A student's marks for the 办理 page's 办理记录, read only when someone opens it."""
+    return history_table(read("student_history", student_no=student_no))
 
 
 @dataclass(frozen=True)
@@ -358,5 +369,5 @@ def load_card_student(read: Callable, student_no: str) -> CardStudent | None:
         "电话": stages["phone"].fillna(""),
     })
     return CardStudent(student_no, p["name"], p["clearance_type"],
-                       f"**{plain(p['college'])}** · {p['level']} · {p['clearance_type']} · {p['campus']}",
+                       f"**{plain(p['college'])}** · {p['level']} · {p['clearance_type']} · {campus_label(p['campus'])}",
                        card_line, open_lines, table, stages)

@@ -22,6 +22,7 @@ class Actor:
     display_name: str = ""
     college: str | None = None  # college staff only
     stages: frozenset[str] = field(default_factory=frozenset)  # stage ids they hold
+    campus: str | None = None  # where they work (a card desk opens on this campus's desk)
 
     def may_mark(self, stage: Stage, student_college: str) -> bool:
         if self.role in ("system", "admin"):

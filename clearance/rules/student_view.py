@@ -123,12 +123,30 @@ class StudentView:
     dates: tuple[KeyDate, ...]
 
     @property
+    def campus_label(self) -> str:
+        return campus_label(self.campus)
+
+    @property
+    def profile_line(self) -> str:
+        """College, level, type and campus, each said once (both student pages show it)."""
+        return "　".join((self.college, self.level, self.clearance_type, self.campus_label))
+
+    @property
+    def stops_caption(self) -> str:
+        return f"按可办理的顺序排列，地点为{self.campus_label}学生的办理地点。"
+
+    @property
     def all_done(self) -> bool:
         return all(s.done for s in self.stages)
 
     @property
     def done_count(self) -> int:
         return sum(s.done for s in self.stages)
+
+
+def campus_label(campus: str) -> str:
+    """A campus as people say it: 虎溪 → 虎溪校区, while A区 stays A区 (never "A区校区")."""
+    return campus if campus.endswith("区") else f"{campus}校区"
 
 
 def stage_rows(catalogue: Catalogue, states: Mapping[str, tuple[str, str | None]]

@@ -48,7 +48,8 @@ class SignIn:
 
 def _row_to_actor(row: dict) -> Actor:
     return Actor(username=row["username"], role=row["role"], display_name=row["display_name"],
-                 college=row["college"], stages=frozenset(row["stages"] or ()))
+                 college=row["college"], stages=frozenset(row["stages"] or ()),
+                 campus=row.get("campus"))
 
 
 def _log(cur, username: str, change: str, detail: str | None, actor: str, now: datetime) -> None:
@@ -57,12 +58,16 @@ def _log(cur, username: str, change: str, detail: str | None, actor: str, now: d
                 {"id": next_id, "u": username, "c": change, "d": detail, "a": actor, "t": now})
 
 
-def validate_account(store: Store, role: str, college: str | None, stages: list[str]) -> None:
+def validate_account(store: Store, role: str, college: str | None, stages: list[str],
+                     campus: str | None = None) -> None:
     """The stages a role may hold: college staff hold college stages of one college; office
-    staff hold school-wide stages; admin and graduate school hold none."""
+    staff hold school-wide stages; admin and graduate school hold none. A campus, when given,
+    is one of the catalogue's campuses."""
     if role not in ROLES or role == "system":
         raise AccountError(f"未知的角色“{role}”")
     catalogue = get_catalogue(store)
+    if campus is not None and campus not in catalogue.campuses:
+        raise AccountError(campus_problem(campus, catalogue.campuses))
     unknown = [s for s in stages if s not in catalogue.stage_ids]
     if unknown:
         raise AccountError(f"未知的环节：{'、'.join(unknown)}")
@@ -84,6 +89,10 @@ def validate_account(store: Store, role: str, college: str | None, stages: list[
         raise AccountError(f"{ROLES[role]}不办理具体环节")
     if role in ("college", "office") and not stages:
         raise AccountError("请至少选择一个办理环节")
+
+
+def campus_problem(campus: str, campuses: tuple[str, ...]) -> str:
+    return f"未知的校区“{campus}”，应为 {'、'.join(campuses)} 之一（或留空）"
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -124,18 +133,18 @@ def demo_password_hash(password: str) -> str:
 def create_account(store: Store, username: str, display_name: str, role: str, password: str,
                    college: str | None = None, stages: list[str] | None = None,
                    by: str = "system", password_hash: str | None = None,
-                   must_change: bool = True) -> Actor:
+                   must_change: bool = True, campus: str | None = None) -> Actor:
     """Create a staff account. `password_hash` lets the demo seeder create many accounts with
     one shared password without hashing it each time. Someone else chose the password, so by
     default its owner must change it at the first sign-in."""
     username = username.strip()
     check_username(username)
     stages = list(stages or [])
-    validate_account(store, role, college, stages)
+    validate_account(store, role, college, stages, campus)
     password_hash = password_hash or hash_password(password, username)
     with store.transaction() as cur:
         _insert_account(cur, username, display_name, role, college, stages, password_hash, by,
-                        beijing_now(), must_change)
+                        beijing_now(), must_change, campus)
     return get_actor(store, username)
 
 
@@ -152,6 +161,7 @@ class NewAccount:
     college: str | None
     stages: tuple[str, ...]
     password: str
+    campus: str | None = None
 
 
 def create_accounts(store: Store, accounts: list[NewAccount], by: str) -> int:
@@ -159,40 +169,49 @@ def create_accounts(store: Store, accounts: list[NewAccount], by: str) -> int:
     has validated them (loaders.staff); this re-checks and raises AccountError on any problem."""
     for a in accounts:
         check_username(a.username)
-        validate_account(store, a.role, a.college, list(a.stages))
+        validate_account(store, a.role, a.college, list(a.stages), a.campus)
     hashes = [hash_password(a.password, a.username) for a in accounts]  # slow: outside the lock
     now = beijing_now()
     with store.transaction() as cur:
         for a, password_hash in zip(accounts, hashes):
             _insert_account(cur, a.username, a.display_name, a.role, a.college, list(a.stages),
-                            password_hash, by, now, True)
+                            password_hash, by, now, True, a.campus)
     return len(accounts)
 
 
 def _insert_account(cur, username: str, display_name: str, role: str, college: str | None,
                     stages: list[str], password_hash: str, by: str, now: datetime,
-                    must_change: bool) -> None:
+                    must_change: bool, campus: str | None = None) -> None:
     if cur.execute("SELECT count(*) FROM staff WHERE username = $u", {"u": username}).fetchall()[0][0]:
         raise AccountError(f"用户名“{username}”已存在")
     cur.execute(
         "INSERT INTO staff (username, display_name, role, college, stages, password_hash,"
-        " created_at, updated_at, must_change_password) VALUES ($u, $n, $r, $c, $s, $h, $t, $t, $m)",
+        " created_at, updated_at, must_change_password, campus)"
+        " VALUES ($u, $n, $r, $c, $s, $h, $t, $t, $m, $campus)",
         {"u": username, "n": display_name.strip() or username, "r": role, "c": college,
-         "s": stages, "h": password_hash, "t": now, "m": must_change},
+         "s": stages, "h": password_hash, "t": now, "m": must_change, "campus": campus},
     )
-    _log(cur, username, "created", f"{ROLES[role]} {college or ''} {','.join(stages)}".strip(), by, now)
+    _log(cur, username, "created", _detail(role, college, stages, campus), by, now)
+
+
+def _detail(role: str, college: str | None, stages: list[str], campus: str | None) -> str:
+    """An account's role, college, stages and campus, as the change log keeps them."""
+    return " ".join(p for p in (ROLES[role], college, ",".join(stages), campus) if p)
 
 
 def update_account(store: Store, username: str, *, display_name: str, role: str,
-                   college: str | None, stages: list[str], by: str) -> Actor:
-    validate_account(store, role, college, stages)
+                   college: str | None, stages: list[str], by: str,
+                   campus: str | None) -> Actor:
+    """Change an account; `campus` is required so that a caller never clears it unawares."""
+    validate_account(store, role, college, stages, campus)
     now = beijing_now()
     with store.transaction() as cur:
         cur.execute(
             "UPDATE staff SET display_name = $n, role = $r, college = $c, stages = $s,"
-            " updated_at = $t WHERE username = $u",
-            {"u": username, "n": display_name, "r": role, "c": college, "s": stages, "t": now})
-        _log(cur, username, "updated", f"{ROLES[role]} {college or ''} {','.join(stages)}".strip(), by, now)
+            " campus = $campus, updated_at = $t WHERE username = $u",
+            {"u": username, "n": display_name, "r": role, "c": college, "s": stages, "t": now,
+             "campus": campus})
+        _log(cur, username, "updated", _detail(role, college, stages, campus), by, now)
     return get_actor(store, username)
 
 

@@ -30,6 +30,7 @@ class Desk:
     desk_id: str
     name: str
     stage_id: str
+    campus: str | None = None  # where the desk stands (staff of that campus open on it)
 
 
 def token_hash(token: str) -> str:
@@ -41,25 +42,29 @@ def _require_admin(actor: Actor) -> None:
         raise DeskError(f"{actor.display_name or actor.username} 无权管理刷卡工作台（仅系统管理员）")
 
 
-def issue_desk(store: Store, actor: Actor, name: str, stage_id: str) -> tuple[Desk, str]:
+def issue_desk(store: Store, actor: Actor, name: str, stage_id: str,
+               campus: str | None = None) -> tuple[Desk, str]:
     """A new desk and its token (returned once; only the hash is stored)."""
     _require_admin(actor)
     name = name.strip()
     if not name:
         raise DeskError("请填写工作台名称")
-    if stage_id not in get_catalogue(store).stage_ids:
+    catalogue = get_catalogue(store)
+    if stage_id not in catalogue.stage_ids:
         raise DeskError(f"未知的环节“{stage_id}”")
+    if campus is not None and campus not in catalogue.campuses:
+        raise DeskError(f"未知的校区“{campus}”，应为 {'、'.join(catalogue.campuses)} 之一")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    desk = Desk(secrets.token_hex(4), name, stage_id)
+    desk = Desk(secrets.token_hex(4), name, stage_id, campus)
     with store.transaction() as cur:
         if cur.execute("SELECT 1 FROM desks WHERE name = $n AND revoked_at IS NULL",
                        {"n": name}).fetchall():
             raise DeskError(f"已有名为“{name}”的工作台")
         cur.execute(
-            "INSERT INTO desks (desk_id, name, stage_id, token_hash, created_by, created_at)"
-            " VALUES ($id, $name, $stage, $hash, $actor, $at)",
+            "INSERT INTO desks (desk_id, name, stage_id, token_hash, created_by, created_at, campus)"
+            " VALUES ($id, $name, $stage, $hash, $actor, $at, $campus)",
             {"id": desk.desk_id, "name": name, "stage": stage_id, "hash": token_hash(token),
-             "actor": actor.username, "at": beijing_now()},
+             "actor": actor.username, "at": beijing_now(), "campus": campus},
         )
     return desk, token
 
@@ -82,14 +87,31 @@ def authenticate(store: Store, token: str | None) -> Desk | None:
     if not token:
         return None
     rows = store.read_rows(
-        "SELECT desk_id, name, stage_id FROM desks WHERE token_hash = $h AND revoked_at IS NULL",
+        "SELECT desk_id, name, stage_id, campus FROM desks WHERE token_hash = $h AND revoked_at IS NULL",
         {"h": token_hash(token)})
     return Desk(*rows[0]) if rows else None
 
 
 def active_desks(store: Store) -> list[Desk]:
     return [Desk(*r) for r in store.read_rows(
-        "SELECT desk_id, name, stage_id FROM desks WHERE revoked_at IS NULL ORDER BY name")]
+        "SELECT desk_id, name, stage_id, campus FROM desks WHERE revoked_at IS NULL ORDER BY name")]
+
+
+def home_desk(actor: Actor, desks: list[Desk]) -> Desk | None:
+    """The desk a staff member's 刷卡办理 opens on when the window's address names none: the
+    desk on their own campus for a stage they hold (the card centre's first when they hold
+    several), else the only desk for their stages that stands on no other campus; None when
+    that leaves none or several (staff choose)."""
+    mine = [d for d in desks if d.stage_id in actor.stages or actor.role == "admin"]
+    if actor.campus:
+        here = [d for d in mine if d.campus == actor.campus]
+        for stage_id in sorted({d.stage_id for d in here}, key=lambda s: s != "card_center"):
+            at_stage = [d for d in here if d.stage_id == stage_id]
+            if len(at_stage) == 1:
+                return at_stage[0]
+            return None  # two windows of one office on this campus: staff pick theirs
+        mine = [d for d in mine if d.campus is None]
+    return mine[0] if len(mine) == 1 else None
 
 
 def record_scan(store: Store, desk: Desk, uid: str, reader: str = "") -> tuple[int, str | None]:

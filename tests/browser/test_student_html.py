@@ -34,8 +34,8 @@ def _prepare(path):
     """A 虎溪 student with a rejection whose name and reason are markup, read before the app
     owns the file (a roster or a reason is data from outside: it must show as text)."""
     con = duckdb.connect(str(path))
-    no, level, kind = con.execute(
-        "SELECT s.student_no, s.level, s.clearance_type FROM students s"
+    no, level, kind, college = con.execute(
+        "SELECT s.student_no, s.level, s.clearance_type, s.college FROM students s"
         " JOIN stage_status x USING (student_no) WHERE s.campus = '虎溪'"
         " GROUP BY ALL HAVING count(*) FILTER (WHERE x.state = 'rejected') >= 1"
         "   AND count(*) FILTER (WHERE x.state = 'open') >= 2"
@@ -47,9 +47,12 @@ def _prepare(path):
                               {"n": no}).fetchall())
     other = con.execute("SELECT student_no, name FROM students WHERE student_no <> $n LIMIT 1",
                         {"n": no}).fetchall()[0]
+    b_campus = con.execute(
+        "SELECT student_no, name, college, level, clearance_type FROM students"
+        " WHERE campus = 'B区' ORDER BY student_no LIMIT 1").fetchall()[0]
     con.close()
-    return {"no": no, "name": EVIL_NAME, "level": level, "type": kind, "states": states,
-            "other": other}
+    return {"no": no, "name": EVIL_NAME, "level": level, "type": kind, "college": college,
+            "states": states, "other": other, "b_campus": b_campus}
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +131,23 @@ def test_the_right_pair_shows_every_stage_with_markup_as_text(app_and_student):
     for stage_id, state in student["states"].items():
         if state in ("open", "rejected"):
             assert catalogue.location(stage_id, "虎溪").room in text, stage_id
+    # Each thing said once: the campus with one 校区, the reason only in its stop.
+    assert (f'<p class="muted">{student["college"]}　{student["level"]}　{student["type"]}　虎溪校区</p>'
+            in text)
+    assert "按可办理的顺序排列，地点为虎溪校区学生的办理地点。" in text
+    assert text.count("借书未还") == 1 and "不通过原因" not in text
+    assert "<p>原因：&lt;script&gt;" in text
+
+
+def test_a_b_campus_student_reads_b_not_b_campus_campus(app_and_student):
+    app, student = app_and_student
+    no, name, college, level, kind = student["b_campus"]
+    c = Client(app.url, "10.0.0.12")
+    c.open()
+    r, _, text = c.look_up(no, name)
+    assert r.status == 200
+    assert f'<p class="muted">{college}　{level}　{kind}　B区</p>' in text
+    assert "区校区" not in text
 
 
 def test_wrong_name_and_unknown_number_get_the_same_answer(app_and_student):

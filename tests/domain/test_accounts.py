@@ -169,5 +169,29 @@ def test_an_account_names_a_known_college(store):
                        stages=["advisor"])
     create_account(store, "cs1", "x", "college", "s3cret-pass", college="体育学院", stages=["advisor"])
     with pytest.raises(AccountError, match="不是已知的学院"):
-        update_account(store, "cs1", display_name="x", role="college", college="火星学院",
+        update_account(store, "cs1", display_name="x", role="college", college="火星学院", campus=None,
                        stages=["advisor"], by="admin")
+
+
+def test_an_account_has_a_known_campus_and_keeps_it(store):
+    """校区 is one of the catalogue's campuses (config/stages.toml), or none; the account page's
+    change writes it (never silently cleared) and the change log says it."""
+    with pytest.raises(AccountError, match="未知的校区“D区”，应为 A区、B区、C区、虎溪 之一"):
+        create_account(store, "card1", "x", "office", "s3cret-pass", stages=["card_center"],
+                       campus="D区")
+    assert store.read_value("SELECT count(*) FROM staff") == 0
+    create_account(store, "card1", "x", "office", "s3cret-pass", stages=["card_center"], campus="虎溪")
+    assert get_actor(store, "card1").campus == "虎溪"
+    assert authenticate(store, "card1", "s3cret-pass").actor.campus == "虎溪"
+    with pytest.raises(AccountError, match="未知的校区"):
+        update_account(store, "card1", display_name="x", role="office", college=None,
+                       stages=["card_center"], by="admin", campus="<b>A区</b>")
+    assert get_actor(store, "card1").campus == "虎溪"
+    update_account(store, "card1", display_name="x", role="office", college=None,
+                   stages=["card_center"], by="admin", campus="B区")
+    assert get_actor(store, "card1").campus == "B区"
+    details = [r[0] for r in store.read_rows("SELECT detail FROM staff_changes ORDER BY change_id")]
+    assert details == ["部门工作人员 card_center 虎溪", "部门工作人员 card_center B区"]
+    with pytest.raises(TypeError):  # a caller that forgets the campus does not clear it
+        update_account(store, "card1", display_name="x", role="office", college=None,
+                       stages=["card_center"], by="admin")

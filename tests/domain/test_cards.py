@@ -5,7 +5,8 @@ import pytest
 from clearance.rules.actors import SYSTEM, Actor
 from clearance.store.cards import (CardError, UidFormat, bind_card, normalise_hex, resolve_entry,
                              student_for_uid)
-from clearance.store.desk_tokens import DeskError, authenticate, issue_desk, record_scan, revoke_desk
+from clearance.store.desk_tokens import (Desk, DeskError, authenticate, home_desk, issue_desk,
+                                        record_scan, revoke_desk)
 from tests.conftest import add_students, roster_frame
 
 ADMIN = Actor("admin", "admin", "管理员")
@@ -74,6 +75,33 @@ def test_desk_tokens_are_hashed_shown_once_and_revocable(store):
     assert record_scan(store, desk, "DEADBEEF")[1] is None
     revoke_desk(store, ADMIN, desk.desk_id)
     assert authenticate(store, token) is None
+
+
+def test_a_desk_has_a_known_campus(store):
+    with pytest.raises(DeskError, match="未知的校区“D区”"):
+        issue_desk(store, ADMIN, "一卡通 D区", "card_center", "D区")
+    desk, token = issue_desk(store, ADMIN, "一卡通 虎溪 1号窗口", "card_center", "虎溪")
+    assert desk.campus == "虎溪" and authenticate(store, token) == desk
+
+
+A1 = Desk("a1", "一卡通 A区 1号窗口", "card_center", "A区")
+HUXI = Desk("hx", "一卡通 虎溪 1号窗口", "card_center", "虎溪")
+LIB_A = Desk("la", "图书馆 A区", "library", "A区")
+OLD = Desk("old", "一卡通 老工作台", "card_center", None)
+
+
+@pytest.mark.parametrize("campus, desks, opens", [
+    ("虎溪", [A1, HUXI, LIB_A], HUXI),        # the own campus's desk, not the first by name
+    ("A区", [A1, HUXI, LIB_A], A1),           # not the library's desk: not a stage held
+    ("B区", [A1, HUXI], None),                # no desk on B区: none of another campus
+    ("B区", [A1, HUXI, OLD], OLD),            # …but a desk of no campus is anyone's
+    ("A区", [A1, Desk("a2", "一卡通 A区 2号窗口", "card_center", "A区")], None),  # two: staff pick
+    (None, [HUXI], HUXI),                     # no campus set: the only desk, as before
+    (None, [A1, HUXI], None),
+])
+def test_the_card_desk_opens_on_the_staff_members_own_campus_and_stage(campus, desks, opens):
+    staff = Actor("card_staff", "office", "孙老师", stages=frozenset({"card_center"}), campus=campus)
+    assert home_desk(staff, desks) == opens
 
 
 def test_typed_numbers_that_match_nothing_are_not_taken_for_cards(store):

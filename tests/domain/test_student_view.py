@@ -140,6 +140,17 @@ def test_build_view_puts_it_together():
     assert [r.name for r in view.stages][:2] == ["导师", "学院研究生教务秘书"]
 
 
+@pytest.mark.parametrize("campus, said", [("A区", "A区"), ("B区", "B区"), ("C区", "C区"),
+                                          ("虎溪", "虎溪校区")])
+def test_each_campus_is_said_once(campus, said):
+    """Not "B区校区": a campus whose name already says 区 gets no second 校区."""
+    profile = {"student_no": "2015046560", "name": "雷静倩", "college": "计算机学院",
+               "level": "硕士", "clearance_type": "毕业", "campus": campus, "batch_title": "x"}
+    view = build_view(CAT, profile, states(), BATCH)
+    assert view.profile_line == f"计算机学院　硕士　毕业　{said}"
+    assert view.stops_caption == f"按可办理的顺序排列，地点为{said}学生的办理地点。"
+
+
 def test_a_cycle_in_the_configuration_falls_back_to_the_handbook_order():
     text = """
 [campuses]

@@ -7,13 +7,13 @@ import pytest
 
 from clearance.store.accounts import authenticate
 from loaders.sheets import ImportRejected
-from loaders.staff import HEADERS, import_staff, template_xlsx
+from loaders.staff import COLUMNS, HEADERS, import_staff, template_xlsx
 from tests.conftest import add_students, roster_frame
 
 
 def _xlsx(rows: list[list[str]]) -> bytes:
     buf = io.BytesIO()
-    pd.DataFrame(rows, columns=HEADERS).to_excel(buf, index=False)
+    pd.DataFrame(rows, columns=HEADERS if len(rows[0]) == len(HEADERS) else COLUMNS).to_excel(buf, index=False)
     return buf.getvalue()
 
 
@@ -33,6 +33,23 @@ def test_a_good_list_creates_every_account(store):
     assert store.read_value("SELECT count(*) FROM staff_changes WHERE change='created' AND actor='admin'") == 3
     # The admin chose these passwords: each owner must pick their own at the first sign-in.
     assert store.read_value("SELECT bool_and(must_change_password) FROM staff") is True
+
+
+def test_the_optional_campus_column_sets_each_accounts_campus(store):
+    add_students(store, roster_frame(1, college="计算机学院"))
+    rows = [GOOD[0] + ["B区"], GOOD[1] + [""], GOOD[2] + ["虎溪校区"]]
+    assert import_staff(store, _xlsx(rows), "名单.xlsx", by="admin") == 3
+    assert authenticate(store, "lib_tan", "library-pass").actor.campus == "B区"
+    assert authenticate(store, "cs_mi", "cs-secret-1").actor.campus is None
+    assert authenticate(store, "gs_zhang", "gs-secret-1").actor.campus == "虎溪"  # as configured
+
+
+def test_an_unknown_campus_refuses_the_file_naming_row_and_column(store):
+    rows = [GOOD[0] + ["火星区"], GOOD[2] + ["A区"]]
+    with pytest.raises(ImportRejected) as exc:
+        import_staff(store, _xlsx(rows), "名单.xlsx", by="admin")
+    assert exc.value.errors == ["名单.xlsx 第2行“校区”列：未知的校区“火星区”，应为 A区、B区、C区、虎溪 之一（或留空）"]
+    assert store.read_value("SELECT count(*) FROM staff") == 0
 
 
 def test_bad_rows_refuse_the_whole_file_with_row_and_column(store):
@@ -72,7 +89,7 @@ def test_existing_username_and_missing_column(store):
 def test_the_template_has_the_documented_headers_and_imports(store):
     add_students(store, roster_frame(1, college="计算机学院"))
     data = template_xlsx()
-    assert list(pd.read_excel(io.BytesIO(data)).columns) == HEADERS
+    assert list(pd.read_excel(io.BytesIO(data)).columns) == COLUMNS
     assert import_staff(store, data, "模板.xlsx", by="admin") == 3
 
 

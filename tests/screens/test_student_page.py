@@ -30,13 +30,15 @@ def rejected_student(demo_db_path):
     """A demo student with a rejection at some stage (read before the app opens the file)."""
     con = duckdb.connect(str(demo_db_path), read_only=True)
     row = con.execute(
-        "SELECT s.student_no, s.name, x.stage_id, x.reason FROM students s"
+        "SELECT s.student_no, s.name, x.stage_id, x.reason, s.college, s.level,"
+        " s.clearance_type, s.campus FROM students s"
         " JOIN stage_status x USING (student_no) WHERE x.state = 'rejected'"
         " ORDER BY s.student_no LIMIT 1").fetchall()[0]
     states = dict(con.execute("SELECT stage_id, state FROM stage_status WHERE student_no = $n",
                               {"n": row[0]}).fetchall())
     con.close()
-    return {"no": row[0], "name": row[1], "stage": row[2], "reason": row[3], "states": states}
+    return {"no": row[0], "name": row[1], "stage": row[2], "reason": row[3], "states": states,
+            "profile": row[4:]}
 
 
 def page() -> AppTest:
@@ -78,6 +80,13 @@ def test_the_right_pair_shows_every_stage_and_the_stops(demo_env, rejected_stude
     assert at.subheader[0].value == f"{rejected_student['name']}（{rejected_student['no']}）"
     text = shown_text(at)
     assert rejected_student["reason"] in text.replace("\\", "")
+    # Each thing once: the reason only in its stop, the campus with one 校区 ("B区", not "B区校区").
+    assert text.replace("\\", "").count(rejected_student["reason"]) == 1
+    college, level, kind, campus = rejected_student["profile"]
+    said = {"A区": "A区", "B区": "B区", "C区": "C区", "虎溪": "虎溪校区"}[campus]
+    assert f"{college}　{level}　{kind}　{said}" in [c.value for c in at.caption]
+    assert f"按可办理的顺序排列，地点为{said}学生的办理地点。" in [c.value for c in at.caption]
+    assert "区校区" not in text and "不通过原因" not in text
     assert "× 为需要到相应部门办理" in text
     done = sum(s in ("passed", "not_needed") for s in rejected_student["states"].values())
     assert f"已完成 {done}/12 个环节" in at.progress[0].proto.text
