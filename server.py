@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 
 from clearance.adapters.limits import security_config
 from clearance.adapters.signin import gate
+from clearance.adapters.sso import sso_config
 from clearance.health import open_checked
 from clearance.operations import operations_config
 from clearance.root import open_store
@@ -31,6 +32,7 @@ from ui.student_lookup import limiter
 from webapi import workers
 from webapi.agent_api import routes as desk_routes
 from webapi.auth import routes as auth_routes
+from webapi.cas import routes as cas_routes
 from webapi.downloads import routes as download_routes
 from webapi.headers import SecurityHeaders
 from webapi.gc_tuning import tune_for_server, warm_up
@@ -58,6 +60,7 @@ async def lifespan(_app):
         logging.getLogger("clearance").critical("离校通 not started: %s", problem)
         raise SystemExit(f"离校通 not started ({problem.kind}): {problem}") from None
     write_token(store.path)
+    sso_config()  # a broken config/sso.toml stops the start here, naming the key
     restored = load_limits(store, _limiters())
     logging.getLogger("clearance").info("guessing limits: %d recent failures restored", restored)
     watcher = InboxWatcher(open_store).start()
@@ -87,6 +90,6 @@ async def lifespan(_app):
 # module ("cannot import name 'current_actor' from 'ui.auth'"; seen in bench.load at 25 users).
 warm_up()
 
-app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *download_routes,
-                               *student_page_routes],
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *cas_routes,
+                               *download_routes, *student_page_routes],
              lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

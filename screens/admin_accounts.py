@@ -64,7 +64,7 @@ with listing:
 with add:
     with st.form("add_account", clear_on_submit=False):
         c1, c2 = st.columns(2)
-        username = c1.text_input("用户名（登录用，字母数字）")
+        username = c1.text_input("用户名（工号；统一身份认证登录时即工号）")
         name = c2.text_input("姓名（显示用，如 图书馆 谭老师）")
         role = c1.selectbox("角色", ROLE_CODES, format_func=ROLES.get)
         college = c2.selectbox("学院（仅学院工作人员）", [None] + colleges, format_func=lambda c: c or "—")
@@ -117,6 +117,7 @@ with bulk:
     st.markdown(
         "上传工作人员名单（CSV 或 XLSX），列为：**用户名、姓名、角色、学院、办理环节、初始密码**，"
         "可选列 **校区**。\n"
+        "- 用户名：填本人工号（启用学校统一身份认证后，本人用工号登录，即对应此账号）\n"
         "- 角色：系统管理员 / 研究生院 / 学院工作人员 / 部门工作人员\n"
         "- 学院：仅学院工作人员填写，须与离校学生名单中的学院名称一致\n"
         "- 办理环节：环节名称，多个用“、”分隔（如：导师、学院研究生教务秘书）；研究生院和管理员留空\n"

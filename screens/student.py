@@ -1,6 +1,8 @@
 """学生查询: a student's own clearance — ✓/× per stage, where to go next, the dates that
 matter, and the advisor form to print. Public: no staff sign-in, only 学号 + 姓名, and nothing
-but the lookup form until a lookup succeeds. Built for phones."""
+but the lookup form until a lookup succeeds. Built for phones. With the campus sign-in on
+(config/sso.toml) there is no form: a student signed in through 统一身份认证 sees their own
+status at once, anyone else the sign-in entry."""
 
 import secrets
 
@@ -11,8 +13,10 @@ from clearance.adapters.downloads import StudentHolder, revoke_lookup
 from clearance.rules.student_view import StudentView, Stop
 from clearance.adapters.limits import client_of
 from webapi import workers
+from clearance.adapters.sessions import COOKIE, resume_student_session
+from clearance.adapters.sso import sso_config
 from ui.downloads import download_link, session_id
-from ui.student_lookup import (advisor_form_settings, attempt_lookup, student_view)
+from ui.student_lookup import (advisor_form_settings, attempt_lookup, store, student_view)
 from ui.text import plain
 
 SESSION_KEY = "student_lookup_no"
@@ -137,9 +141,60 @@ def _show_dates(view: StudentView) -> None:
     st.markdown("  \n".join(f"**{d.label}**：{d.text}" for d in view.dates))
 
 
+def _campus_entry() -> None:
+    st.caption("请使用学校统一身份认证登录，查看本人离校手续办理情况、下一步去哪里办理，"
+               "并下载《导师准许离校确认书》。")
+    st.markdown(
+        '<a href="/auth/cas/login?next=/student" target="_self" style="display:block;'
+        'text-align:center;padding:0.6rem 1rem;border-radius:0.5rem;background:#c8102e;'
+        'color:#fff;text-decoration:none;font-weight:600">统一身份认证登录</a>',
+        unsafe_allow_html=True)
+
+
+def _signed_in_student() -> str | None:
+    """With the campus sign-in on: the 学号 of the student this browser signed in as (the
+    HttpOnly cookie the websocket carried, checked against the store on every run)."""
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:
+        token = None
+    return resume_student_session(store(), token) if isinstance(token, str) and token else None
+
+
+def _show(view: StudentView, leave_label: str, on_leave) -> None:
+    _show_header(view)
+    _show_stages(view)
+    _show_form_download(view)
+    _show_stops(view)
+    _show_dates(view)
+    st.button(leave_label, on_click=on_leave, width="stretch")
+
+
+def _sign_out_student() -> None:
+    _leave()  # the form's link stops working too
+    st.session_state["_student_signing_out"] = True
+
+
 # A bookmark may reach this file before app.py has run (see app.py): name the tab here too.
 st.set_page_config(page_title="学生查询 · 离校通", page_icon="🎓")
 st.title("学生离校查询")
+
+if sso_config().on:  # the campus sign-in: the student's own status, nobody else's, no form
+    if st.session_state.pop("_student_signing_out", False):
+        st.html("<script>fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
+                ".then(function () { window.location.href = '/auth/cas/logout?next=/student'; });</script>",
+                unsafe_allow_javascript=True)
+        st.info("已退出登录")
+        st.stop()
+    signed_in = _signed_in_student()
+    view = student_view(signed_in) if signed_in else None
+    if view is None:
+        _leave()  # signed out (here, at CAS, or expired): no link of the sign-in stays usable
+        _campus_entry()
+        st.stop()
+    _show(view, "退出登录", _sign_out_student)
+    st.stop()
+
 # A lookup belongs to the address it was made from: a Streamlit session id replayed from
 # elsewhere (it shows in upload URLs and proxy logs) gets the bare form.
 if SESSION_KEY in st.session_state and st.session_state.get(CLIENT_KEY) != _client():
@@ -152,9 +207,4 @@ view = student_view(st.session_state[SESSION_KEY])
 if view is None:  # removed from the roster since the lookup
     _leave()
     st.rerun()
-_show_header(view)
-_show_stages(view)
-_show_form_download(view)
-_show_stops(view)
-_show_dates(view)
-st.button("退出 / 查询其他学号", on_click=_leave, width="stretch")
+_show(view, "退出 / 查询其他学号", _leave)

@@ -11,8 +11,10 @@ cookie (webapi/auth.py) and reloads.
 
 from __future__ import annotations
 
+import html
 import json
 import threading
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
@@ -20,6 +22,7 @@ from clearance.adapters.limits import client_of
 from clearance.adapters.sessions import (COOKIE, end_session, end_user_sessions, new_handoff,
                                          resume_session, start_session, token_hash, why_ended)
 from clearance.adapters.signin import sign_in as check_sign_in
+from clearance.adapters.sso import local_password_allowed, sso_config
 from clearance.rules.actors import ROLES, Actor
 from clearance.store.accounts import AccountError, change_own_password, must_change_password
 from ui.data import store
@@ -57,7 +60,9 @@ def current_actor() -> Actor | None:
         return None
     actor = resume_session(store(), token)
     if actor is None:
-        st.session_state["auth_notice"] = why_ended(store(), token)
+        notice = why_ended(store(), token)
+        if notice:
+            st.session_state["auth_notice"] = notice
         st.session_state.pop(_KEY, None)
         return None
     _register(token)
@@ -83,8 +88,14 @@ def _register(token: str) -> None:
 def _rerun_all(token: str) -> None:
     """Every other open Streamlit session of this sign-in runs again now (and finds it ended);
     the one signing out reruns itself."""
+    rerun_sign_in(token_hash(token))
+
+
+def rerun_sign_in(hashed_token: str) -> None:
+    """Rerun the open Streamlit sessions of a sign-in (by its token's hash) that has just ended
+    — on 退出登录 in another tab, or the campus sign-in's single sign-out (webapi/cas.py)."""
     with _live_lock:
-        session_ids = _live.pop(token_hash(token), set()) - {_session_id()}
+        session_ids = _live.pop(hashed_token, set()) - {_session_id()}
     try:
         from streamlit import runtime
         manager = runtime.get_instance()._session_mgr
@@ -112,8 +123,12 @@ def _pending_browser_step() -> None:
         st.info("正在登录……")
         st.stop()
     if st.session_state.pop("_signing_out", False):
+        # With the campus sign-in on, the browser also leaves the CAS session (a shared desk PC
+        # must not sign the next person straight back in).
+        then = ("window.location.href = '/auth/cas/logout';" if sso_config().on
+                else "window.location.reload();")
         _browser("fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
-                 ".then(function () { window.location.reload(); });")
+                 f".then(function () {{ {then} }});")
         st.info("已退出登录")
         st.stop()
 
@@ -144,6 +159,26 @@ def sign_in_form() -> None:
         _sign_in_box()
 
 
+def _here() -> str:
+    """The path of the page being shown, so the campus sign-in comes back to it."""
+    try:
+        path = urlsplit(st.context.url or "").path
+    except Exception:
+        path = "/"
+    return path or "/"
+
+
+def _campus_sign_in() -> None:
+    """「统一身份认证登录」: the browser goes to the campus sign-in (webapi/cas.py) and comes back
+    with its cookie. In this tab (target=_self), not a new one."""
+    href = f"/auth/cas/login?next={quote(_here(), safe='/')}"
+    st.markdown(
+        f'<a href="{html.escape(href)}" target="_self" style="display:block;text-align:center;'
+        'padding:0.6rem 1rem;border-radius:0.5rem;background:#c8102e;color:#fff;'
+        'text-decoration:none;font-weight:600">统一身份认证登录</a>', unsafe_allow_html=True)
+    st.caption("教职工使用学校统一身份认证的工号登录；学生登录后直接查看本人离校情况。")
+
+
 def _sign_in_box() -> None:
     st.title("离校通")
     st.caption("研究生电子离校系统 · 各学院、各部门工作人员请登录后办理")
@@ -151,6 +186,20 @@ def _sign_in_box() -> None:
     notice = st.session_state.pop("auth_notice", None)
     if notice:
         st.info(notice)
+    config = sso_config()
+    if config.on:
+        _campus_sign_in()
+        if not config.break_glass:
+            return
+        with st.expander("应急登录（仅限指定的管理员账号）"):
+            _password_form()
+        return
+    _password_form()
+    # The plain page (webapi/student_page.py) loads at once on any phone, without a session.
+    st.markdown("学生查询本人离校情况无需登录：[打开学生查询页](/chaxun)")
+
+
+def _password_form() -> None:
     with st.form("sign_in", clear_on_submit=False):
         username = st.text_input("用户名", key="sign_in_username")
         password = st.text_input("密码", type="password", key="sign_in_password")
@@ -163,8 +212,6 @@ def _sign_in_box() -> None:
         else:
             sign_in(result.actor)
             st.rerun()
-    # The plain page (webapi/student_page.py) loads at once on any phone, without a session.
-    st.markdown("学生查询本人离校情况无需登录：[打开学生查询页](/chaxun)")
 
 
 def password_form(actor: Actor, forced: bool) -> None:
@@ -210,7 +257,10 @@ def require_actor(*roles: str) -> Actor:
     toast = st.session_state.pop("auth_toast", None)
     if toast:
         st.toast(toast)
-    forced = must_change_password(store(), actor.username)
+    # A campus sign-in account never types a 离校通 password: nothing to change (an imported
+    # account's "change at first sign-in" applies to the break-glass accounts only).
+    uses_password = local_password_allowed(actor.username)
+    forced = uses_password and must_change_password(store(), actor.username)
     if forced or st.session_state.get("_changing_password"):
         password_form(actor, forced)
         st.stop()
@@ -231,7 +281,7 @@ def sidebar_account(actor: Actor) -> None:
         role = " · ".join(p for p in (ROLES[actor.role], actor.college) if p and p != actor.display_name)
         st.caption(plain(f"已登录：{actor.display_name}" + (f"（{role}）" if role else "")))
         c1, c2 = st.columns(2)
-        if c1.button("修改密码", key="change_password_open"):
+        if local_password_allowed(actor.username) and c1.button("修改密码", key="change_password_open"):
             st.session_state["_changing_password"] = True
             st.rerun()
         if c2.button("退出登录", key="sign_out"):

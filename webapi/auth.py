@@ -30,7 +30,8 @@ def is_https(request: Request) -> bool:
     return proto == "https" and is_trusted(peer or "127.0.0.1", security_config().trusted_proxies)
 
 
-def _cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+def set_session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+    """The session cookie, set the same way for a password sign-in and a campus sign-in."""
     response.set_cookie(COOKIE, token, max_age=max_age, path="/", httponly=True,
                         samesite="strict", secure=is_https(request))
 
@@ -45,7 +46,7 @@ async def session(request: Request) -> Response:
     if token is None:
         return JSONResponse({"error": "登录已失效，请重新登录"}, status_code=400)
     response = Response(status_code=204)
-    _cookie(response, request, token, SESSION_MAX_HOURS * 3600)
+    set_session_cookie(response, request, token, SESSION_MAX_HOURS * 3600)
     return response
 
 
@@ -54,7 +55,7 @@ async def signout(request: Request) -> Response:
     if token:
         await run_in_threadpool(end_session, open_store(), token)
     response = Response(status_code=204)
-    _cookie(response, request, "", 0)
+    set_session_cookie(response, request, "", 0)
     return response
 
 

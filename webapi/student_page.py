@@ -12,6 +12,11 @@ headers, so a failure on one page counts on the other.
 
 CSRF: the form carries a token that must equal the `lxt_csrf` cookie set with it (double
 submit; SameSite=Strict, HttpOnly), and a POST whose Origin names another host is refused.
+With the campus sign-in on (config/sso.toml), there is no 学号 + 姓名 form: the page offers
+「统一身份认证登录」 and, for a browser signed in as a student (the HttpOnly session cookie of
+webapi/cas.py), shows that student's own status at once; the PDF is that student's; POST
+/chaxun/signout ends the sign-in. Nobody can look up anyone else.
+
 Names and reasons are data: Jinja2 autoescapes every value. Responses are `no-store` (a
 student's status on a shared phone or a campus PC must not come back from a cache).
 """
@@ -26,10 +31,12 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from clearance.adapters.advisor_form import font_problem
+from clearance.adapters.sessions import COOKIE, end_session, resume_student_session
+from clearance.adapters.sso import sso_config
 from webapi.workers import advisor_form_pdf_in_worker
 
 PATH = "/chaxun"
@@ -53,12 +60,20 @@ _templates = Environment(
     autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
+SSO_ONLY = "本系统已启用统一身份认证，请点击“统一身份认证登录”查询本人离校情况。"
+SSO_ENDED = "登录已结束或已过期，请重新通过统一身份认证登录。"
+
+
+def _sso_on() -> bool:
+    return sso_config().on
+
+
 def _page(request: Request, status: int = 200, *, view=None, message: str = "",
           student_no: str = "", name: str = "", pdf_problem: str | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     html = _templates.get_template("student.html").render(
         path=PATH, csrf=token, view=view, message=message, student_no=student_no, name=name,
-        pdf_problem=pdf_problem)
+        pdf_problem=pdf_problem, sso=_sso_on(), sso_login=f"/auth/cas/login?next={PATH}")
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
     secure = request.url.scheme == "https" or \
         request.headers.get("x-forwarded-proto", "") == "https"
@@ -90,7 +105,7 @@ def _urlencoded(request: Request, body: bytes) -> dict[str, str] | None:
     return dict(pairs)
 
 
-async def _form(request: Request) -> tuple[dict | None, str]:
+async def _form(request: Request, fields=("student_no", "name", "csrf")) -> tuple[dict | None, str]:
     """The posted fields if the post is ours (size, origin, token), else (None, why)."""
     length = request.headers.get("content-length")
     if length is None or not length.isdigit() or int(length) > MAX_BODY:
@@ -101,14 +116,14 @@ async def _form(request: Request) -> tuple[dict | None, str]:
     form = _urlencoded(request, body)
     if form is None:
         return None, EXPIRED
-    fields = {k: form.get(k) for k in ("student_no", "name", "csrf")}
+    fields = {k: form.get(k) for k in fields}
     if not all(isinstance(v, str) for v in fields.values()):
         return None, EXPIRED
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not _same_origin(request) or not cookie or \
             not hmac.compare_digest(cookie.encode(), fields["csrf"].encode()):
         return None, EXPIRED
-    if len(fields["student_no"]) > MAX_NO or len(fields["name"]) > MAX_NAME:
+    if len(fields.get("student_no", "")) > MAX_NO or len(fields.get("name", "")) > MAX_NAME:
         return None, TOO_LARGE
     return fields, ""
 
@@ -122,7 +137,29 @@ def _lookup(request: Request, student_no: str, name: str):
     return outcome, view
 
 
+def _signed_in_view(request: Request):
+    """(学号, view) of the student this browser signed in as through the campus sign-in."""
+    from ui.student_lookup import student_view, store
+    token = request.cookies.get(COOKIE, "")
+    student_no = resume_student_session(store(), token) if token else None
+    return student_no, (student_view(student_no) if student_no else None)
+
+
+async def _sso_page(request: Request) -> Response:
+    if request.method == "POST":
+        fields, problem = await _form(request, fields=("csrf",))
+        if fields is None:
+            return _page(request, 403 if problem == EXPIRED else 413, message=problem)
+    _, view = await run_in_threadpool(_signed_in_view, request)
+    if view is None:
+        return _page(request, message=SSO_ENDED if request.cookies.get(COOKIE) else "")
+    from ui.student_lookup import advisor_form_settings
+    return _page(request, view=view, pdf_problem=font_problem(advisor_form_settings()))
+
+
 async def student_page(request: Request) -> Response:
+    if _sso_on():
+        return await _sso_page(request)
     if request.method == "GET":
         return _page(request)
     fields, problem = await _form(request)
@@ -140,14 +177,22 @@ async def student_page(request: Request) -> Response:
 
 
 async def advisor_form(request: Request) -> Response:
-    fields, problem = await _form(request)
+    sso_on = _sso_on()
+    fields, problem = await _form(request, fields=("csrf",) if sso_on else
+                                  ("student_no", "name", "csrf"))
     if fields is None:
         return _page(request, 403 if problem == EXPIRED else 413, message=problem)
-    outcome, view = await run_in_threadpool(_lookup, request, fields["student_no"],
-                                            fields["name"])
-    if view is None:
-        return _page(request, 429 if outcome.limited else 200,
-                     message=outcome.message or EXPIRED, student_no=fields["student_no"])
+    if sso_on:  # the signed-in student's own form, whatever was posted
+        _, view = await run_in_threadpool(_signed_in_view, request)
+        if view is None:
+            return _page(request, 403, message=SSO_ENDED)
+        fields["name"] = view.name
+    else:
+        outcome, view = await run_in_threadpool(_lookup, request, fields["student_no"],
+                                                fields["name"])
+        if view is None:
+            return _page(request, 429 if outcome.limited else 200,
+                         message=outcome.message or EXPIRED, student_no=fields["student_no"])
     from ui.student_lookup import advisor_form_settings
     settings = advisor_form_settings()
     problem = font_problem(settings)
@@ -160,7 +205,23 @@ async def advisor_form(request: Request) -> Response:
         **HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
 
 
+async def sign_out(request: Request) -> Response:
+    """End a student's campus sign-in (the page's 退出 button) and clear the cookie."""
+    fields, problem = await _form(request, fields=("csrf",))
+    if fields is None:
+        return _page(request, 403 if problem == EXPIRED else 413, message=problem)
+    token = request.cookies.get(COOKIE)
+    if token:
+        from ui.student_lookup import store
+        await run_in_threadpool(end_session, store(), token)
+    # Out of the CAS session too: a campus PC must not sign the next student straight back in.
+    response = RedirectResponse(f"/auth/cas/logout?next={PATH}", status_code=303, headers=HEADERS)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
 routes = [
     Route(PATH, student_page, methods=["GET", "POST"]),
+    Route(f"{PATH}/signout", sign_out, methods=["POST"]),
     Route(f"{PATH}/form.pdf", advisor_form, methods=["POST"]),
 ]

@@ -26,6 +26,7 @@ SESSION_MAX_HOURS = 12      # one working day at most
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often
 HANDOFF_SECONDS = 60        # a sign-in's one-time code is good for this long
 COOKIE = "lxt_session"
+STAFF, STUDENT = "staff", "student"  # staff_sessions.kind (migration 031)
 
 
 def token_hash(token: str) -> str:
@@ -58,22 +59,30 @@ def redeem_handoff(code: str) -> str | None:
     return entry[0]
 
 
-def start_session(store: Store, username: str, now: datetime | None = None) -> str:
-    """A new session for a signed-in account; returns the token for the browser (once)."""
+def start_session(store: Store, username: str, now: datetime | None = None,
+                  kind: str = STAFF, cur=None) -> str:
+    """A new session for a signed-in account (kind "staff") or, through the campus sign-in, a
+    student (kind "student", username = 学号); returns the token for the browser (once).
+    `cur`: write inside the caller's transaction."""
     token = secrets.token_urlsafe(32)
     now = now or beijing_now()
-    with store.transaction(touches_data=False) as cur:
-        cur.execute("INSERT INTO staff_sessions VALUES ($h, $u, $t, $t, NULL)",
-                    {"h": _hash(token), "u": username, "t": now})
+    params = {"h": _hash(token), "u": username, "t": now, "k": kind}
+    sql = ("INSERT INTO staff_sessions (token_hash, username, created_at, last_seen, ended_at, kind)"
+           " VALUES ($h, $u, $t, $t, NULL, $k)")
+    if cur is not None:
+        cur.execute(sql, params)
+        return token
+    with store.transaction(touches_data=False) as own:
+        own.execute(sql, params)
     return token
 
 
-def resume_session(store: Store, token: str, now: datetime | None = None) -> Actor | None:
-    """The account behind a live session token, or None (unknown, ended, expired, disabled)."""
+def _live(store: Store, token: str, kind: str, now: datetime) -> dict | None:
+    """The session row behind a token if it is of `kind` and neither ended nor expired."""
     if not token:
         return None
-    now = now or beijing_now()
-    rows = store.read_dicts("SELECT * FROM staff_sessions WHERE token_hash = $h", {"h": _hash(token)})
+    rows = store.read_dicts("SELECT * FROM staff_sessions WHERE token_hash = $h AND kind = $k",
+                            {"h": _hash(token), "k": kind})
     if not rows or rows[0]["ended_at"] is not None:
         return None
     session = rows[0]
@@ -82,13 +91,37 @@ def resume_session(store: Store, token: str, now: datetime | None = None) -> Act
     if idle or too_old:
         end_session(store, token, now)
         return None
-    actor = get_actor(store, session["username"])
-    if actor is None:
-        return None
+    return session
+
+
+def _touch(store: Store, token: str, session: dict, now: datetime) -> None:
     if now - session["last_seen"] >= TOUCH_EVERY:
         with store.transaction(touches_data=False) as cur:
             cur.execute("UPDATE staff_sessions SET last_seen = $t WHERE token_hash = $h",
                         {"t": now, "h": _hash(token)})
+
+
+def resume_student_session(store: Store, token: str, now: datetime | None = None) -> str | None:
+    """The 学号 behind a live student session (campus sign-in), or None."""
+    now = now or beijing_now()
+    session = _live(store, token, STUDENT, now)
+    if session is None:
+        return None
+    _touch(store, token, session, now)
+    return session["username"]
+
+
+def resume_session(store: Store, token: str, now: datetime | None = None) -> Actor | None:
+    """The account behind a live staff session token, or None (unknown, ended, expired,
+    disabled, or a student's session)."""
+    now = now or beijing_now()
+    session = _live(store, token, STAFF, now)
+    if session is None:
+        return None
+    actor = get_actor(store, session["username"])
+    if actor is None:
+        return None
+    _touch(store, token, session, now)
     return actor
 
 
@@ -104,14 +137,19 @@ def end_user_sessions(store: Store, username: str, keep: str | None = None,
     changer's own token)."""
     with store.transaction(touches_data=False) as cur:
         cur.execute("UPDATE staff_sessions SET ended_at = $t WHERE username = $u AND ended_at IS NULL"
-                    " AND token_hash <> $k",
+                    " AND token_hash <> $k AND kind = 'staff'",
                     {"t": now or beijing_now(), "u": username, "k": _hash(keep) if keep else ""})
 
 
-def why_ended(store: Store, token: str) -> str:
-    """Why a session that was in use no longer works, for the sign-in page."""
+def why_ended(store: Store, token: str) -> str | None:
+    """Why a staff session that was in use no longer works, for the sign-in page (None for a
+    token that is no staff session: a student's campus sign-in, a made-up value)."""
+    if not store.read_value("SELECT count(*) FROM staff_sessions WHERE token_hash = $h"
+                            " AND kind = 'staff'", {"h": _hash(token)}):
+        return None
     rows = store.read_dicts(
-        "SELECT s.active FROM staff_sessions x JOIN staff s USING (username) WHERE x.token_hash = $h",
+        "SELECT s.active FROM staff_sessions x JOIN staff s USING (username)"
+        " WHERE x.token_hash = $h AND x.kind = 'staff'",
         {"h": _hash(token)})
     if rows and not rows[0]["active"]:
         return "该账号已停用，请联系系统管理员"

@@ -19,6 +19,7 @@ from typing import Callable
 from clearance.store import accounts
 from clearance.store.accounts import SignIn
 from clearance.adapters.limits import SecurityConfig, security_config
+from clearance.adapters.sso import USE_SSO, local_password_allowed
 from clearance.store.db import Store
 from clearance.adapters.throttle import Throttle
 
@@ -57,4 +58,8 @@ def gate() -> SignInGate:
 
 
 def sign_in(store: Store, username: str, password: str, client: str) -> SignIn:
+    """A password sign-in. With the campus sign-in on (config/sso.toml), only the break-glass
+    accounts may use a password; every other name is sent to 统一身份认证 without a check."""
+    if not local_password_allowed(username):
+        return SignIn(None, USE_SSO)
     return gate().attempt(store, username, password, client)
