@@ -133,6 +133,19 @@ def _column(values) -> tuple[list[str], str | None]:
     return [t for t, _k in cells], "".join(k for _t, k in cells)
 
 
+def _packed_column(values) -> tuple[str | list[str], str | None]:
+    """pack(_column(values)), in one pass when every cell is text: the join itself refuses
+    anything else (TypeError), and only then are the cells looked at one by one."""
+    if not len(values):
+        return [], None
+    try:
+        joined = SEP.join(values)
+    except TypeError:
+        text, kind = _column(values)
+        return pack(text), kind
+    return (joined if joined.count(SEP) == len(values) - 1 else list(values)), None
+
+
 def pack(texts: list[str]) -> str | list[str]:
     """One string for a column (split again in Arrow by the app); the list itself if a cell
     holds the separator."""
@@ -174,20 +187,29 @@ def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidd
         columns = list(zip(*body))  # the transposition in C
     else:
         columns = [[line[j] if j < len(line) else "" for line in body] for j in range(width)]
+    # The marked cells by column, as positions in `rows` (one dict lookup per marked cell,
+    # not one per cell of the sheet).
+    position = {row: pos for pos, row in enumerate(rows)} if marked else {}
+    marked_by_column: dict[int, list] = {}
+    for (row, col), mark in marked.items():
+        if row in position:
+            marked_by_column.setdefault(col, []).append((position[row], mark))
     for n, j in enumerate(cols):
+        hits = sorted(marked_by_column.get(j + 1, ()))
+        if not hits:
+            packed, kind = _packed_column(columns[j] if body else [])
+            texts.append(packed)
+            kinds.append(kind)
+            continue
         text, kind = _column(columns[j] if body else [])
-        hits = [(pos, marked[(row, j + 1)]) for pos, row in enumerate(rows) if (row, j + 1) in marked] \
-            if marked else []
-        if hits:
-            kind = list(kind) if kind is not None else ["x" if v == "" else "s" for v in text]
-            text = list(text)
-            for pos, (t, k) in hits:
-                text[pos], kind[pos] = t, k
-                if k == "m":
-                    merges[f"{rows[pos]}:{n}"] = merged_cells[(rows[pos], j + 1)]
-            kind = "".join(kind)
+        kind = list(kind) if kind is not None else ["x" if v == "" else "s" for v in text]
+        text = list(text)
+        for pos, (t, k) in hits:
+            text[pos], kind[pos] = t, k
+            if k == "m":
+                merges[f"{rows[pos]}:{n}"] = merged_cells[(rows[pos], j + 1)]
         texts.append(pack(text) if len(text) else [])
-        kinds.append(kind)
+        kinds.append("".join(kind))
     return {
         "header_row": first_row + header_at,
         "headers": [_cell(header[j])[0] for j in cols],

@@ -117,11 +117,17 @@ def _arrow(values) -> pa.Array:
 def clean_column(values) -> pd.Series:
     """clean_text over a whole column, in Arrow kernels (NFKC, trim, one space)."""
     index = values.index if isinstance(values, pd.Series) else None
-    array = pc.fill_null(_arrow(values), "")
-    array = pc.utf8_normalize(array, form="NFKC")
-    array = pc.utf8_trim_whitespace(array)
-    array = pc.replace_substring_regex(array, pattern=r"\s+", replacement=" ")
-    return pd.Series(array, index=index, dtype="str")
+    return pd.Series(_clean_array(_arrow(values)), index=index, dtype="str")
+
+
+def _clean_array(array: pa.Array) -> pa.Array:
+    """Each distinct value cleaned once: a roster's 学院, 校区, 培养层次 … have a handful of
+    values in 100,000 cells, so the kernels run over the dictionary and a `take` spreads it."""
+    encoded = pc.dictionary_encode(pc.fill_null(array, ""))
+    words = pc.utf8_normalize(encoded.dictionary, form="NFKC")
+    words = pc.utf8_trim_whitespace(words)
+    words = pc.replace_substring_regex(words, pattern=r"\s+", replacement=" ")
+    return pc.take(words, encoded.indices)
 
 
 def clean_code(value) -> str:
@@ -162,16 +168,13 @@ def _column_frame(table: dict, names: list[str], wanted: set[str] | None) -> tup
     for n, name in enumerate(names):
         if name in texts:
             continue  # a repeated column nobody reads: the first one counts
-        raw = table["columns"][n]
-        column = clean_column(raw) if wanted is None or name in wanted else \
-            pd.Series(_arrow(raw), dtype="str")
-        column.index = index
-        texts[name] = column
+        raw = _arrow(table["columns"][n])
+        column = _clean_array(raw) if wanted is None or name in wanted else raw
+        texts[name] = pd.Series(column, index=index, dtype="str")
         kind = table["kinds"][n]
         if kind is None:  # every cell was text: empty or not
-            empty = pc.equal(_arrow(raw), "").to_numpy(zero_copy_only=False) if len(index) else \
-                np.array([], dtype=bool)
-            kinds[name] = pd.Series(np.where(empty, "x", "s"), index=index, dtype="str")
+            empty = pc.fill_null(pc.equal(raw, ""), False)
+            kinds[name] = pd.Series(pc.if_else(empty, "x", "s"), index=index, dtype="str")
         else:
             letters = np.frombuffer(kind.encode("ascii"), dtype="S1").astype("U1")
             kinds[name] = pd.Series(letters, index=index, dtype="str")
