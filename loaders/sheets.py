@@ -152,8 +152,24 @@ def clean_name(value) -> str:
 
 
 def clean_names(values: pd.Series) -> pd.Series:
+    return per_distinct(values, _clean_names)
+
+
+def _clean_names(values: pd.Series) -> pd.Series:
     chinese = values.str.contains("[\u4e00-\u9fff]", regex=True)
     return values.where(~chinese, values.str.replace(" ", "", regex=False))
+
+
+def per_distinct(values: pd.Series, fn) -> pd.Series:
+    """`fn` (a column → a column of the same length, value by value) run over the distinct
+    values only and spread back: a roster's 100,000 cells hold a few dozen colleges and
+    tens of thousands of names."""
+    codes, distinct = pd.factorize(values)
+    if len(distinct) * 2 > len(values) or (codes < 0).any():
+        return fn(values)
+    out = fn(pd.Series(distinct, dtype=values.dtype)).take(codes)
+    out.index = values.index
+    return out
 
 
 # ---------------------------------------------------------------- reading
