@@ -114,6 +114,11 @@ def _arrow(values) -> pa.Array:
     return pa.array(values, type=pa.large_string(), from_pandas=True)
 
 
+# Below this many cells a column is cleaned cell by cell in the kernels: finding the distinct
+# values first costs more than it saves (the fuzz test's files have a few rows each).
+DISTINCT_FROM = 1000
+
+
 def clean_column(values) -> pd.Series:
     """clean_text over a whole column, in Arrow kernels (NFKC, trim, one space)."""
     index = values.index if isinstance(values, pd.Series) else None
@@ -123,11 +128,13 @@ def clean_column(values) -> pd.Series:
 def _clean_array(array: pa.Array) -> pa.Array:
     """Each distinct value cleaned once: a roster's 学院, 校区, 培养层次 … have a handful of
     values in 100,000 cells, so the kernels run over the dictionary and a `take` spreads it."""
-    encoded = pc.dictionary_encode(pc.fill_null(array, ""))
-    words = pc.utf8_normalize(encoded.dictionary, form="NFKC")
+    array = pc.fill_null(array, "")
+    encoded = pc.dictionary_encode(array) if len(array) >= DISTINCT_FROM else None
+    words = encoded.dictionary if encoded is not None else array
+    words = pc.utf8_normalize(words, form="NFKC")
     words = pc.utf8_trim_whitespace(words)
     words = pc.replace_substring_regex(words, pattern=r"\s+", replacement=" ")
-    return pc.take(words, encoded.indices)
+    return pc.take(words, encoded.indices) if encoded is not None else words
 
 
 def clean_code(value) -> str:
@@ -164,6 +171,8 @@ def per_distinct(values: pd.Series, fn) -> pd.Series:
     """`fn` (a column → a column of the same length, value by value) run over the distinct
     values only and spread back: a roster's 100,000 cells hold a few dozen colleges and
     tens of thousands of names."""
+    if len(values) < DISTINCT_FROM:
+        return fn(values)
     codes, distinct = pd.factorize(values)
     if len(distinct) * 2 > len(values) or (codes < 0).any():
         return fn(values)
