@@ -465,7 +465,8 @@ def _split_sheet_xml(xml: bytes, parts: int) -> list[tuple[int, bytes]] | None:
     cuts = [(start, 1)]
     for k in range(1, parts):
         at = xml.find(b"<row ", start + (end - start) * k // parts, end)
-        if at < 0 or at <= cuts[-1][0] or not xml.endswith((b"</row>", b"/>"), 0, at):
+        if at < 0 or at <= cuts[-1][0] or \
+                not xml[max(0, at - 64):at].rstrip().endswith((b"</row>", b"/>")):
             return None
         row = re.match(rb'<row [^>]*?\br="(\d{1,9})"', xml[at:at + 200])
         if not row or int(row.group(1)) <= cuts[-1][1]:

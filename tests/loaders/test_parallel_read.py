@@ -72,6 +72,8 @@ def shapes():
         "说明": rawxlsx.sheet_xml([["填表说明"]]),
         "数据": rawxlsx.sheet_xml([["离校名单"], [], *rows(60)])})
     yield "one row only", rawxlsx.one_sheet(rows(1))
+    yield "pretty-printed XML", rawxlsx.workbook({"Sheet1": rawxlsx.sheet_xml(rows(60)).replace(
+        "<row ", "\n  <row ").replace("</sheetData>", "\n</sheetData>")})
     yield "far cell refused before any read", rawxlsx.one_sheet(
         rows(60), extra_cells='<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
 
