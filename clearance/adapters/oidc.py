@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import requests
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.common.errors import AuthlibBaseError
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -215,7 +215,7 @@ def exchange_code(config: SsoConfig, code: str, pending: Pending) -> dict:
         token = _session(config, redirect_uri(config)).fetch_token(
             metadata["token_endpoint"], grant_type="authorization_code", code=code,
             code_verifier=pending.verifier)
-    except OAuth2Error as exc:  # invalid_grant (a used or made-up code), invalid_client, …
+    except AuthlibBaseError as exc:  # invalid_grant (a used or made-up code), invalid_client, …
         raise Refused(f"token endpoint: {exc.error}") from exc
     except requests.RequestException as exc:
         raise Unreachable(f"token endpoint: {exc}") from exc
