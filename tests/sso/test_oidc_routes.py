@@ -106,3 +106,15 @@ def test_the_sign_in_entry_names_the_configured_protocol():
     assert sso.login_path("/student", openid) == "/auth/oidc/login?next=/student"
     assert sso.logout_path("/chaxun", openid) == "/auth/oidc/logout?next=/chaxun"
     assert sso.login_path("/a b&c", openid) == "/auth/oidc/login?next=/a%20b%26c"
+
+
+def test_the_shipped_config_switched_to_oidc_is_valid(tmp_path, monkeypatch):
+    """config/sso.toml as shipped, with only `mode` changed and the secret in its variable."""
+    from clearance.paths import PROJECT_ROOT
+    text = (PROJECT_ROOT / "config" / "sso.toml").read_text(encoding="utf-8")
+    assert 'mode = "off"' in text
+    monkeypatch.setenv("CLEARANCE_OIDC_SECRET", "from-the-environment-0123456789")
+    config = _load(tmp_path, text.replace('mode = "off"', 'mode = "oidc"', 1))
+    assert (config.mode, config.oidc_client_id) == ("oidc", "lixiaotong")
+    assert config.oidc_client_secret == "from-the-environment-0123456789"
+    assert config.oidc_scopes == ("openid", "profile")
