@@ -70,7 +70,8 @@ async def login(request: Request) -> Response:
     browser = request.cookies.get(BINDING_COOKIE) or ""
     if not (20 <= len(browser) <= 64 and browser.isascii() and browser.isprintable()):
         browser = secrets.token_urlsafe(32)
-    state, pending = oidc.pending_logins.start(next_path, browser)
+    client = client_of(request.client.host if request.client else None, request.headers)
+    state, pending = oidc.pending_logins.start(next_path, browser, client)
     try:
         target = await run_in_threadpool(oidc.authorization_url, config, state, pending)
     except oidc.Unreachable as exc:

@@ -38,6 +38,7 @@ CALLBACK, LOGGED_OUT = "/auth/oidc/callback", "/auth/oidc/logged-out"
 BACKCHANNEL = "/auth/oidc/backchannel-logout"
 PENDING_SECONDS = 600        # from the login redirect to the callback
 MAX_PENDING = 10_000         # sign-ins started and not finished, at most (oldest dropped)
+MAX_PER_CLIENT = 20          # … of them from one client address
 METADATA_SECONDS = 3600      # discovery and JWKS are re-read this often (key rotation)
 JWKS_REFRESH_GAP = 60        # an unknown `kid` re-reads the JWKS at most this often
 LEEWAY = 60                  # seconds of clock difference tolerated
@@ -67,28 +68,47 @@ class Pending:
 
 
 class PendingLogins:
-    """state → Pending, each taken at most once."""
+    """state → Pending, each taken at most once. At most MAX_PENDING in all and MAX_PER_CLIENT
+    per client address (a client starting sign-ins in a loop drops only its own oldest, not
+    everyone else's)."""
 
     def __init__(self) -> None:
-        self._items: dict[str, Pending] = {}
+        self._items: dict[str, tuple[Pending, str]] = {}
+        self._by_client: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
-    def start(self, next_path: str, browser: str) -> tuple[str, Pending]:
+    def _drop(self, state: str) -> Pending | None:
+        entry = self._items.pop(state, None)
+        if entry is None:
+            return None
+        states = self._by_client.get(entry[1], [])
+        if state in states:
+            states.remove(state)
+        if not states:
+            self._by_client.pop(entry[1], None)
+        return entry[0]
+
+    def start(self, next_path: str, browser: str, client: str = "") -> tuple[str, Pending]:
         state = secrets.token_urlsafe(32)
         pending = Pending(secrets.token_urlsafe(32), secrets.token_urlsafe(48), next_path,
                           digest(browser), time.monotonic())
         with self._lock:
             now = time.monotonic()
-            for old in [s for s, p in self._items.items() if now - p.started > PENDING_SECONDS]:
-                del self._items[old]
+            for old in [s for s, (p, _) in self._items.items() if now - p.started > PENDING_SECONDS]:
+                self._drop(old)
+            own = self._by_client.get(client, [])
+            while len(own) >= MAX_PER_CLIENT:
+                self._drop(own[0])
+                own = self._by_client.get(client, [])
             while len(self._items) >= MAX_PENDING:
-                del self._items[next(iter(self._items))]
-            self._items[state] = pending
+                self._drop(next(iter(self._items)))
+            self._items[state] = (pending, client)
+            self._by_client.setdefault(client, []).append(state)
         return state, pending
 
     def take(self, state: str) -> Pending | None:
         with self._lock:
-            pending = self._items.pop(state, None)
+            pending = self._drop(state)
         if pending is None or time.monotonic() - pending.started > PENDING_SECONDS:
             return None
         return pending
@@ -96,6 +116,7 @@ class PendingLogins:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._by_client.clear()
 
 
 pending_logins = PendingLogins()

@@ -219,3 +219,22 @@ def test_logout_goes_through_the_provider_and_back_to_a_local_path_only(oidc_wor
         back = plain_session().get(oidc_world.app.url + "/auth/oidc/logged-out",
                                    params={"state": state}, allow_redirects=False, timeout=30)
         assert back.status_code == 303 and back.headers["location"] == expected
+
+
+def test_a_flood_of_made_up_codes_is_slowed_down(oidc_world):
+    """Each made-up code with a state of its own costs a request to the provider: after the
+    free failures of the sign-in limits the client must wait. The client is named by
+    X-Forwarded-For (the test's peer is the trusted proxy), so the other tests are not slowed."""
+    from clearance.adapters.limits import security_config
+    free = security_config().sign_in["per_client"].free
+    session = plain_session()
+    headers = {"X-Forwarded-For": "10.77.0.10"}
+    statuses = []
+    for i in range(free + 2):
+        start = session.get(oidc_world.app.url + "/auth/oidc/login", headers=headers,
+                            allow_redirects=False, timeout=30)
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        statuses.append(session.get(oidc_world.callback, headers=headers, allow_redirects=False,
+                                    params={"code": f"made-up-{i}", "state": state},
+                                    timeout=30).status_code)
+    assert statuses[:free] == [403] * free and statuses[free:] == [429, 429]

@@ -118,3 +118,11 @@ def test_the_shipped_config_switched_to_oidc_is_valid(tmp_path, monkeypatch):
     assert (config.mode, config.oidc_client_id) == ("oidc", "lixiaotong")
     assert config.oidc_client_secret == "from-the-environment-0123456789"
     assert config.oidc_scopes == ("openid", "profile")
+
+
+def test_a_client_starting_sign_ins_in_a_loop_drops_only_its_own():
+    logins = oidc.PendingLogins()
+    theirs, _ = logins.start("/", "b" * 30, "10.0.0.1")
+    mine = [logins.start("/", "a" * 30, "10.0.0.2")[0] for _ in range(oidc.MAX_PER_CLIENT + 5)]
+    assert logins.take(theirs) is not None
+    assert [logins.take(s) is not None for s in mine] == [False] * 5 + [True] * oidc.MAX_PER_CLIENT
