@@ -238,3 +238,16 @@ def test_a_flood_of_made_up_codes_is_slowed_down(oidc_world):
                                     params={"code": f"made-up-{i}", "state": state},
                                     timeout=30).status_code)
     assert statuses[:free] == [403] * free and statuses[free:] == [429, 429]
+
+
+def test_behind_the_trusted_proxy_over_https_both_cookies_are_secure(oidc_world):
+    session = plain_session()
+    https = {"X-Forwarded-Proto": "https"}
+    start = session.get(oidc_world.app.url + "/auth/oidc/login", headers=https,
+                        allow_redirects=False, timeout=30)
+    assert "lxt_oidc=" in start.headers["set-cookie"] and "Secure" in start.headers["set-cookie"]
+    url = provider_code(session, oidc_world.app.url, oidc_world.provider, STAFF_ID)
+    answer = session.get(url, headers=https, allow_redirects=False, timeout=30)
+    assert answer.status_code == 200 and _cookie(answer)
+    session_cookie = [c for c in answer.raw.headers.getlist("set-cookie") if "lxt_session=" in c]
+    assert session_cookie and "Secure" in session_cookie[0] and "HttpOnly" in session_cookie[0]
