@@ -90,10 +90,9 @@ def _plausible(value: str, limit: int) -> bool:
     return 0 < len(value) <= limit and value.isascii() and value.isprintable()
 
 
-async def callback(request: Request) -> Response:
-    config = _config()
-    if config is None:
-        return message_page(NOT_ON, 404)
+def _pending(request: Request, config: sso.SsoConfig) -> oidc.Pending | Response:
+    """The sign-in this callback finishes — its state taken once, started by this browser, the
+    provider ours — or the refusal page."""
     params = request.query_params
     state, code = params.get("state", ""), params.get("code", "")
     if params.get("error"):
@@ -106,20 +105,25 @@ async def callback(request: Request) -> Response:
     if pending is None or not secrets.compare_digest(oidc.digest(browser), pending.browser):
         log.info("OIDC callback refused: unknown, used or foreign state")
         return message_page(BAD_STATE, 403, **_again("/"))
-    again = _again(pending.next_path)
     # RFC 9207: a provider that names itself must be ours (a mix-up with another provider).
     if "iss" in params and params["iss"].rstrip("/") != config.oidc_issuer:
-        return message_page(INVALID, 403, **again)
+        return message_page(INVALID, 403, **_again(pending.next_path))
     if not _plausible(code, MAX_CODE):
-        return message_page(INVALID, 403, **again)
+        return message_page(INVALID, 403, **_again(pending.next_path))
+    return pending
+
+
+async def _claims(request: Request, config: sso.SsoConfig, code: str,
+                  pending: oidc.Pending) -> dict | Response:
+    """The verified ID token's claims for `code`, or the refusal page. A code that fails counts
+    on the client's sign-in limits (a made-up code costs a request to the provider)."""
     keys = [("per_client", client_of(request.client.host if request.client else None,
                                      request.headers)), ("global", "*")]
     decision = gate().throttle.acquire(keys)
     if not decision.allowed:
         return message_page(SLOW_DOWN.format(wait=decision.wait_text), 429)
-    store = open_store()
-    if not await run_in_threadpool(sso.claim_ticket, store, code, "oidc"):
-        return message_page(sso.REPLAYED, 403, **again)
+    if not await run_in_threadpool(sso.claim_ticket, open_store(), code, "oidc"):
+        return message_page(sso.REPLAYED, 403, **_again(pending.next_path))
     try:
         token = await run_in_threadpool(oidc.exchange_code, config, code, pending)
         claims = await run_in_threadpool(oidc.verify_id_token, config, token, pending.nonce)
@@ -129,11 +133,24 @@ async def callback(request: Request) -> Response:
         return message_page(UNREACHABLE, 502)
     except oidc.Refused as exc:
         log.info("OIDC sign-in refused: %s", exc)
-        return message_page(INVALID, 403, **again)
+        return message_page(INVALID, 403, **_again(pending.next_path))
     gate().throttle.refund(keys, decision.stamp)
-    identity = Identity(str(claims["sub"]), claims)
-    result = await run_in_threadpool(sso.sign_in_identity, store, identity, code, config,
-                                     provider_session=oidc.provider_session(config, claims))
+    return claims
+
+
+async def callback(request: Request) -> Response:
+    config = _config()
+    if config is None:
+        return message_page(NOT_ON, 404)
+    pending = _pending(request, config)
+    if isinstance(pending, Response):
+        return pending
+    claims = await _claims(request, config, request.query_params["code"], pending)
+    if isinstance(claims, Response):
+        return claims
+    result = await run_in_threadpool(
+        sso.sign_in_identity, open_store(), Identity(str(claims["sub"]), claims),
+        request.query_params["code"], config, provider_session=oidc.provider_session(config, claims))
     if result.token is None:
         log.info("OIDC sign-in refused for %r: %s", str(claims["sub"])[:64], result.message)
         return message_page(result.message, 403)
