@@ -79,7 +79,7 @@ def test_a_staff_member_signs_in_once_and_every_replay_is_refused(oidc_world):
 def test_a_callback_from_another_browser_is_refused(oidc_world):
     """Login CSRF: an attacker's own code and state, planted in the victim's browser, fail
     because the state belongs to the attacker's browser (its binding cookie)."""
-    url = provider_code(plain_session(), oidc_world.app.url, oidc_world.provider, STRANGER_ID)
+    url = provider_code(plain_session(), oidc_world.app.url, oidc_world.provider, STAFF_ID)
     victim = plain_session()
     answer = _follow(victim, url)
     assert answer.status_code == 403 and _cookie(answer) is None
