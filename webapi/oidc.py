@@ -67,9 +67,10 @@ async def login(request: Request) -> Response:
     if config is None:
         return message_page(NOT_ON, 404)
     next_path = safe_next(request.query_params.get("next"))
-    browser = request.cookies.get(BINDING_COOKIE) or ""
-    if not (20 <= len(browser) <= 64 and browser.isascii() and browser.isprintable()):
-        browser = secrets.token_urlsafe(32)
+    # A fresh binding for every sign-in, never one the browser brings (a cookie planted from a
+    # sibling host must not let its planter's code be finished here). Two sign-ins started in
+    # two tabs at once: the earlier one is asked to start again.
+    browser = secrets.token_urlsafe(32)
     client = client_of(request.client.host if request.client else None, request.headers)
     state, pending = oidc.pending_logins.start(next_path, browser, client)
     try:
