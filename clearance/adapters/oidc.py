@@ -127,6 +127,7 @@ class _Cache:
         self.lock = threading.Lock()
         self.metadata: dict[str, tuple[dict, float]] = {}
         self.jwks: dict[str, tuple[KeySet, float]] = {}
+        self.forced: dict[str, float] = {}     # jwks_uri → when last re-read for an unknown kid
 
 
 _cache = _Cache()
@@ -164,11 +165,19 @@ def provider_metadata(config: SsoConfig) -> dict:
 
 
 def _key_set(config: SsoConfig, force: bool = False) -> KeySet:
+    """The provider's keys: cached for METADATA_SECONDS; `force` (a token under a kid we do not
+    have) re-reads them, at most once per JWKS_REFRESH_GAP — made-up kids cost one read a
+    minute, not one each."""
     uri = provider_metadata(config)["jwks_uri"]
     now = time.monotonic()
     with _cache.lock:
         cached = _cache.jwks.get(uri)
-    if cached and (now - cached[1] < (JWKS_REFRESH_GAP if force else METADATA_SECONDS)):
+        forced_at = _cache.forced.get(uri, -JWKS_REFRESH_GAP)
+        if force and now - forced_at < JWKS_REFRESH_GAP and cached:
+            return cached[0]
+        if force:
+            _cache.forced[uri] = now
+    if cached and not force and now - cached[1] < METADATA_SECONDS:
         return cached[0]
     try:
         keys = KeySet.import_key_set(_get_json(config, uri))
@@ -184,6 +193,7 @@ def forget_provider() -> None:
     with _cache.lock:
         _cache.metadata.clear()
         _cache.jwks.clear()
+        _cache.forced.clear()
 
 
 def _algorithms(metadata: dict, key: str) -> list[str]:

@@ -126,3 +126,38 @@ def test_a_client_starting_sign_ins_in_a_loop_drops_only_its_own():
     mine = [logins.start("/", "a" * 30, "10.0.0.2")[0] for _ in range(oidc.MAX_PER_CLIENT + 5)]
     assert logins.take(theirs) is not None
     assert [logins.take(s) is not None for s in mine] == [False] * 5 + [True] * oidc.MAX_PER_CLIENT
+
+
+def test_a_new_signing_key_is_fetched_once_and_an_unknown_one_does_not_flood_the_provider(monkeypatch):
+    """Key rotation: a token under a kid the cached JWKS lacks re-reads the JWKS (at most once a
+    minute), so a provider's new key works at once and made-up kids cost one fetch, not one each."""
+    from joserfc import jwt as jose_jwt
+    from joserfc.jwk import RSAKey
+    old, new = (RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig"})
+                for kid in ("old", "new"))
+    published = {"keys": [old.as_dict(private=False)]}
+    fetches = []
+
+    def get_json(config, url):
+        fetches.append(url)
+        if url.endswith("/jwks"):
+            return published
+        return {"issuer": "https://idp.test", "authorization_endpoint": "https://idp.test/auth",
+                "token_endpoint": "https://idp.test/token", "jwks_uri": "https://idp.test/jwks"}
+
+    monkeypatch.setattr(oidc, "_get_json", get_json)
+    oidc.forget_provider()
+    config = sso.SsoConfig(mode="oidc", oidc_issuer="https://idp.test",
+                           oidc_discovery_url="https://idp.test/.well-known/openid-configuration",
+                           oidc_client_id="lixiaotong", oidc_client_secret="x")
+    signed = lambda key: jose_jwt.encode({"alg": "RS256", "kid": key.kid}, {"sub": "x"}, key)  # noqa: E731
+    assert oidc._decode(config, signed(old), ["RS256"]).claims["sub"] == "x"
+    published = {"keys": [old.as_dict(private=False), new.as_dict(private=False)]}
+    assert oidc._decode(config, signed(new), ["RS256"]).claims["sub"] == "x"  # rotated in
+    jwks_reads = fetches.count("https://idp.test/jwks")
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "made-up"})
+    for _ in range(5):
+        with pytest.raises(oidc.Refused):
+            oidc._decode(config, signed(stranger), ["RS256"])
+    assert fetches.count("https://idp.test/jwks") == jwks_reads  # within the minute: no re-read
+    oidc.forget_provider()
