@@ -251,3 +251,11 @@ def test_behind_the_trusted_proxy_over_https_both_cookies_are_secure(oidc_world)
     assert answer.status_code == 200 and _cookie(answer)
     session_cookie = [c for c in answer.raw.headers.getlist("set-cookie") if "lxt_session=" in c]
     assert session_cookie and "Secure" in session_cookie[0] and "HttpOnly" in session_cookie[0]
+
+
+def test_with_oidc_on_the_cas_routes_are_off(oidc_world):
+    """One protocol at a time: a CAS ticket cannot be spent on an OIDC-configured 离校通."""
+    for path in ("/auth/cas/login", "/auth/cas/callback?ticket=ST-1-x"):
+        answer = plain_session().get(oidc_world.app.url + path, allow_redirects=False, timeout=30)
+        assert answer.status_code == 404 and "未启用统一身份认证" in answer.text
+        assert _cookie(answer) is None
