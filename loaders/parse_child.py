@@ -450,6 +450,12 @@ def _read_sheet(book, index: int) -> tuple[list[list], list[tuple[int, int, int,
 
 # ---------------------------------------------------------------- a big sheet on two cores
 
+# The pieces' path holds the sheet's XML, the pieces' workbooks and calamine's copies of them
+# at once (≈3× the XML, then the cells): a sheet beyond this share of memory_bytes is read
+# whole, as before, so that no file the whole read can take is refused for its pieces.
+_PIECES_UP_TO = 1 / 8
+
+
 def _split_sheet_xml(xml: bytes, parts: int) -> list[tuple[int, bytes]] | None:
     """A big sheet's XML cut at row boundaries into `parts` sheets of its own (each with the
     sheet's head and tail, without the <dimension>: the limits were checked on the whole), as
@@ -507,7 +513,9 @@ def _read_in_pieces(zf: zipfile.ZipFile, part: str, xml: bytes, index: int, spec
                   if not i.is_dir()}
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
         return None
-    books = [_book_with(zf, part, piece, others) for _first, piece in pieces]
+    books, firsts = [], [first for first, _piece in pieces]
+    while pieces:  # each piece dropped once it is in its workbook: memory_mb covers the copies
+        books.append(_book_with(zf, part, pieces.pop(0)[1], others))
     del others
     sheets: list = [None] * len(books)
 
@@ -531,7 +539,7 @@ def _read_in_pieces(zf: zipfile.ZipFile, part: str, xml: bytes, index: int, spec
             raise next(s for s in sheets if isinstance(s, (KeyboardInterrupt, SystemExit, MemoryError)))
         return None
     try:
-        grid = _join_pieces([(first, sheet) for (first, _x), sheet in zip(pieces, sheets)])
+        grid = _join_pieces(list(zip(firsts, sheets)))
         merged = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in (sheets[0].merged_cell_ranges or [])]
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
@@ -626,7 +634,8 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         if zf is not None and name in parts and parts[name] in zf.namelist():
             xml = _checked_sheet_xml(zf, parts[name], name, spec)
             marks: list = []
-            if spec.get("parallel_reads", 1) > 1 and len(xml) >= spec.get("parallel_min_bytes", float("inf")):
+            if spec.get("parallel_reads", 1) > 1 and \
+                    spec.get("parallel_min_bytes", float("inf")) <= len(xml) <= _PIECES_UP_TO * spec["memory_bytes"]:
                 # A big sheet: its pieces are parsed on every core while this thread looks
                 # for error cells, formulas and hidden rows in the XML.
                 read = _read_in_pieces(zf, parts[name], xml, index, spec,
