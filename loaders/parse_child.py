@@ -484,7 +484,7 @@ def _split_sheet_xml(xml: bytes, parts: int) -> list[tuple[int, bytes]] | None:
             for n, (at, first) in enumerate(cuts[:-1])]
 
 
-def _book_with(zf: zipfile.ZipFile, part: str, sheet_xml: bytes, others: dict[str, bytes]) -> bytes:
+def _book_with(part: str, sheet_xml: bytes, others: dict[str, bytes]) -> bytes:
     """The workbook again, uncompressed (calamine need not inflate it), with `part` holding
     `sheet_xml` and the other parts from `others` (read once for all pieces)."""
     out = io.BytesIO()
@@ -515,7 +515,7 @@ def _read_in_pieces(zf: zipfile.ZipFile, part: str, xml: bytes, index: int, spec
         return None
     books, firsts = [], [first for first, _piece in pieces]
     while pieces:  # each piece dropped once it is in its workbook: memory_mb covers the copies
-        books.append(_book_with(zf, part, pieces.pop(0)[1], others))
+        books.append(_book_with(part, pieces.pop(0)[1], others))
     del others
     sheets: list = [None] * len(books)
 
