@@ -11,7 +11,7 @@ from clearance.rules.actors import SYSTEM
 from clearance.store.desk_tokens import issue_desk
 from clearance.root import close_all_stores, open_store
 from loaders.cards import demo_uid
-from tests.browser.desk import active, focus_on
+from tests.browser.desk_steps import active, focus_on
 from tests.browser.harness import open_page, running_app
 from tests.cards.pcscd import wait_reader_empty
 from tests.cards.vpcd_card import VirtualCard

@@ -2,8 +2,8 @@
 (issue 13). The whole page's run checks the session; a fragment's rerun must too: an account
 disabled while its desk is open cannot pass the next scanned student."""
 
-from tests.browser.desk import (LOOKUP, open_library_desk, scan, stage_state, students_at,
-                                tick_library_items)
+from tests.browser.desk_steps import (LOOKUP, open_library_desk, scan, stage_state,
+                                      students_at, tick_library_items)
 from tests.browser.harness import chromium, go_to, open_page, running_app, sign_in, wait_idle
 
 

@@ -4,8 +4,8 @@ passes nobody; the same with 回车即通过 on. The keys go where a 学号 goes
 
 import duckdb
 
-from tests.browser.desk import (LOOKUP, active, focus_on, open_library_desk, scan, stage_state,
-                                students_at, tick_library_items)
+from tests.browser.desk_steps import (LOOKUP, active, focus_on, open_library_desk, scan,
+                                      stage_state, students_at, tick_library_items)
 from tests.browser.harness import open_page, running_app, sign_in, wait_idle
 
 

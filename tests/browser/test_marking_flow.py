@@ -8,7 +8,7 @@ import duckdb
 
 from clearance.clock import beijing_now
 from loaders.demo import COLLEGES
-from tests.browser.desk import LIBRARY_ITEMS, LOOKUP, active
+from tests.browser.desk_steps import LIBRARY_ITEMS, LOOKUP, active
 from tests.browser.harness import open_page, running_app, sign_in, sign_out, wait_idle
 
 
