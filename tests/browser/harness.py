@@ -34,13 +34,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(args: list[str], env: dict, log: Path, url: str, what: str,
+def start_server(args: list[str], env: dict | None, log: Path, url: str, what: str,
                  answers: Callable = lambda r: r.status == 200,
-                 timeout: float = 60) -> subprocess.Popen:
-    """Start a test server (`args`, from the repo root, its output in `log`) and wait until `url`
-    answers as `answers` says. Raises "<what> exited" or "<what> did not answer" with the log's
-    tail; a server that never answered is stopped first."""
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+                 timeout: float = 60, cwd: Path = ROOT) -> subprocess.Popen:
+    """Start a test server (`args`, from `cwd`, its output in `log`; env None: this process's)
+    and wait until `url` answers as `answers` says. Raises "<what> exited" or "<what> did not
+    answer" with the log's tail; a server that never answered is stopped first."""
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
