@@ -214,3 +214,22 @@ def test_a_catalogue_stage_gets_a_code_that_is_kept(cohort):
     with cohort.transaction() as cur:
         _write_catalogue(cur, cohort.catalogue)
     assert dict(cohort.read_rows("SELECT stage_id, stage_code FROM stage_codes")) == before
+
+
+def test_a_stage_new_to_the_store_gets_a_code_and_its_rows_from_the_catalogue_sync(cohort):
+    """As when the catalogue adds a stage: the sync gives it the next code and every student a
+    status row carrying that code."""
+    from clearance.store.config import sync_config
+
+    with cohort.transaction() as cur:
+        cur.execute("DELETE FROM stage_status WHERE stage_id = 'hospital'")
+        cur.execute("DELETE FROM stage_codes WHERE stage_id = 'hospital'")
+        cur.execute("DELETE FROM settings WHERE key = 'config_hash'")
+    highest = cohort.read_value("SELECT max(stage_code) FROM stage_codes")
+    assert sync_config(cohort)
+    code = cohort.read_value("SELECT stage_code FROM stage_codes WHERE stage_id = 'hospital'")
+    assert code == highest + 1  # the next code, not a reused one
+    assert cohort.read_rows("SELECT DISTINCT stage_code, count(*) OVER () FROM stage_status"
+                            " WHERE stage_id = 'hospital'") == [(code, 4)]
+    assert _out_of_step(cohort) == 0
+    assert _cube(cohort) == _independent(cohort)
