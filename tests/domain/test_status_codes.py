@@ -165,7 +165,9 @@ def test_an_old_store_migrates_with_every_row_and_its_codes(tmp_path):
     no longer has: 036 keeps every status row as it was and fills the codes and days."""
     old_dir = tmp_path / "old_migrations"
     shutil.copytree(MIGRATIONS_DIR, old_dir)
-    (old_dir / "036_status_codes.sql").unlink()
+    for later in old_dir.glob("[0-9][0-9][0-9]_*.sql"):  # 036 and whatever came after it
+        if int(later.name[:3]) >= 36:
+            later.unlink()
     path = tmp_path / "old.duckdb"
     old = Store(path)
     migrate(old, old_dir)
@@ -187,7 +189,7 @@ def test_an_old_store_migrates_with_every_row_and_its_codes(tmp_path):
     old.close()
 
     migrated = Store(path)
-    assert migrate(migrated) == ["036_status_codes.sql"]
+    assert migrate(migrated)[0] == "036_status_codes.sql"
     assert migrated.read_rows("SELECT * EXCLUDE (stage_code, college_code, done_on)"
                               " FROM stage_status ORDER BY ALL") == before
     assert dict(migrated.read_rows("SELECT student_no || ' ' || stage_id, done_on FROM stage_status")) == {
