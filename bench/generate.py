@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 from clearance.root import close_all_stores, open_store
+from clearance.store.students import add_colleges
+
 from loaders.demo import COLLEGES
 
 BATCH = "2018-06"
@@ -128,11 +130,13 @@ SELECT p.student_no, stage_id, state,
        CASE WHEN state <> 'open' THEN 'bench' END,
        CASE WHEN state <> 'open' THEN 'feed' END,
        CASE WHEN state <> 'open' THEN i * 32 + seq * 2 + 1 END,
-       s.batch_id, s.college, s.campus, s.level, s.clearance_type  -- the copies (migration 033)
+       s.batch_id, s.college, s.campus, s.level, s.clearance_type,  -- the copies (migration 033)
+       k.stage_code, c.college_code,                                 -- the codes (migration 036)
+       CASE WHEN state IN ('passed', 'not_needed') THEN CAST(when_at AS DATE) END
 FROM planned p JOIN students s USING (student_no)
+JOIN stage_codes k USING (stage_id) JOIN colleges c USING (college)
 ORDER BY p.student_no, seq  -- roster order, not grouped by college (as a real import writes)
 """
-
 
 def generate(n: int, path: Path) -> dict:
     """Create `path` (must not exist) with `n` students. Returns row counts and timings."""
@@ -154,7 +158,7 @@ def generate(n: int, path: Path) -> dict:
         cur.executemany("INSERT INTO shape VALUES (?, ?, ?, ?)",
                         [(k, *v) for k, v in STAGE_SHAPE.items()])
         cur.execute(STUDENTS_SQL, {"n": n, "batch": BATCH, "total": total})
-        cur.execute("INSERT INTO colleges SELECT college FROM colleges_weighted ON CONFLICT DO NOTHING")
+        add_colleges(cur, "SELECT college FROM colleges_weighted")
         timings["students"] = time.perf_counter() - t0
         # Temp tables live in this cursor's connection, so all of it is one transaction.
         cur.execute(STATES_SQL)
@@ -173,7 +177,6 @@ def generate(n: int, path: Path) -> dict:
               for t in ("students", "stage_status", "events")}
     close_all_stores()
     return counts | {f"seconds_{k}": round(v, 1) for k, v in timings.items()}
-
 
 if __name__ == "__main__":
     print(generate(int(sys.argv[1]), Path(sys.argv[2])))

@@ -104,7 +104,8 @@ def same_write_once(store, i: int, no: str, evidence: str) -> float:
                 {"no": no, "at": datetime(2018, 6, 30), "evidence": evidence}).fetchall()[0][0]
             # The state written is the one already there: the next mark's rules see no change.
             cur.execute("UPDATE stage_status SET state = state, reason = reason, updated_at = $at,"
-                        " updated_by = 'bench', source = 'page', last_event_id = $id"
+                        " updated_by = 'bench', source = 'page', last_event_id = $id,"
+                        " done_on = done_on"  # every column a mark sets (migration 036)
                         " WHERE student_no = $no AND stage_id = 'finance'",
                         {"id": event_id, "no": no, "at": datetime(2018, 6, 30)})
             cur.execute("COMMIT")

@@ -12,7 +12,7 @@ WITH open_rows AS (
     SELECT student_no, stage_id, state, reason, student_campus, student_type
     FROM stage_status
     WHERE student_batch = :batch
-      AND NOT (is_done(state) AND (:as_of IS NULL OR CAST(updated_at AS DATE) <= :as_of))
+      AND NOT (done_on IS NOT NULL AND (:as_of IS NULL OR done_on <= :as_of))  -- done_on: ✓ day, 036
       AND (:college IS NULL OR student_college = :college)
       AND (:campus IS NULL OR student_campus = :campus)
       AND (:level IS NULL OR student_level = :level)
@@ -84,7 +84,7 @@ GROUP BY student_no;
 WITH per_student AS (
     SELECT student_no, any_value(student_college) AS college,
            list(stage_id ORDER BY stage_id) FILTER (
-               WHERE NOT (is_done(state) AND CAST(updated_at AS DATE) <= :as_of)
+               WHERE NOT (done_on IS NOT NULL AND done_on <= :as_of)  -- done_on: ✓ day, 036
            ) AS open_stages
     FROM stage_status
     WHERE student_batch = :batch

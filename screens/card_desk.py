@@ -19,7 +19,7 @@ from clearance.store.desk_tokens import Desk, active_desks, home_desk
 from clearance.rules.marking import advised_first, missing_prerequisites
 from clearance.clock import beijing_now
 from cardreader.reader import NO_READER, PCSCD_DOWN, CardPoller, ReaderFailure, list_readers
-from ui.auth import require_actor
+from ui.auth import current_actor, require_actor
 from ui.desk_keys import desk_keys
 from ui.data import read, store
 from ui.marking_pages import (desk_stages, evidence_inputs, evidence_state, load_card_student,
@@ -224,6 +224,8 @@ def _show_mark_button(student_no: str, name: str, clearance_type: str, stages: p
     evidence_inputs(stage, clearance_type, key)
     if st.button(f"确认 {name} 的“{stage.name}”已办理", type="primary",
                  key=f"mark_{student_no}_{stage_id}_{current['at']}", icon=":material/check_circle:"):
+        if current_actor() != actor:
+            st.rerun()  # the account was signed out or disabled while the desk stood open
         ok, kind, lines = mark_at_desk(actor, student_no, stage, "pass", None, name, None,
                                        evidence_state(stage, key), source="card")
         if not ok:
@@ -268,10 +270,20 @@ source, desk_stage = _choose_source()
 
 ENTRY_LABEL = "学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）"
 ENTRY_BOX = f'input[aria-label="{ENTRY_LABEL}"]'
-with st.form("manual_entry", clear_on_submit=True, border=False):
-    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    typed = c1.text_input(ENTRY_LABEL, key="card_typed", placeholder="例如 2015010123")
-    if c2.form_submit_button("查找", icon=":material/search:") and typed.strip():
+
+
+def _manual_entry() -> None:
+    """The entry box, inside the polled part of the page: a lookup reruns only that part. Sent
+    from outside it, a lookup reran the whole page, and after such a run the browser stopped
+    asking for the reader's redraws (Streamlit 1.67: its timer was cleared and not set again),
+    so a card tapped after a typed lookup was never seen."""
+    with st.form("manual_entry", clear_on_submit=True, border=False):
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        typed = c1.text_input(ENTRY_LABEL, key="card_typed", placeholder="例如 2015010123")
+        submitted = c2.form_submit_button("查找", icon=":material/search:")
+    if submitted and typed.strip():
+        if current_actor() != actor:
+            st.rerun()  # signed out, expired or disabled since the page was drawn: the whole page
         found = resolve_entry(store(), typed, config.wedge)
         _show_student(found.student_no, found.uid, f"输入{found.how}" if found.student_no else "输入",
                       typed.strip())
@@ -285,6 +297,7 @@ page_run = {"first": True,  # a new dict on every whole-page run; fragment rerun
 # Only a reader or a desk is polled; manual entry reruns on its own form, not on a timer.
 @st.fragment(run_every=None if source == MANUAL else config.poll_seconds)
 def desk() -> None:
+    _manual_entry()
     if source == LOCAL:
         _poll_local_reader()
         page_run["first"] = False
@@ -297,14 +310,18 @@ def desk() -> None:
     # A scan goes to the entry box whatever has the focus; after a lookup the focus waits on
     # the confirm button (ui.desk_keys).
     # The focus moves only after something the desk did (the page opened, an entry looked up, a
-    # pass recorded): a redraw after a tick leaves it where the clerk has gone since.
+    # pass recorded): a redraw after a tick leaves it where the clerk has gone since. Each such
+    # move is a numbered request that every redraw carries until the browser has applied it.
     current = state.get("card_current")
     found = bool(current and current.get("student_no") and not current.get("marked"))
     wanted = state.pop("card_focus", "entry" if page_run["entered"] else None)
     page_run["entered"] = False
+    if wanted:
+        state["card_focus_request"] = (state.get("card_focus_request", (0, None))[0] + 1, wanted)
+    request, wanted = state.get("card_focus_request", (0, None))
     target = {"mark": '[class*="st-key-mark_"] button' if found else ENTRY_BOX,
               "entry": ENTRY_BOX}.get(wanted)
-    desk_keys(ENTRY_BOX, '[class*="st-key-mark_"]', target)
+    desk_keys(ENTRY_BOX, '[class*="st-key-mark_"]', target, request=request)
 
 
 desk()

@@ -4,6 +4,9 @@ and demo generator the app uses. No database mocks."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -110,3 +113,18 @@ def evidence(stage_id: str) -> dict:
     return {"checked": [i.text for i in stage.items],
             "fields": {f.field_id: f.choices[0] if f.kind == "choice" else sample[f.kind]
                        for f in stage.fields}}
+
+
+@contextmanager
+def held_store(path: Path):
+    """Another process holds the DuckDB file at `path` open (as a running app does) until the
+    block ends; yields that process's pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
+         " print('held', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.communicate("", timeout=10)

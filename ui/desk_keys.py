@@ -11,6 +11,13 @@
 - the focus moves to the target of this run (通过 after a lookup, the 学号 box otherwise) only
   when nobody is typing: a scan that began while the page redrew keeps its digits, and an
   amount being typed into another field stays there;
+- a page that redraws on a timer (刷卡办理 polls its reader every 0.5 s) numbers its focus
+  requests: every redraw carries the newest one and the browser applies each number once. Two
+  quick runs reach the browser as one redraw (only the last run's script runs), so a request
+  sent once could be lost; carried, it is applied late, and never again after the clerk moved;
+- when the focus falls to the page itself without the clerk doing anything (a redraw replaced
+  the focused button), it goes back to the desk element the clerk last had, if it is on screen,
+  not to the 学号 box; a click elsewhere forgets that element;
 - function keys (F2 …) press the button shown with that key on it (or go to the input).
 
 The server checks too: each action button carries the 学号 it was drawn for (screens/marking.py).
@@ -67,24 +74,40 @@ _SCRIPT = """
         d.filling = false;
       }
     }, true);
-    // A click means the clerk chose where to type: a form sent before no longer redirects keys.
-    document.addEventListener("mousedown", function () { d.submitted = false; }, true);
+    // A click means the clerk chose where to type: a form sent before no longer redirects
+    // keys, and the element they had before is not given back.
+    document.addEventListener("mousedown", function () { d.submitted = false; d.last = null; }, true);
+    // The desk element (a widget with a key) that has the focus, to give it back after a redraw.
+    document.addEventListener("focusin", function (ev) {
+      const t = ev.target;
+      const holder = t && t.closest && !t.closest("[data-testid='stSidebar']") &&
+        t.closest("[class*='st-key-']");
+      const cls = holder && Array.from(holder.classList).find((c) => c.startsWith("st-key-"));
+      d.last = cls ? "." + CSS.escape(cls) + " " + t.tagName.toLowerCase() : null;
+    }, true);
   }
   const d = w.__lxtDesk;
   d.cfg = cfg;
+  d.runs = (d.runs || 0) + 1;  // the scripts that ran (a test counts the redraws)
+  // A numbered request is applied once; without a number, every run applies its target.
+  const fresh = cfg.request == null || cfg.request > (d.applied || 0);
+  const done = () => { if (cfg.request != null) d.applied = Math.max(d.applied || 0, cfg.request); };
   let tries = 0;
   function attempt() {
     const now = document.activeElement;
-    // Nothing of the desk has the focus (the page was just opened from the menu): the 学号 box.
+    // Nothing of the desk has the focus: the page was just opened from the menu (the 学号 box),
+    // or a redraw replaced the focused element (that element again, if it is back).
     const loose = !now || now === document.body || !!now.closest("[data-testid='stSidebar']");
-    const want = cfg.focus || (loose ? cfg.lookup : null);
+    const back = loose && d.last && document.querySelector(d.last) ? d.last : null;
+    const want = (fresh && cfg.focus) || (loose ? back || cfg.lookup : null);
     if (!want) return;
     const el = document.querySelector(want);
     const box = document.querySelector(cfg.lookup);
     const entry = now && now !== box && (now.tagName === "TEXTAREA" ||
       (now.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(now.type)));
-    if (entry && d.filling) return;  // someone is filling in another field: leave them there
+    if (entry && d.filling) { done(); return; }  // someone is filling in another field: leave them
     if (el && !el.disabled) {
+      done();
       if (d.typing) {  // someone is typing the next 学号: leave the focus with them
         if (box && document.activeElement !== box) box.focus();
         return;
@@ -101,11 +124,14 @@ _SCRIPT = """
 
 
 def desk_keys(lookup: str, actions: str, focus: str | None,
-              shortcuts: dict[str, str] | None = None) -> None:
+              shortcuts: dict[str, str] | None = None, request: int | None = None) -> None:
     """Install (once) and configure (every run) the desk's keyboard guard. `lookup`: the 学号
     box's selector; `actions`: the action buttons' container selector; `focus`: where the focus
-    goes after this run; `shortcuts`: key name (e.g. "F2") → selector of the button it presses."""
+    goes after this run; `shortcuts`: key name (e.g. "F2") → selector of the button it presses;
+    `request`: the number of the focus request `focus` belongs to, on a page that sends it with
+    every redraw (applied once per number; None: applied on every run)."""
     st.session_state["_focus_runs"] = st.session_state.get("_focus_runs", 0) + 1
-    cfg = {"lookup": lookup, "actions": actions, "focus": focus, "shortcuts": shortcuts or {}}
+    cfg = {"lookup": lookup, "actions": actions, "focus": focus, "shortcuts": shortcuts or {},
+           "request": request}
     st.html(_SCRIPT % {"cfg": json.dumps(cfg), "run": st.session_state["_focus_runs"]},
             unsafe_allow_javascript=True, width="content")

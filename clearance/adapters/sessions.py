@@ -77,6 +77,13 @@ def start_session(store: Store, username: str, now: datetime | None = None,
     return token
 
 
+def live_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """(seen_since, started_since): a session not ended is live at `now` if it was used at or
+    after seen_since and started at or after started_since. The one expiry rule: `_live` applies
+    it to a token, clearance.adapters.sso to the tickets it forgets."""
+    return now - timedelta(minutes=SESSION_IDLE_MINUTES), now - timedelta(hours=SESSION_MAX_HOURS)
+
+
 def _live(store: Store, token: str, kind: str, now: datetime) -> dict | None:
     """The session row behind a token if it is of `kind` and neither ended nor expired."""
     if not token:
@@ -86,9 +93,8 @@ def _live(store: Store, token: str, kind: str, now: datetime) -> dict | None:
     if not rows or rows[0]["ended_at"] is not None:
         return None
     session = rows[0]
-    idle = now - session["last_seen"] > timedelta(minutes=SESSION_IDLE_MINUTES)
-    too_old = now - session["created_at"] > timedelta(hours=SESSION_MAX_HOURS)
-    if idle or too_old:
+    seen_since, started_since = live_bounds(now)
+    if session["last_seen"] < seen_since or session["created_at"] < started_since:
         end_session(store, token, now)
         return None
     return session

@@ -7,8 +7,10 @@ vouched for someone — the one path CAS (webapi/cas.py) and OpenID Connect (web
 The mapping rule itself (staff account by 工号, student by 学号) is clearance.rules.identity.
 CAS tickets and OIDC authorization codes are remembered by hash (sso_tickets, migration 031): one
 that was ever presented is refused the second time, and CAS's single sign-out names the ticket
-whose session it ends. An OIDC sign-in also remembers the provider's session id (sid) and
-subject by hash (oidc_sessions, migration 037): a back-channel logout names them.
+whose session it ends. Once its session is over and TICKET_MEMORY has passed, a ticket is
+forgotten (each campus sign-in clears them: forget_spent_tickets). An OIDC sign-in also
+remembers the provider's session id (sid) and subject by hash (oidc_sessions, migration 037): a
+back-channel logout names them.
 
 The pages never spell a protocol's routes: `login_path` / `logout_path` give the one entry
 「统一身份认证登录」 whatever the protocol.
@@ -20,6 +22,7 @@ import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -36,6 +39,10 @@ from clearance.store.db import Store
 MODES = ("off", "cas", "oidc")
 REPLAYED = "该登录凭据已使用过或已失效，请重新通过统一身份认证登录。"
 USE_SSO = "本系统已启用统一身份认证，请点击“统一身份认证登录”。"
+# A ticket is remembered (a replay refused here) at least this long, whatever became of its
+# session: a CAS service ticket is good for seconds (the protocol recommends at most 5 minutes);
+# an OIDC code or logout token is refused after 10 minutes anyway (clearance.adapters.oidc).
+TICKET_MEMORY = timedelta(hours=1)
 
 
 def sso_file() -> Path:
@@ -213,16 +220,34 @@ def ticket_seen(store: Store, ticket: str) -> bool:
                                  {"h": _hash(ticket)}))
 
 
-def claim_ticket(store: Store, ticket: str, protocol: str) -> bool:
+def claim_ticket(store: Store, ticket: str, protocol: str, now: datetime | None = None) -> bool:
     """Record a ticket as presented, before it is validated; False if it was seen before (a
-    replay is refused even if the identity provider would still accept it)."""
+    replay is refused even if the identity provider would still accept it). Each claim first
+    forgets the tickets that can serve nothing any more (forget_spent_tickets)."""
+    now = now or beijing_now()
     with store.transaction(touches_data=False) as cur:
+        forget_spent_tickets(cur, now)
         if cur.execute("SELECT count(*) FROM sso_tickets WHERE ticket_hash = $h",
                        {"h": _hash(ticket)}).fetchall()[0][0]:
             return False
         cur.execute("INSERT INTO sso_tickets VALUES ($h, NULL, $p, NULL, $t)",
-                    {"h": _hash(ticket), "p": protocol, "t": beijing_now()})
+                    {"h": _hash(ticket), "p": protocol, "t": now})
     return True
+
+
+def forget_spent_tickets(cur, now: datetime) -> int:
+    """Delete the tickets whose session is over (signed out, expired, gone) or that never
+    started one, once they are older than TICKET_MEMORY; returns how many. Single sign-out has
+    nothing left to end for them, and the identity provider refuses them by then anyway.
+    Run inside the caller's transaction (claim_ticket: on every campus sign-in, so the table
+    holds the live sessions' tickets and the last TICKET_MEMORY's)."""
+    seen_since, started_since = sessions.live_bounds(now)
+    return cur.execute(
+        "DELETE FROM sso_tickets t WHERE t.created_at < $remember_since AND NOT EXISTS ("
+        " SELECT 1 FROM staff_sessions s WHERE s.token_hash = t.token_hash AND s.ended_at IS NULL"
+        " AND s.last_seen >= $seen_since AND s.created_at >= $started_since)",
+        {"remember_since": now - TICKET_MEMORY, "seen_since": seen_since,
+         "started_since": started_since}).fetchall()[0][0]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,9 @@ import duckdb
 
 from clearance.operations import OperationsConfig, operations_config
 from clearance.store.db import Store, beijing_now
-from clearance.store.integrity import scan_tables, status_disagreements, status_keys_out_of_step
+from clearance.store.integrity import (
+    scan_tables, status_codes_out_of_step, status_disagreements, status_keys_out_of_step,
+)
 
 log = logging.getLogger("clearance.backup")
 
@@ -89,6 +91,7 @@ def verify_snapshot(path: Path, expect_events: int | None = None,
         events, last_id = con.execute("SELECT count(*), max(event_id) FROM events").fetchall()[0]
         disagreements = status_disagreements(con)
         keys_out_of_step = status_keys_out_of_step(con)
+        codes_out_of_step = status_codes_out_of_step(con)
     except duckdb.Error as exc:
         raise BackupError(f"备份文件读取失败（文件损坏）：{exc}") from exc
     finally:
@@ -105,6 +108,9 @@ def verify_snapshot(path: Path, expect_events: int | None = None,
     if keys_out_of_step:
         raise BackupError(f"备份中有 {keys_out_of_step} 个环节状态记录的学生学院、校区、层次、"
                           f"类型或批次与学生名单不一致")
+    if codes_out_of_step:
+        raise BackupError(f"备份中有 {codes_out_of_step} 个环节状态记录的环节代码、学院代码或办结日期"
+                          f"与记录本身不一致")
     return {"tables": tables, "events": events, "last_event_id": last_id}
 
 

@@ -16,7 +16,7 @@ from clearance.paths import PROJECT_ROOT
 from clearance.rules.catalogue import Catalogue, parse_batches, parse_catalogue
 from clearance.rules.colleges import Colleges, parse_colleges
 from clearance.store.db import Store
-from clearance.store.students import ensure_status_rows
+from clearance.store.students import add_colleges, ensure_status_rows
 
 STAGES_FILE = Path(os.environ.get("CLEARANCE_STAGES") or PROJECT_ROOT / "config" / "stages.toml")
 BATCHES_FILE = Path(os.environ.get("CLEARANCE_BATCHES") or PROJECT_ROOT / "config" / "batches.toml")
@@ -59,11 +59,10 @@ def sync_config(store: Store) -> bool:
                     " $diploma_start_part)",
                     b,
                 )
-        ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
         # Known colleges join the pickers before any student of theirs is imported; a name
-        # dropped from the file stays in the table while students may still carry it.
-        cur.execute("INSERT INTO colleges SELECT unnest($names) ON CONFLICT DO NOTHING",
-                    {"names": colleges.names})
+        # dropped from the file stays in the table (with its code) while students may still carry it.
+        add_colleges(cur, "SELECT unnest($names) AS college", {"names": colleges.names})
+        ensure_status_rows(cur, catalogue, actor_name="system", source="catalogue")
         cur.execute(
             "INSERT OR REPLACE INTO settings VALUES ('config_hash', $h)", {"h": digest}
         )
@@ -105,3 +104,9 @@ def _write_catalogue(cur, catalogue: Catalogue) -> None:
                 {"campus": campus, "id": s.stage_id, "room": loc.room, "phone": loc.phone,
                  "hours": loc.hours},
             )
+    # A new stage id gets the next free code (migration 036); a code is never changed or reused,
+    # so a stage dropped and added again keeps its code and its status rows stay right.
+    cur.execute(
+        "INSERT INTO stage_codes SELECT stage_id, (SELECT coalesce(max(stage_code), 0) FROM stage_codes)"
+        " + row_number() OVER (ORDER BY seq, stage_id)"
+        " FROM stages WHERE stage_id NOT IN (SELECT stage_id FROM stage_codes)")

@@ -56,3 +56,25 @@ def status_disagreements(con) -> int:
     """How many (student, stage) pairs have a status the event log does not explain."""
     return (con.execute(STATUS_DISAGREES).fetchall()[0][0]
             + con.execute(EVENTS_WITHOUT_STATUS).fetchall()[0][0])
+
+
+# Status rows whose compact group keys (migration 036, written by the one write path) disagree
+# with what they stand for: the stage's code, the student's college's code, and the done day
+# (the date of updated_at when the state is ✓, else NULL). The cube groups by these alone.
+STATUS_CODES_DIFFER = """
+SELECT count(*) FROM stage_status x
+LEFT JOIN stage_codes k USING (stage_id)
+LEFT JOIN colleges c ON c.college = x.student_college
+WHERE x.stage_code IS DISTINCT FROM k.stage_code
+   OR x.college_code IS DISTINCT FROM c.college_code
+   OR x.done_on IS DISTINCT FROM (CASE WHEN is_done(x.state) THEN CAST(x.updated_at AS DATE) END)
+"""
+
+
+def status_codes_out_of_step(con) -> int:
+    """How many status rows carry a stage code, college code or done day that is not the one
+    their stage, college, state and time say. 0 for a store from before migration 036."""
+    has_codes = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()"
+        " AND table_name = 'stage_status' AND column_name = 'done_on'").fetchall()[0][0]
+    return con.execute(STATUS_CODES_DIFFER).fetchall()[0][0] if has_codes else 0

@@ -181,9 +181,13 @@ _INSERT_EVENT = (
     " VALUES (nextval('event_ids'), $student_no, $stage_id, $action, $state_before, $state_after,"
     " $reason, $note, $actor, $source, $source_ref, $marked_at, $evidence)"
     " RETURNING event_id")
+# done_on (migration 036): the day the stage became ✓, NULL while it is not; the date of the
+# stored updated_at (the cast to TIMESTAMP is the one the column's assignment makes).
+_DONE_ON = "CASE WHEN is_done({state}) THEN CAST(CAST({at} AS TIMESTAMP) AS DATE) END"
 _UPDATE_STATUS = (
     "UPDATE stage_status SET state = $state_after, reason = $reason, updated_at = $marked_at,"
-    " updated_by = $actor, source = $source, last_event_id = $event_id"
+    " updated_by = $actor, source = $source, last_event_id = $event_id,"
+    " done_on = " + _DONE_ON.format(state="$state_after", at="$marked_at") +
     " WHERE student_no = $student_no AND stage_id = $stage_id")
 
 
@@ -220,7 +224,8 @@ def write_events(cur, changes: list[dict]) -> list[int]:
         # The last event per student and stage decides the current state.
         cur.execute(
             "UPDATE stage_status s SET state = n.state_after, reason = n.reason,"
-            " updated_at = n.marked_at, updated_by = n.actor, source = n.source, last_event_id = n.event_id"
+            " updated_at = n.marked_at, updated_by = n.actor, source = n.source, last_event_id = n.event_id,"
+            " done_on = " + _DONE_ON.format(state="n.state_after", at="n.marked_at") +
             " FROM (SELECT * FROM new_events QUALIFY row_number() OVER"
             "       (PARTITION BY student_no, stage_id ORDER BY event_id DESC) = 1) n"
             " WHERE s.student_no = n.student_no AND s.stage_id = n.stage_id"

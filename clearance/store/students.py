@@ -27,6 +27,21 @@ STATUS_KEYS = {
 STATUS_KEYS_SQL = ", ".join(STATUS_KEYS)
 STUDENT_KEYS_SQL = ", ".join(f"s.{c}" for c in STATUS_KEYS.values())
 
+# The status row's compact group keys (migration 036): the stage's code and the college's code,
+# so the dashboards group small integers, not strings. Codes come from stage_codes and colleges.
+CODE_KEYS_SQL = "stage_code, college_code"
+
+
+def add_colleges(cur, names_sql: str, params: dict | None = None) -> None:
+    """Add the colleges named by `names_sql` (a query with a `college` column) that the store does
+    not know yet, each with the next free code (colleges.college_code; a code is never reused)."""
+    cur.execute(
+        "INSERT INTO colleges (college, college_code)"
+        " SELECT college, (SELECT coalesce(max(college_code), 0) FROM colleges)"
+        "                 + row_number() OVER (ORDER BY college)"
+        f" FROM (SELECT DISTINCT college FROM ({names_sql}))"
+        " WHERE college IS NOT NULL AND college NOT IN (SELECT college FROM colleges)", params or {})
+
 
 def name_initials(name: str) -> str:
     """Pinyin initials of a Chinese name, lower case: 张三 → 'zs'."""
@@ -56,28 +71,27 @@ def upsert_students(cur, students: pd.DataFrame, batch_id: str, now: datetime) -
             " political_status = excluded.political_status, batch_id = excluded.batch_id,"
             " updated_at = excluded.updated_at"
         )
+        add_colleges(cur, "SELECT college FROM incoming_students")  # before their codes are copied
         sync_status_keys(cur, "incoming_students")
-        cur.execute(
-            "INSERT INTO colleges SELECT DISTINCT college FROM incoming_students"
-            " ON CONFLICT DO NOTHING"
-        )
     finally:
         cur.unregister("incoming_students")
     return len(df) - known, known
 
 
 def sync_status_keys(cur, students_table: str = "students") -> int:
-    """Bring the status rows' copies of the students' batch, college, campus, level and type in
-    step with `students`, for the students in `students_table` (a table or registered frame
-    with a student_no column; default every student). Only rows that differ are written.
-    Returns how many status rows changed."""
+    """Bring the status rows' copies of the students' batch, college (and its code), campus,
+    level and type in step with `students`, for the students in `students_table` (a table or
+    registered frame with a student_no column; default every student). Only rows that differ
+    are written. Returns how many status rows changed."""
     differs = " OR ".join(f"x.{k} IS DISTINCT FROM s.{c}" for k, c in STATUS_KEYS.items())
     sets = ", ".join(f"{k} = s.{c}" for k, c in STATUS_KEYS.items())
     scope = ("" if students_table == "students" else
              f" AND s.student_no IN (SELECT student_no FROM {students_table})")  # a constant name
     return cur.execute(
-        f"UPDATE stage_status x SET {sets} FROM students s"
-        f" WHERE x.student_no = s.student_no AND ({differs}){scope}").fetchall()[0][0]
+        f"UPDATE stage_status x SET {sets}, college_code = s.college_code"
+        " FROM (SELECT s.*, c.college_code FROM students s JOIN colleges c USING (college)) s"
+        f" WHERE x.student_no = s.student_no AND ({differs}"
+        f" OR x.college_code IS DISTINCT FROM s.college_code){scope}").fetchall()[0][0]
 
 
 def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
@@ -94,9 +108,13 @@ def ensure_status_rows(cur, catalogue: Catalogue, actor_name: str, source: str,
         cur.register("status_scope", pd.DataFrame({"student_no": only.astype("str")}))
         scope = " AND s.student_no IN (SELECT student_no FROM status_scope)"
     cur.execute(
-        "INSERT INTO stage_status (student_no, stage_id, state, " + STATUS_KEYS_SQL + ")"
-        " SELECT s.student_no, g.stage_id, 'open', " + STUDENT_KEYS_SQL + ""
-        " FROM students s CROSS JOIN stages g"
+        "INSERT INTO stage_status (student_no, stage_id, state, " + STATUS_KEYS_SQL + ", "
+        + CODE_KEYS_SQL + ")"
+        " SELECT s.student_no, g.stage_id, 'open', " + STUDENT_KEYS_SQL + ", k.stage_code,"
+        " c.college_code"
+        # LEFT JOINs: a college or stage without its code fails the NOT NULL, never drops a row.
+        " FROM students s LEFT JOIN colleges c USING (college)"
+        " CROSS JOIN stages g LEFT JOIN stage_codes k USING (stage_id)"
         " WHERE NOT EXISTS (SELECT 1 FROM stage_status x"
         "                   WHERE x.student_no = s.student_no AND x.stage_id = g.stage_id)"
         + scope

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -33,6 +34,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(args: list[str], env: dict | None, log: Path, url: str, what: str,
+                 answers: Callable = lambda r: r.status == 200,
+                 timeout: float = 60, cwd: Path = ROOT) -> subprocess.Popen:
+    """Start a test server (`args`, from `cwd`, its output in `log`; env None: this process's)
+    and wait until `url` answers as `answers` says. Raises "<what> exited" or "<what> did not
+    answer" with the log's tail; a server that never answered is stopped first."""
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if answers(r):
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(proc)
+    raise RuntimeError(f"{what} did not answer at {url}: {log.read_text()[-2000:]}")
+
+
+def stop_server(proc: subprocess.Popen | None) -> None:
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class AppServer:
     def __init__(self, db_path: Path, env: dict | None = None):
         self.db_path = db_path
@@ -43,31 +75,16 @@ class AppServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "AppServer":
-        self.proc = subprocess.Popen(
+        self.proc = start_server(
             [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=self._env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"streamlit did not become healthy: {self.log.read_text()[-2000:]}")
+            self._env, self.log, f"{self.url}/_stcore/health", "streamlit",
+            answers=lambda r: r.read().decode().strip() == "ok", timeout=timeout)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_server(self.proc)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from clearance.rules.actors import SYSTEM
 from clearance.store.desk_tokens import issue_desk
 from clearance.root import close_all_stores, open_store
 from loaders.cards import demo_uid
+from tests.browser.desk_steps import active, focus_on
 from tests.browser.harness import open_page, running_app
 from tests.cards.pcscd import wait_reader_empty
 from tests.cards.vpcd_card import VirtualCard
@@ -184,3 +185,52 @@ def test_a_stale_reader_error_clears_once_a_card_is_read(pcscd, card_app, browse
         browser_page.get_by_role("heading", name=name).wait_for(timeout=10_000)
         browser_page.wait_for_timeout(1_000)  # a few more polls with the card on the reader
         assert "读卡服务（pcscd）未运行" not in browser_page.inner_text("body")
+
+
+def _focus_kept(page, text: str, redraws: int) -> list[str]:
+    """Where the focus was, sampled every 100 ms while the page redrew `redraws` times (counted
+    by the desk script's runs; bounded): the samples that were not on the element holding `text`."""
+    start = page.evaluate("() => window.__lxtDesk.runs")
+    strays = []
+    for _ in range(300):
+        if page.evaluate("() => window.__lxtDesk.runs") >= start + redraws:
+            return strays
+        if text not in active(page):
+            strays.append(active(page))
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the page did not redraw {redraws} times in 30 s")
+
+
+def test_confirm_keeps_the_focus_through_the_readers_redraws(pcscd, card_app, browser_page):
+    """A desk that polls its reader redraws every 0.5 s, also after a typed lookup (which used
+    to rerun the whole page and stop the polling: no redraw, no tap seen). The clerk whose 确认
+    has the focus (the desk puts it there after a lookup) keeps it through the redraws; when a
+    redraw replaces the focused button and the focus falls to the page, it comes back to 确认,
+    not to the entry box. A click elsewhere is the clerk's own choice: it is not taken back."""
+    page = browser_page
+    (no, name), (other_no, other_name) = card_app["students"]
+    _open_scan_page(page, card_app["server"].url)
+    page.get_by_text("正在使用读卡器“Virtual PCD 00 00”").wait_for(timeout=10_000)
+    page.get_by_label("学号 / 卡号（手工输入，或用键盘式读卡器刷卡后回车）").click()
+    page.keyboard.type(no, delay=30)  # a keyboard scanner at the window
+    page.keyboard.press("Enter")
+    confirm = f"确认 {name} 的“一卡通管理中心”已办理"
+    focus_on(page, "BUTTON", confirm)
+    assert confirm in active(page), active(page)
+    assert _focus_kept(page, confirm, redraws=6) == []
+
+    # What a redraw that replaces the focused button does: the focus falls to the page.
+    page.evaluate("() => document.activeElement.blur()")
+    focus_on(page, "BUTTON", confirm, timeout=5_000)
+    assert confirm in active(page), active(page)
+    assert _focus_kept(page, confirm, redraws=4) == []
+
+    page.get_by_role("heading", name="刷卡办理").click()  # the clerk clicks elsewhere
+    page.wait_for_timeout(300)
+    elsewhere = active(page)
+    assert "|BUTTON|" not in elsewhere, elsewhere
+    assert _focus_kept(page, elsewhere, redraws=4) == []  # not taken back to 确认
+
+    # The reader is still polled after a typed lookup: the next student's tap is seen.
+    with VirtualCard(demo_uid(other_no)).inserted():
+        page.get_by_role("heading", name=other_name).wait_for(timeout=10_000)

@@ -2,60 +2,25 @@
 (issue 13). The whole page's run checks the session; a fragment's rerun must too: an account
 disabled while its desk is open cannot pass the next scanned student."""
 
-import duckdb
-
+from tests.browser.desk_steps import (LOOKUP, open_library_desk, scan, stage_state,
+                                      students_at, tick_library_items)
 from tests.browser.harness import chromium, go_to, open_page, running_app, sign_in, wait_idle
 
-LOOKUP = 'input[aria-label="学号 / 姓名 / 姓名拼音首字母"]'
-ITEMS = ("所借图书已全部归还 *", "超期违约金已缴清（10元以内免收） *", "借用的硬件设备已归还 *",
-         "学位论文电子版已提交 *")
 
-
-def _open_at_library(db_path, n: int) -> list[tuple[str, str]]:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute(
-            "SELECT s.student_no, s.name FROM students s JOIN stage_status x USING (student_no)"
-            " WHERE x.stage_id = 'library' AND x.state = 'open' ORDER BY s.student_no LIMIT $n",
-            {"n": n}).fetchall()
-    finally:
-        con.close()
-
-
-def _library_state(db_path, no: str) -> str:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute("SELECT state FROM stage_status WHERE student_no = $n AND stage_id = 'library'",
-                           {"n": no}).fetchall()[0][0]
-    finally:
-        con.close()
-
-
-def _scan(page, student_no: str) -> None:
+def _scan_into_box(page, student_no: str) -> None:
     page.locator(LOOKUP).click()
-    page.keyboard.type(student_no, delay=30)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(500)
-    wait_idle(page)
+    scan(page, student_no)
 
 
 def test_a_disabled_account_cannot_pass_the_next_scan(demo_db_path):
-    (first, first_name), (second, second_name) = _open_at_library(demo_db_path, 2)
+    (first, first_name), (second, second_name) = students_at(demo_db_path, "library", n=2)
     with running_app(demo_db_path) as app, chromium() as desk:
-        open_page(desk, app.url)
-        sign_in(desk, "lib_staff", "demo1234")
-        desk.get_by_text("当前环节：图书馆").wait_for()
+        open_library_desk(desk, app.url)
         desk.get_by_text("回车即通过（").click()
         desk.wait_for_timeout(300)
         wait_idle(desk)
-        for item in ITEMS:
-            desk.get_by_text(item).click()
-            desk.wait_for_timeout(200)
-        desk.get_by_label("已缴超期违约金（元，免收或无则填 0） *").fill("0")
-        desk.keyboard.press("Tab")
-        desk.wait_for_timeout(300)
-        wait_idle(desk)
-        _scan(desk, first)  # a fragment rerun that passes: the desk works
+        tick_library_items(desk)
+        _scan_into_box(desk, first)  # a fragment rerun that passes: the desk works
         assert f"{first_name}（{first}）“图书馆”已通过" in desk.inner_text("body")
 
         # Meanwhile the admin, in a browser of their own (cookies apart), disables the account.
@@ -78,25 +43,22 @@ def test_a_disabled_account_cannot_pass_the_next_scan(demo_db_path):
         finally:
             admin_context.close()
 
-        _scan(desk, second)
+        _scan_into_box(desk, second)
         desk.get_by_role("button", name="登录").wait_for(timeout=30_000)
         body = desk.inner_text("body")
         assert second_name not in body and "已通过" not in body
-    assert _library_state(demo_db_path, first) == "passed"
-    assert _library_state(demo_db_path, second) == "open"
+    assert stage_state(demo_db_path, first) == "passed"
+    assert stage_state(demo_db_path, second) == "open"
 
 
 def test_a_scan_right_after_a_rejection_keeps_its_first_digit(demo_db_path):
     """不通过 is sent with Enter in the reason box; the next student's scan starts at once, before
     the redraw moves the focus: its first digit must go to the 学号 box, not the old reason box
     (seen in bench/desk_queue: "未找到“016192784”")."""
-    students = _open_at_library(demo_db_path, 4)
+    students = students_at(demo_db_path, "library", n=4)
     with running_app(demo_db_path) as app, chromium() as desk:
-        open_page(desk, app.url)
-        sign_in(desk, "lib_staff", "demo1234")
-        desk.get_by_text("当前环节：图书馆").wait_for()
-        wait_idle(desk)
-        _scan(desk, students[0][0])
+        open_library_desk(desk, app.url)
+        _scan_into_box(desk, students[0][0])
         for (no, name), (next_no, next_name) in zip(students, students[1:]):
             desk.locator(".st-key-act_pass button").wait_for()
             desk.keyboard.press("F4")
@@ -109,4 +71,4 @@ def test_a_scan_right_after_a_rejection_keeps_its_first_digit(demo_db_path):
             wait_idle(desk)
             assert "未找到" not in desk.inner_text("body")
     for no, _name in students[:-1]:
-        assert _library_state(demo_db_path, no) == "rejected"
+        assert stage_state(demo_db_path, no) == "rejected"

@@ -14,7 +14,7 @@ from clearance.store.accounts import get_actor
 from clearance.store.marks import mark
 from clearance.root import close_all_stores, open_store
 from tests.browser.harness import ROOT, chromium, open_page, running_app, sign_in, wait_idle
-from tests.conftest import evidence
+from tests.conftest import evidence, held_store
 
 FEED_STATE = """
 SELECT f.student_no FROM stage_status f
@@ -94,15 +94,8 @@ def test_finance_file_through_the_running_app(demo_db_path, tmp_path):
 def test_command_line_says_when_the_app_cannot_be_reached(demo_db_path, tmp_path):
     file = tmp_path / "f.csv"
     file.write_text("学号,欠费金额\n2015010001,0\n", encoding="utf-8")
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]);"
-                               " print('held', flush=True); sys.stdin.read()", str(demo_db_path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_store(demo_db_path):
         got = send(file, {"CLEARANCE_DB": str(demo_db_path), "CLEARANCE_INBOX": str(tmp_path / "none")})
-    finally:
-        holder.stdin.close()
-        holder.wait(10)
     assert got.returncode == 3 and "找不到收件箱" in got.stderr
 
 

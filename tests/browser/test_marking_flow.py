@@ -8,9 +8,8 @@ import duckdb
 
 from clearance.clock import beijing_now
 from loaders.demo import COLLEGES
+from tests.browser.desk_steps import LIBRARY_ITEMS, LOOKUP, active
 from tests.browser.harness import open_page, running_app, sign_in, sign_out, wait_idle
-
-LOOKUP = 'input[aria-label="学号 / 姓名 / 姓名拼音首字母"]'
 
 
 def _pick_students(db_path):
@@ -22,12 +21,6 @@ def _pick_students(db_path):
             " ORDER BY s.student_no LIMIT 3").fetchall()
     finally:
         con.close()
-
-
-def _active(page) -> str:
-    return page.evaluate(
-        "() => { const e = document.activeElement;"
-        " return (e.getAttribute('aria-label') || '') + '|' + e.tagName + '|' + e.innerText; }")
 
 
 def _go(page, link: str) -> None:
@@ -70,12 +63,11 @@ def _desk_story(page, url, first, second, other_code, third) -> str:
     sign_in(page, "lib_staff", "demo1234")
     _go(page, "办理")
     page.wait_for_timeout(300)
-    assert _active(page).startswith("学号 / 姓名"), _active(page)
+    assert active(page).startswith("学号 / 姓名"), active(page)
     # The queue at the library: 回车即通过, with what the desk checks ticked once.
     page.get_by_text("回车即通过（").click()
     page.get_by_text("所借图书已全部归还 *").wait_for()
-    for item in ("所借图书已全部归还 *", "超期违约金已缴清（10元以内免收） *", "借用的硬件设备已归还 *",
-                 "学位论文电子版已提交 *"):
+    for item in LIBRARY_ITEMS:
         page.get_by_text(item).click()
         page.wait_for_timeout(200)
     fine = page.get_by_label("已缴超期违约金（元，免收或无则填 0） *")
@@ -87,7 +79,7 @@ def _desk_story(page, url, first, second, other_code, third) -> str:
         page.keyboard.type(student_no)
         _press(page, "Enter")
         assert f"{student_name}（{student_no}）“图书馆”已通过" in page.inner_text("body")
-        assert _active(page).startswith("学号 / 姓名"), _active(page)  # ready for the next one
+        assert active(page).startswith("学号 / 姓名"), active(page)  # ready for the next one
     page.get_by_text("回车即通过（").click()  # back to looking before passing
     page.wait_for_timeout(800)
     wait_idle(page)
@@ -123,19 +115,19 @@ def _reject_by_keyboard(page, student_no, student_name) -> None:
     the focus is on the 学号 box, so a reflex Enter does not overturn it."""
     page.keyboard.type(student_no)
     _press(page, "Enter")
-    assert _active(page).endswith("|BUTTON|通过"), _active(page)
+    assert active(page).endswith("|BUTTON|通过"), active(page)
     page.keyboard.press("F4")  # the key shown on the reason box
     page.wait_for_timeout(200)
-    assert _active(page).startswith("F4 不通过原因"), _active(page)
+    assert active(page).startswith("F4 不通过原因"), active(page)
     page.keyboard.type("图书未还")
     _press(page, "Enter")
     assert f"{student_name}（{student_no}）“图书馆”已不通过" in page.inner_text("body")
-    assert _active(page).startswith("学号 / 姓名"), _active(page)
+    assert active(page).startswith("学号 / 姓名"), active(page)
     page.keyboard.type(student_no)
     _press(page, "Enter")
     body = page.inner_text("body")
     assert "此前不通过，原因：图书未还" in body
-    assert _active(page).startswith("学号 / 姓名"), _active(page)
+    assert active(page).startswith("学号 / 姓名"), active(page)
     _press(page, "Enter")  # an empty box: nothing happens
     assert "已通过" not in page.inner_text("body")
 

@@ -15,6 +15,7 @@ import pytest
 from clearance.root import close_all_stores, open_store
 from loaders.demo import generate_earlier_batch
 from tests.browser.harness import ROOT, AppServer, go_to, open_page, running_app, sign_in, wait_idle
+from tests.conftest import held_store
 
 
 def _get(url: str, headers: dict | None = None, method: str = "GET") -> tuple[int, dict]:
@@ -34,17 +35,10 @@ def _refused_start(db_path, env=None) -> str:
 
 
 def test_a_locked_store_stops_the_start_naming_the_holder(demo_db_path):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(demo_db_path)!r});"
-         " print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_store(demo_db_path) as holder_pid:
         log = _refused_start(demo_db_path)
-    finally:
-        holder.communicate("")
     assert "CRITICAL clearance: 离校通 not started" in log
-    assert "is locked by another process" in log and f"PID {holder.pid}" in log
+    assert "is locked by another process" in log and f"PID {holder_pid}" in log
 
 
 def test_a_truncated_store_stops_the_start(demo_db_path):

@@ -22,7 +22,7 @@ def test_a_store_with_events_continues_after_its_highest_id(tmp_path):
                     " 'passed', NULL, NULL, 'x', 'page', NULL, $t, NULL)", {"t": datetime(2018, 6, 1)})
         # … with the status row in step (the upgrade backup verifies status against events)
         cur.execute("UPDATE stage_status SET state = 'passed', updated_by = 'x', source = 'page',"
-                    " updated_at = $t, last_event_id = 41"
+                    " updated_at = $t, last_event_id = 41, done_on = CAST($t AS DATE)"
                     " WHERE student_no = '20180000001' AND stage_id = 'finance'",
                     {"t": datetime(2018, 6, 1)})
     close_all_stores()

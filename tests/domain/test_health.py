@@ -2,8 +2,6 @@
 
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -11,6 +9,7 @@ from clearance.health import open_checked, readiness
 from clearance.operations import OperationsConfig
 from clearance.root import close_all_stores
 from clearance.store.db import StoreProblem
+from tests.conftest import held_store
 
 CONFIG = OperationsConfig(daily_at=None)
 
@@ -28,17 +27,10 @@ def _problem(path) -> StoreProblem:
 
 
 def test_a_store_held_by_another_process_is_refused_naming_the_holder(store_file):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(store_file)!r});"
-         " print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_store(store_file) as holder_pid:
         problem = _problem(store_file)
-    finally:
-        holder.communicate("")
     assert problem.kind == "locked"
-    assert str(store_file) in str(problem) and f"PID {holder.pid}" in str(problem)
+    assert str(store_file) in str(problem) and f"PID {holder_pid}" in str(problem)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbled_header", "garbled_blocks", "not_duckdb"])

@@ -4,12 +4,14 @@ that — a 学号 that equals a staff username, a replayed ticket, a non-break-g
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from clearance.adapters import sessions, sso
 from clearance.adapters.sso import SsoConfig, SsoConfigError, load_sso_config
+from clearance.clock import beijing_now
 from clearance.rules.identity import (STAFF, STUDENT, Identity, IdentityRules, map_identity)
 from clearance.store.accounts import create_account, set_active
 from tests.conftest import add_students, roster_frame
@@ -148,6 +150,57 @@ def test_a_broken_config_is_refused_naming_the_key(tmp_path: Path, text, word):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SsoConfigError, match=word):
         load_sso_config(path)
+
+
+def test_spent_tickets_are_forgotten_at_the_next_sign_in_and_live_ones_kept(sso_store):
+    """sso_tickets would otherwise grow by one row per campus sign-in for ever. A ticket goes
+    once its session is over (signed out, idle, past the longest day, never started) and it is
+    older than TICKET_MEMORY; a live session's ticket stays (single sign-out must still find
+    it), and so does any recent ticket (a replay is still refused)."""
+    def signed_in(ticket: str, user: str) -> str:
+        assert sso.claim_ticket(sso_store, ticket, "cas")
+        return sso.sign_in_identity(sso_store, Identity(user), ticket, CAS_ON).token
+
+    started = beijing_now()
+    kept_in_use = signed_in("ST-in-use", "T1001")
+    signed_in("ST-left-idle", "20180000001")
+    signed_out = signed_in("ST-signed-out", "T1001")
+    sso.end_ticket_session(sso_store, "ST-signed-out")
+    assert sso.claim_ticket(sso_store, "ST-refused", "cas")  # its identity was refused: no session
+    sso.sign_in_identity(sso_store, Identity("T9999"), "ST-refused", CAS_ON)
+
+    def remembered() -> set[str]:
+        rows = sso_store.read_rows("SELECT ticket_hash FROM sso_tickets")
+        return {t for t in ("ST-in-use", "ST-left-idle", "ST-signed-out", "ST-refused", "ST-later",
+                            "ST-much-later") if (sso._hash(t),) in rows}
+
+    # Within the hour every ticket is remembered: a replay of a signed-out one is still refused.
+    assert not sso.claim_ticket(sso_store, "ST-signed-out", "cas", now=started + timedelta(minutes=20))
+    assert remembered() == {"ST-in-use", "ST-left-idle", "ST-signed-out", "ST-refused"}
+
+    # Past TICKET_MEMORY; the clerk kept using one session, the student left theirs idle.
+    later = started + sso.TICKET_MEMORY + timedelta(minutes=5)
+    for t in range(25, int((later - started).total_seconds() // 60) + 1, 25):
+        assert sessions.resume_session(sso_store, kept_in_use, now=started + timedelta(minutes=t))
+    assert sessions.resume_session(sso_store, signed_out, now=later) is None
+    assert sso.claim_ticket(sso_store, "ST-later", "cas", now=later)
+    assert remembered() == {"ST-in-use", "ST-later"}
+    # Single sign-out still reaches the live session.
+    assert sso.end_ticket_session(sso_store, "ST-in-use") == sessions.token_hash(kept_in_use)
+
+    # Past the longest working day nothing of this morning is left but what is recent.
+    much_later = started + timedelta(hours=sessions.SESSION_MAX_HOURS, minutes=1)
+    assert sso.claim_ticket(sso_store, "ST-much-later", "cas", now=much_later)
+    assert remembered() == {"ST-much-later"}
+
+
+def test_a_forgotten_ticket_or_code_would_be_refused_by_its_age_anyway():
+    """Forgetting a claimed value must not reopen a replay: OIDC codes (pending sign-ins) and
+    back-channel logout tokens (their jti) are refused by age well within TICKET_MEMORY."""
+    from clearance.adapters import oidc
+
+    assert sso.TICKET_MEMORY > timedelta(seconds=oidc.PENDING_SECONDS + oidc.LEEWAY)
+    assert sso.TICKET_MEMORY > timedelta(seconds=oidc.LOGOUT_MAX_AGE + oidc.LEEWAY)
 
 
 OIDC_ON = sso.SsoConfig(mode="oidc", public_url="https://lxt.test", oidc_issuer="https://idp.test",

@@ -13,15 +13,13 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from tests.browser.harness import ROOT, free_port
+from tests.browser.harness import ROOT, free_port, start_server, stop_server
 
 PASSWORD = "cas-test-pw"
 
@@ -48,28 +46,13 @@ class CasServer:
     def start(self, timeout: float = 60) -> "CasServer":
         self._django("-m", "django", "migrate", "--noinput")
         self._django("tests/sso/cas_site/setup_services.py", json.dumps(self.services))
-        self.proc = subprocess.Popen(
+        self.proc = start_server(
             [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"CAS server exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "login", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"CAS server did not start: {self.log.read_text()[-2000:]}")
+            self.env, self.log, self.url + "login", "CAS server", timeout=timeout)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_server(self.proc)
 
 
 class _Inputs(HTMLParser):

@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
-from tests.browser.harness import ROOT, free_port
+from tests.browser.harness import ROOT, free_port, start_server, stop_server
 
 PROVIDER_DIR = ROOT / "tests" / "oidc_provider"
 PASSWORD = "oidc-test-pw"   # the provider's development login takes any password
@@ -60,28 +58,13 @@ class OidcProvider:
     def start(self, timeout: float = 60) -> "OidcProvider":
         node = _node()
         ensure_installed()
-        self.proc = subprocess.Popen([node, "provider.mjs", str(self.settings)], cwd=PROVIDER_DIR,
-                                     stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"OIDC provider exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.issuer + "/.well-known/openid-configuration",
-                                            timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"OIDC provider did not start: {self.log.read_text()[-2000:]}")
+        self.proc = start_server([node, "provider.mjs", str(self.settings)], None, self.log,
+                                 self.issuer + "/.well-known/openid-configuration",
+                                 "OIDC provider", timeout=timeout, cwd=PROVIDER_DIR)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_server(self.proc)
 
     def tamper_next_id_token(self, mode: str) -> None:
         """The next token response's id_token is altered (see provider.mjs)."""
