@@ -30,7 +30,7 @@ class ImportLimits:
     max_errors: int
     max_stored_skips: int
     parallel_min_bytes: int = 8 * MB
-    parallel_reads: int = 2
+    parallel_reads: int = 1
 
     def child_spec(self) -> dict:
         """What the parser process needs to know (it imports nothing of ours)."""
@@ -57,7 +57,7 @@ def parse_limits(text: str) -> ImportLimits:
         quote_chars=int(m["quote_chars"]), max_errors=int(m["max_errors"]),
         max_stored_skips=int(i["max_stored_skips"]),
         parallel_min_bytes=int(c.get("parallel_read_min_mb", 8) * MB),
-        parallel_reads=max(1, int(c.get("parallel_reads", 2))),
+        parallel_reads=max(1, int(c.get("parallel_reads", 1))),
     )
 
 

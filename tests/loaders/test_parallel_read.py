@@ -121,10 +121,10 @@ def test_an_import_through_the_child_reads_pieces_and_refuses_the_same(store, tm
     good roster imports every row, an error cell in the second half is refused naming its row."""
     limits = tmp_path / "imports.toml"
     text = open(load_limits.__globals__["DEFAULT_PATH"], encoding="utf-8").read()
-    limits.write_text(text.replace("parallel_read_min_mb = 8", "parallel_read_min_mb = 0"),
-                      encoding="utf-8")
+    limits.write_text(text.replace("parallel_read_min_mb = 8", "parallel_read_min_mb = 0")
+                      .replace("parallel_reads = 1", "parallel_reads = 2"), encoding="utf-8")
     monkeypatch.setenv("CLEARANCE_IMPORTS", str(limits))
-    assert load_limits().parallel_min_bytes == 0
+    assert load_limits().parallel_min_bytes == 0 and load_limits().parallel_reads == 2
     bad = rows(80)
     bad[70][3] = ("e", "#VALUE!")
     with pytest.raises(ImportRejected) as exc:
@@ -138,6 +138,7 @@ def test_an_import_through_the_child_reads_pieces_and_refuses_the_same(store, tm
 
 
 def test_one_read_means_whole():
+    assert load_limits().parallel_reads == 1  # the shipped default (see config/imports.toml)
     limits = dataclasses.replace(load_limits(), parallel_reads=1)
     assert limits.child_spec()["parallel_reads"] == 1
     data = rawxlsx.one_sheet(rows(10))
