@@ -13,7 +13,8 @@ free loopback port and drives it with virtual users, each waiting 2.5–7.5 s be
   server (GET the form, POST the lookup: no websocket session).
 - 20 % desk staff (财务处) on 办理: look a student up (学号 + Enter), then, if the stage is not
   yet passed, tick its checklist and press 通过 (a write); a passed student's visit is the
-  lookup alone (撤销 is a confirmation dialog on the page).
+  lookup alone (撤销 is a confirmation dialog on the page). Both are reruns of the desk's
+  st.fragment, as a browser sends them (the page around it is not run again).
 - 10 % 研究生院 on 进度看板 / 学院催办, alternately: one page run per action.
 
 Per step: actions/s, p50/p95/p99 latency (send → the run's `script_finished`, or the HTTP
@@ -285,9 +286,9 @@ class Desk(WsUser):
             await self.think()
         no = self.rng.choice(self.ctx.prepared.desk_students)
         r = self.last
-        run = await self.timed("desk_lookup", self.session.rerun([
-            text_state(r.widget("text_input", LOOKUP_LABEL), no),
-            trigger(r.widget("button", "查找"))]))
+        box, find = r.widget("text_input", LOOKUP_LABEL), r.widget("button", "查找")
+        run = await self.timed("desk_lookup", self.session.rerun(
+            [text_state(box, no), trigger(find)], fragment=find.fragment))
         if not any(no in t for t in run.texts):
             self.ctx.rec.add("desk_lookup", time.monotonic(), False, "row not shown")
             self.last = run
@@ -309,7 +310,8 @@ class Desk(WsUser):
             self.ctx.rec.add("desk_mark", time.monotonic(), False, "no 通过 button")
             self.last = run
             return
-        self.last = await self.timed("desk_mark", self.session.rerun([*ticks, trigger(button)]))
+        self.last = await self.timed("desk_mark", self.session.rerun([*ticks, trigger(button)],
+                                                                     fragment=button.fragment))
 
 
 class Dashboard(WsUser):
