@@ -27,7 +27,9 @@ import asyncio
 import json
 import os
 import random
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -203,10 +205,16 @@ class Measure:
 
 
 async def run_all(bench: Bench, idle: list[int], idle_seconds: float, kinds: list[str],
-                  actions: int) -> list[dict]:
+                  actions: int, spy_dir: Path | None = None) -> list[dict]:
     rows = []
     for kind in kinds:
-        row = await bench.per_kind(kind, actions)
+        spy = spying(bench.server.pid, spy_dir / f"{kind}.txt") if spy_dir else None
+        try:
+            row = await bench.per_kind(kind, actions)
+        finally:
+            if spy is not None:  # py-spy writes its samples when interrupted
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
         row["load_avg_1m"] = round(os.getloadavg()[0], 2)
         print(json.dumps(row, ensure_ascii=False), flush=True)
         rows.append(row)
@@ -218,6 +226,17 @@ async def run_all(bench: Bench, idle: list[int], idle_seconds: float, kinds: lis
     return rows
 
 
+def spying(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy sampling the server (every thread, 100/s) until interrupted: raw folded stacks
+    (the kind's set-up is in them too: sum the stacks under the page's frames)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "-r", "100", "-f", "raw",
+                             "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached before the first action
+    return proc
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, default=Path("/tmp/lxt-session-cpu"))
@@ -227,6 +246,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--actions", type=int, default=30)
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--py-spy", type=Path, dest="py_spy", metavar="DIR",
+                    help="record the server with py-spy during each kind into DIR/<kind>.txt")
     args = ap.parse_args(argv)
     idle = [int(n) for n in args.idle.split(",") if n]
     kinds = list(KINDS) if args.kinds == "all" else [k for k in args.kinds.split(",") if k]
@@ -240,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         before = uptime()
         rows = asyncio.run(run_all(Bench(server, prepared), idle, args.idle_seconds, kinds,
-                                   args.actions))
+                                   args.actions, args.py_spy))
         summary = {"rows": rows, "server_env": env, "uptime_before": before,
                    "uptime_after": uptime(), "cpus": os.cpu_count()}
         if args.json:
