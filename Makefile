@@ -10,7 +10,9 @@ PORT   ?= 8501
 # for the card-reader tests, and the PC/SC headers pyscard builds against. fonts-arphic-uming is
 # the CJK font embedded in the advisor form PDF (the student page); without it the page says so.
 # pyscard has no Linux wheel: `make run` builds it from source against the PC/SC
-# headers with swig, so those are run-time packages too.
+# headers with swig, so those are run-time packages too. Node.js 20 with npm (already on the
+# project's machines, from NodeSource, not Debian's packages) runs the OpenID Connect provider of
+# the campus sign-in tests: `make test` installs it with `npm ci` in tests/oidc_provider.
 DEBIAN_RUN  := libpcsclite1 libpcsclite-dev swig fonts-arphic-uming
 DEBIAN_TEST := chromium fonts-noto-cjk pcscd vsmartcard-vpcd libpcsclite-dev libpcsclite1 swig nginx openssl \
                fonts-arphic-uming
@@ -27,6 +29,11 @@ $(VENV)/.run-deps: requirements.txt | $(VENV)/bin/python
 $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
+
+# The real OpenID Connect provider of tests/sso (oidc-provider on Node), from its lock file.
+OIDC_PROVIDER := tests/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund
 
 deps-run: $(VENV)/.run-deps
 deps-test: $(VENV)/.test-deps
@@ -60,7 +67,7 @@ run: debian-run seed
 serve: debian-run deps-run
 	CLEARANCE_DB=$(DB) $(PY) -m streamlit run server.py --server.port $(PORT)
 
-test: debian-test deps-test
+test: debian-test deps-test $(OIDC_PROVIDER)/node_modules/.package-lock.json
 	$(PY) -m pytest
 
 clean:

@@ -35,6 +35,7 @@ from webapi.auth import routes as auth_routes
 from webapi.cas import routes as cas_routes
 from webapi.downloads import routes as download_routes
 from webapi.headers import SecurityHeaders
+from webapi.oidc import routes as oidc_routes
 from webapi.gc_tuning import tune_for_server, warm_up
 from webapi.ops import app_logging
 from webapi.ops import routes as ops_routes
@@ -90,6 +91,6 @@ async def lifespan(_app):
 # module ("cannot import name 'current_actor' from 'ui.auth'"; seen in bench.load at 25 users).
 warm_up()
 
-app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *cas_routes,
+app = st.App("app.py", routes=[*desk_routes, *ops_routes, *auth_routes, *cas_routes, *oidc_routes,
                                *download_routes, *student_page_routes],
              lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

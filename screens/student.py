@@ -4,6 +4,8 @@ but the lookup form until a lookup succeeds. Built for phones. With the campus s
 (config/sso.toml) there is no form: a student signed in through 统一身份认证 sees their own
 status at once, anyone else the sign-in entry."""
 
+import html
+import json
 import secrets
 
 import streamlit as st
@@ -14,7 +16,7 @@ from clearance.rules.student_view import StudentView, Stop
 from clearance.adapters.limits import client_of
 from webapi import workers
 from clearance.adapters.sessions import COOKIE, resume_student_session
-from clearance.adapters.sso import sso_config
+from clearance.adapters.sso import login_path, logout_path, sso_config
 from ui.downloads import download_link, session_id
 from ui.student_lookup import (advisor_form_settings, attempt_lookup, store, student_view)
 from ui.text import plain
@@ -145,7 +147,7 @@ def _campus_entry() -> None:
     st.caption("请使用学校统一身份认证登录，查看本人离校手续办理情况、下一步去哪里办理，"
                "并下载《导师准许离校确认书》。")
     st.markdown(
-        '<a href="/auth/cas/login?next=/student" target="_self" style="display:block;'
+        f'<a href="{html.escape(login_path("/student"))}" target="_self" style="display:block;'
         'text-align:center;padding:0.6rem 1rem;border-radius:0.5rem;background:#c8102e;'
         'color:#fff;text-decoration:none;font-weight:600">统一身份认证登录</a>',
         unsafe_allow_html=True)
@@ -182,7 +184,8 @@ st.title("学生离校查询")
 if sso_config().on:  # the campus sign-in: the student's own status, nobody else's, no form
     if st.session_state.pop("_student_signing_out", False):
         st.html("<script>fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
-                ".then(function () { window.location.href = '/auth/cas/logout?next=/student'; });</script>",
+                ".then(function () { window.location.href = "
+                f"{json.dumps(logout_path('/student'))}; }});</script>",
                 unsafe_allow_javascript=True)
         st.info("已退出登录")
         st.stop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 import threading
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -22,7 +22,7 @@ from clearance.adapters.limits import client_of
 from clearance.adapters.sessions import (COOKIE, end_session, end_user_sessions, new_handoff,
                                          resume_session, start_session, token_hash, why_ended)
 from clearance.adapters.signin import sign_in as check_sign_in
-from clearance.adapters.sso import local_password_allowed, sso_config
+from clearance.adapters.sso import local_password_allowed, login_path, logout_path, sso_config
 from clearance.rules.actors import ROLES, Actor
 from clearance.store.accounts import AccountError, change_own_password, must_change_password
 from ui.data import store
@@ -123,9 +123,9 @@ def _pending_browser_step() -> None:
         st.info("正在登录……")
         st.stop()
     if st.session_state.pop("_signing_out", False):
-        # With the campus sign-in on, the browser also leaves the CAS session (a shared desk PC
+        # With the campus sign-in on, the browser also leaves the provider's session (a shared desk PC
         # must not sign the next person straight back in).
-        then = ("window.location.href = '/auth/cas/logout';" if sso_config().on
+        then = (f"window.location.href = {json.dumps(logout_path())};" if sso_config().on
                 else "window.location.reload();")
         _browser("fetch('/auth/signout', {method: 'POST', credentials: 'same-origin'})"
                  f".then(function () {{ {then} }});")
@@ -169,9 +169,10 @@ def _here() -> str:
 
 
 def _campus_sign_in() -> None:
-    """「统一身份认证登录」: the browser goes to the campus sign-in (webapi/cas.py) and comes back
-    with its cookie. In this tab (target=_self), not a new one."""
-    href = f"/auth/cas/login?next={quote(_here(), safe='/')}"
+    """「统一身份认证登录」: the browser goes to the campus sign-in (webapi/cas.py or
+    webapi/oidc.py, whichever config/sso.toml names) and comes back with its cookie. In this tab
+    (target=_self), not a new one."""
+    href = login_path(_here())
     st.markdown(
         f'<a href="{html.escape(href)}" target="_self" style="display:block;text-align:center;'
         'padding:0.6rem 1rem;border-radius:0.5rem;background:#c8102e;color:#fff;'

@@ -103,6 +103,14 @@ def message_page(message: str, status: int, *, link: str = "/", link_text: str =
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
+def signed_in_page(target: str) -> HTMLResponse:
+    """A page of our own moves the browser on: the session cookie (SameSite=Strict) then goes
+    with the next request even though this one came from the identity provider's site."""
+    html = _templates.get_template("sso.html").render(
+        message="登录成功，正在进入离校通……", link=target, link_text="继续", refresh=target)
+    return HTMLResponse(html, headers=HEADERS)
+
+
 def _config() -> sso.SsoConfig | None:
     config = sso.sso_config()
     return config if config.mode == "cas" else None
@@ -122,7 +130,7 @@ def _validate(config: sso.SsoConfig, next_path: str, ticket: str):
     return user, attributes or {}
 
 
-def _destination(kind: str, next_path: str) -> str:
+def destination(kind: str, next_path: str) -> str:
     path = urlsplit(next_path).path
     if kind == STUDENT:
         return next_path if path in STUDENT_PAGES else "/chaxun"
@@ -168,12 +176,7 @@ async def callback(request: Request) -> Response:
     if result.token is None:
         log.info("CAS sign-in refused for %r: %s", user[:64], result.message)
         return message_page(result.message, 403)
-    destination = _destination(result.kind, next_path)
-    # A page of our own moves the browser on: the cookie (SameSite=Strict) then goes with the
-    # next request even though this one came from the CAS server's site.
-    html = _templates.get_template("sso.html").render(
-        message="登录成功，正在进入离校通……", link=destination, link_text="继续", refresh=destination)
-    response = HTMLResponse(html, headers=HEADERS)
+    response = signed_in_page(destination(result.kind, next_path))
     set_session_cookie(response, request, result.token, SESSION_MAX_HOURS * 3600)
     return response
 

@@ -14,7 +14,7 @@ CSRF: the form carries a token that must equal the `lxt_csrf` cookie set with it
 submit; SameSite=Strict, HttpOnly), and a POST whose Origin names another host is refused.
 With the campus sign-in on (config/sso.toml), there is no 学号 + 姓名 form: the page offers
 「统一身份认证登录」 and, for a browser signed in as a student (the HttpOnly session cookie of
-webapi/cas.py), shows that student's own status at once; the PDF is that student's; POST
+webapi/cas.py or webapi/oidc.py), shows that student's own status at once; the PDF is that student's; POST
 /chaxun/signout ends the sign-in. Nobody can look up anyone else.
 
 Names and reasons are data: Jinja2 autoescapes every value. Responses are `no-store` (a
@@ -36,7 +36,7 @@ from starlette.routing import Route
 
 from clearance.adapters.advisor_form import font_problem
 from clearance.adapters.sessions import COOKIE, end_session, resume_student_session
-from clearance.adapters.sso import sso_config
+from clearance.adapters.sso import login_path, logout_path, sso_config
 from webapi.workers import advisor_form_pdf_in_worker
 
 PATH = "/chaxun"
@@ -73,7 +73,7 @@ def _page(request: Request, status: int = 200, *, view=None, message: str = "",
     token = secrets.token_urlsafe(24)
     html = _templates.get_template("student.html").render(
         path=PATH, csrf=token, view=view, message=message, student_no=student_no, name=name,
-        pdf_problem=pdf_problem, sso=_sso_on(), sso_login=f"/auth/cas/login?next={PATH}")
+        pdf_problem=pdf_problem, sso=_sso_on(), sso_login=login_path(PATH) if _sso_on() else "")
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
     secure = request.url.scheme == "https" or \
         request.headers.get("x-forwarded-proto", "") == "https"
@@ -214,8 +214,9 @@ async def sign_out(request: Request) -> Response:
     if token:
         from ui.student_lookup import store
         await run_in_threadpool(end_session, store(), token)
-    # Out of the CAS session too: a campus PC must not sign the next student straight back in.
-    response = RedirectResponse(f"/auth/cas/logout?next={PATH}", status_code=303, headers=HEADERS)
+    # Out of the campus sign-in too: a campus PC must not sign the next student straight back in.
+    target = logout_path(PATH) if _sso_on() else PATH
+    response = RedirectResponse(target, status_code=303, headers=HEADERS)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 

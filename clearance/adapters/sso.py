@@ -1,13 +1,17 @@
 """Campus sign-in (统一身份认证): config/sso.toml, and what happens once an identity provider has
-vouched for someone — the one path CAS (webapi/cas.py) takes, and any later protocol:
+vouched for someone — the one path CAS (webapi/cas.py) and OpenID Connect (webapi/oidc.py) take:
 
     sign_in_identity(store, identity, ...)  → the 离校通 session (same store, expiry and cookie
                                               as a password sign-in) or a Chinese refusal
 
 The mapping rule itself (staff account by 工号, student by 学号) is clearance.rules.identity.
-CAS tickets are remembered by hash (sso_tickets, migration 031): a ticket that was ever
-presented is refused the second time, and CAS's single sign-out names the ticket whose session
-it ends.
+CAS tickets and OIDC authorization codes are remembered by hash (sso_tickets, migration 031): one
+that was ever presented is refused the second time, and CAS's single sign-out names the ticket
+whose session it ends. An OIDC sign-in also remembers the provider's session id (sid) and
+subject by hash (oidc_sessions, migration 037): a back-channel logout names them.
+
+The pages never spell a protocol's routes: `login_path` / `logout_path` give the one entry
+「统一身份认证登录」 whatever the protocol.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from clearance.adapters import sessions
 from clearance.adapters.netaddr import Network, parse_networks
@@ -28,7 +33,7 @@ from clearance.rules.identity import (STAFF, STUDENT, Identity, IdentityRules, M
 from clearance.store.accounts import get_actor
 from clearance.store.db import Store
 
-MODES = ("off", "cas")
+MODES = ("off", "cas", "oidc")
 REPLAYED = "该登录凭据已使用过或已失效，请重新通过统一身份认证登录。"
 USE_SSO = "本系统已启用统一身份认证，请点击“统一身份认证登录”。"
 
@@ -47,6 +52,13 @@ class SsoConfig:
     cas_verify_tls: bool = True
     cas_timeout: float = 10.0
     single_logout_from: tuple[Network, ...] = ()
+    oidc_issuer: str = ""
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_scopes: tuple[str, ...] = ("openid", "profile")
+    oidc_verify_tls: bool = True
+    oidc_timeout: float = 10.0
     rules: IdentityRules = IdentityRules()
 
     @property
@@ -64,8 +76,50 @@ def _strings(raw, key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in raw if v.strip())
 
 
+def _client_secret(oidc: dict, base: Path) -> str:
+    """The OIDC client secret from the environment variable or the file the config names (a
+    secret is never written into sso.toml itself, which is committed and backed up)."""
+    if "client_secret" in oidc:
+        raise SsoConfigError("sso.toml 的 [oidc] 不能直接写 client_secret，请用 client_secret_env "
+                             "（环境变量名）或 client_secret_file（文件路径）")
+    env, file = str(oidc.get("client_secret_env", "")), str(oidc.get("client_secret_file", ""))
+    if env:
+        secret = os.environ.get(env, "")
+        if not secret.strip():
+            raise SsoConfigError(f"sso.toml 的 [oidc] client_secret_env 指定的环境变量 {env} 未设置")
+        return secret.strip()
+    if file:
+        path = Path(file) if Path(file).is_absolute() else base / file
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise SsoConfigError(f"sso.toml 的 [oidc] client_secret_file 指定的文件 {file} 无法读取") from None
+        if not secret:
+            raise SsoConfigError(f"sso.toml 的 [oidc] client_secret_file 指定的文件 {file} 是空的")
+        return secret
+    raise SsoConfigError("sso.toml 的 [oidc] 须给出 client_secret_env 或 client_secret_file")
+
+
+def _oidc_fields(oidc: dict, base: Path) -> dict:
+    issuer = str(oidc.get("issuer", "")).rstrip("/")
+    if not issuer.startswith(("http://", "https://")):
+        raise SsoConfigError("sso.toml 的 [oidc] issuer 必须是统一身份认证服务的完整地址（https://…）")
+    discovery = str(oidc.get("discovery_url", "")) or issuer + "/.well-known/openid-configuration"
+    client_id = str(oidc.get("client_id", "")).strip()
+    if not client_id:
+        raise SsoConfigError("sso.toml 的 [oidc] client_id 不能为空（学校信息化部门登记本系统时给出）")
+    scopes = _strings(oidc.get("scopes", ["openid", "profile"]), "[oidc] scopes")
+    if "openid" not in scopes:
+        raise SsoConfigError("sso.toml 的 [oidc] scopes 必须包含 openid")
+    return dict(oidc_issuer=issuer, oidc_discovery_url=discovery, oidc_client_id=client_id,
+                oidc_client_secret=_client_secret(oidc, base), oidc_scopes=scopes,
+                oidc_verify_tls=bool(oidc.get("verify_tls", True)),
+                oidc_timeout=float(oidc.get("timeout", 10)))
+
+
 def load_sso_config(path: Path | None = None) -> SsoConfig:
-    raw = tomllib.loads((path or sso_file()).read_text(encoding="utf-8"))
+    path = path or sso_file()
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
     mode = str(raw.get("mode", "off")).strip().lower()
     if mode not in MODES:
         raise SsoConfigError(f"sso.toml 的 mode 只能是 {' / '.join(MODES)}，而不是“{mode}”")
@@ -88,6 +142,7 @@ def load_sso_config(path: Path | None = None) -> SsoConfig:
             kind_attribute=str(attrs.get("kind", "type")), kind_rule=rule,
             staff_values=_strings(kinds.get("staff_values", ["staff"]), "staff_values"),
             student_values=_strings(kinds.get("student_values", ["student"]), "student_values")),
+        **(_oidc_fields(raw.get("oidc", {}), path.parent) if mode == "oidc" else {}),
     )
     if config.on and not config.public_url.startswith(("http://", "https://")):
         raise SsoConfigError("sso.toml 的 public_url 必须是本系统对外的完整地址（https://…）")
@@ -101,6 +156,19 @@ def load_sso_config(path: Path | None = None) -> SsoConfig:
 @lru_cache(maxsize=1)
 def sso_config() -> SsoConfig:
     return load_sso_config()
+
+
+def login_path(next_path: str = "/", config: SsoConfig | None = None) -> str:
+    """「统一身份认证登录」's link: the configured protocol's login route, coming back to
+    `next_path` (a local path)."""
+    config = config or sso_config()
+    return f"/auth/{config.mode}/login?next={quote(next_path, safe='/')}"
+
+
+def logout_path(next_path: str = "/", config: SsoConfig | None = None) -> str:
+    """Where the browser goes after 离校通's own sign-out: out of the campus sign-in too."""
+    config = config or sso_config()
+    return f"/auth/{config.mode}/logout?next={quote(next_path, safe='/')}"
 
 
 def local_password_allowed(username: str, config: SsoConfig | None = None) -> bool:
@@ -157,11 +225,26 @@ def claim_ticket(store: Store, ticket: str, protocol: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ProviderSession:
+    """An OIDC provider's names for a sign-in, which its back-channel logout repeats."""
+    issuer: str
+    sub: str
+    sid: str | None = None
+
+    def sub_key(self) -> str:
+        return _hash(f"{self.issuer}\n{self.sub}")
+
+    def sid_key(self) -> str | None:
+        return _hash(f"{self.issuer}\n{self.sid}") if self.sid else None
+
+
 def sign_in_identity(store: Store, identity: Identity, ticket: str | None = None,
-                     config: SsoConfig | None = None) -> SsoSignIn:
+                     config: SsoConfig | None = None, *,
+                     provider_session: ProviderSession | None = None) -> SsoSignIn:
     """An identity the provider vouched for → a 离校通 session, or a refusal (nothing created).
-    `ticket`: the CAS ticket it came with, claimed already (claim_ticket); kept for single
-    sign-out."""
+    `ticket`: the CAS ticket or OIDC code it came with, claimed already (claim_ticket); kept for
+    single sign-out. `provider_session`: an OIDC sign-in's sid/sub, for back-channel logout."""
     mapped = map_person(store, identity, config)
     if mapped.kind is None:
         return SsoSignIn(None, message=mapped.message)
@@ -170,6 +253,10 @@ def sign_in_identity(store: Store, identity: Identity, ticket: str | None = None
         if ticket:
             cur.execute("UPDATE sso_tickets SET token_hash = $k, subject = $s WHERE ticket_hash = $h",
                         {"k": sessions.token_hash(token), "s": mapped.subject, "h": _hash(ticket)})
+        if provider_session:
+            cur.execute("INSERT INTO oidc_sessions VALUES ($k, $sid, $sub, $t)",
+                        {"k": sessions.token_hash(token), "sid": provider_session.sid_key(),
+                         "sub": provider_session.sub_key(), "t": beijing_now()})
     return SsoSignIn(token, mapped.kind, mapped.subject)
 
 
@@ -185,3 +272,26 @@ def end_ticket_session(store: Store, ticket: str) -> str | None:
                     " AND ended_at IS NULL", {"t": beijing_now(), "k": rows[0][0]})
     return rows[0][0]
 
+
+
+def end_provider_sessions(store: Store, provider_session: ProviderSession) -> list[str]:
+    """OIDC back-channel logout: end the sessions the provider's session started — those with
+    its sid (and its sub, when the logout token names both), or every session of the sub when
+    it names no sid. Returns the ended sessions' token hashes (to rerun their open pages)."""
+    sid_key = provider_session.sid_key()
+    if sid_key:
+        sql = ("SELECT token_hash FROM oidc_sessions WHERE sid_hash = $sid"
+               + (" AND sub_hash = $sub" if provider_session.sub else ""))
+        params = {"sid": sid_key, **({"sub": provider_session.sub_key()}
+                                     if provider_session.sub else {})}
+    else:
+        sql, params = "SELECT token_hash FROM oidc_sessions WHERE sub_hash = $sub", \
+            {"sub": provider_session.sub_key()}
+    hashes = [row[0] for row in store.read_rows(sql, params)]
+    if not hashes:
+        return []
+    with store.transaction(touches_data=False) as cur:
+        for token_hash in hashes:
+            cur.execute("UPDATE staff_sessions SET ended_at = $t WHERE token_hash = $k"
+                        " AND ended_at IS NULL", {"t": beijing_now(), "k": token_hash})
+    return hashes

@@ -148,3 +148,29 @@ def test_a_broken_config_is_refused_naming_the_key(tmp_path: Path, text, word):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SsoConfigError, match=word):
         load_sso_config(path)
+
+
+OIDC_ON = sso.SsoConfig(mode="oidc", public_url="https://lxt.test", oidc_issuer="https://idp.test",
+                        oidc_client_id="lixiaotong", oidc_client_secret="x")
+
+
+def test_back_channel_logout_ends_the_sid_or_every_session_of_the_sub(sso_store):
+    def sign_in(sid):
+        result = sso.sign_in_identity(sso_store, Identity("20180000002"), None, OIDC_ON,
+                                      provider_session=sso.ProviderSession("https://idp.test",
+                                                                       "20180000002", sid))
+        return result.token
+
+    first, second, third = sign_in("sid-1"), sign_in("sid-2"), sign_in("sid-2")
+    alive = lambda token: sessions.resume_student_session(sso_store, token) == "20180000002"  # noqa: E731
+    # Another issuer's sid of the same value ends nothing.
+    assert sso.end_provider_sessions(sso_store, sso.ProviderSession("https://evil.test", "", "sid-1")) == []
+    ended = sso.end_provider_sessions(sso_store, sso.ProviderSession("https://idp.test", "", "sid-1"))
+    assert ended == [sessions.token_hash(first)]
+    assert not alive(first) and alive(second) and alive(third)
+    # A sid that belongs to another subject ends nothing when the token names both.
+    assert sso.end_provider_sessions(sso_store, sso.ProviderSession("https://idp.test", "T1",
+                                                                "sid-2")) == []
+    assert len(sso.end_provider_sessions(sso_store, sso.ProviderSession("https://idp.test",
+                                                                    "20180000002"))) == 3
+    assert not alive(second) and not alive(third)

@@ -63,3 +63,24 @@ def test_the_student_page_has_no_lookup_form_with_sso_on(desk_store, sso_on):
     assert not at.exception
     assert 'href="/auth/cas/login?next=/student"' in _markdown(at)
     assert not at.text_input and "统一身份认证登录" in texts(at)
+
+
+def test_with_oidc_the_same_entry_leads_to_the_oidc_routes(desk_store, tmp_path, monkeypatch):
+    """One 「统一身份认证登录」 whatever the protocol: only the link's target changes."""
+    from tests.sso.conftest import write_oidc_toml
+    secret = tmp_path / "secret"
+    secret.write_text("test-only-secret-0123456789", encoding="utf-8")
+    path = write_oidc_toml(tmp_path / "sso.toml", "https://lxt.test", "https://idp.test", secret)
+    monkeypatch.setenv("CLEARANCE_SSO", str(path))
+    sso_config.cache_clear()
+    try:
+        at = page_test("marking.py", None).run()
+        assert not at.exception
+        assert 'href="/auth/oidc/login?next=/"' in _markdown(at) and "统一身份认证登录" in _markdown(at)
+        assert "/auth/cas/" not in _markdown(at)
+        at = page_test("student.py", None).run()
+        assert 'href="/auth/oidc/login?next=/student"' in _markdown(at)
+        assert not at.text_input and "统一身份认证登录" in texts(at)
+    finally:
+        monkeypatch.delenv("CLEARANCE_SSO")
+        sso_config.cache_clear()

@@ -101,3 +101,90 @@ def cas_world(tmp_path_factory):
     finally:
         app.stop()
         cas.stop()
+
+
+# --- OpenID Connect: the same people, a real oidc-provider (tests/oidc_provider) ---------------
+
+OIDC_CLIENT_ID = "lixiaotong"
+OIDC_SECRET = "test-only-client-secret-0123456789abcdef"
+
+
+@dataclass
+class OidcWorld:
+    app: AppServer
+    provider: "OidcProvider"
+    db_path: Path
+    student_no: str
+    student_name: str
+
+    @property
+    def callback(self) -> str:
+        return f"{self.app.url}/auth/oidc/callback"
+
+    @property
+    def backchannel(self) -> str:
+        return f"{self.app.url}/auth/oidc/backchannel-logout"
+
+
+def write_oidc_toml(path: Path, app_url: str, issuer: str, secret_file: Path, **extra) -> Path:
+    break_glass = extra.get("break_glass", True)
+    path.write_text(f'''mode = "oidc"
+public_url = "{app_url}"
+break_glass = {"true" if break_glass else "false"}
+break_glass_accounts = ["admin"]
+[oidc]
+issuer = "{issuer}"
+client_id = "{OIDC_CLIENT_ID}"
+client_secret_file = "{secret_file}"
+scopes = ["openid", "profile", "campus"]
+verify_tls = true
+timeout = 10
+[attributes]
+user_id = ""
+name = "name"
+kind = "user_type"
+[kinds]
+rule = "lookup"
+''', encoding="utf-8")
+    return path
+
+
+def oidc_clients(app_url: str) -> list[dict]:
+    common = {"grant_types": ["authorization_code"], "response_types": ["code"],
+              "token_endpoint_auth_method": "client_secret_basic"}
+    return [
+        {**common, "client_id": OIDC_CLIENT_ID, "client_secret": OIDC_SECRET,
+         "redirect_uris": [f"{app_url}/auth/oidc/callback"],
+         "post_logout_redirect_uris": [f"{app_url}/auth/oidc/logged-out"],
+         "backchannel_logout_uri": f"{app_url}/auth/oidc/backchannel-logout",
+         "backchannel_logout_session_required": True},
+        {**common, "client_id": "other-system", "client_secret": "other-system-secret-0123456789",
+         "redirect_uris": ["http://127.0.0.1:9/other-system/callback"]},
+    ]
+
+
+@pytest.fixture(scope="module")
+def oidc_world(tmp_path_factory):
+    from tests.sso.oidcserver import OidcProvider
+    work = tmp_path_factory.mktemp("oidc")
+    db_path = work / "demo.duckdb"
+    shutil.copy(_demo_file(tmp_path_factory), db_path)
+    student_no, student_name = _prepare_store(db_path)
+    users = {
+        STAFF_ID: {"name": STAFF_NAME, "user_type": "staff"},
+        student_no: {"name": student_name, "user_type": "student"},
+        DISABLED_ID: {"name": "停用 老师", "user_type": "staff"},
+        STRANGER_ID: {"name": "路人", "user_type": "staff"},
+    }
+    sso_file, secret_file = work / "sso.toml", work / "oidc-secret"
+    secret_file.write_text(OIDC_SECRET + "\n", encoding="utf-8")
+    app = AppServer(db_path, env={"CLEARANCE_SSO": str(sso_file), "NO_PROXY": "127.0.0.1,localhost",
+                                  "no_proxy": "127.0.0.1,localhost"})
+    provider = OidcProvider(work / "provider", users, oidc_clients(app.url)).start()
+    write_oidc_toml(sso_file, app.url, provider.issuer, secret_file)
+    try:
+        app.start()
+        yield OidcWorld(app, provider, db_path, student_no, student_name)
+    finally:
+        app.stop()
+        provider.stop()
