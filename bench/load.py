@@ -13,7 +13,8 @@ free loopback port and drives it with virtual users, each waiting 2.5–7.5 s be
   server (GET the form, POST the lookup: no websocket session).
 - 20 % desk staff (财务处) on 办理: look a student up (学号 + Enter), then, if the stage is not
   yet passed, tick its checklist and press 通过 (a write); a passed student's visit is the
-  lookup alone (撤销 is a confirmation dialog on the page).
+  lookup alone (撤销 is a confirmation dialog on the page). Both are reruns of the desk's
+  st.fragment, as a browser sends them (the page around it is not run again).
 - 10 % 研究生院 on 进度看板 / 学院催办, alternately: one page run per action.
 
 Per step: actions/s, p50/p95/p99 latency (send → the run's `script_finished`, or the HTTP
@@ -119,6 +120,16 @@ class Server:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return 0.0
+
+    def profile(self, folder: Path, users: int, seconds: float) -> subprocess.Popen:
+        """py-spy samples the server (every thread, 100/s) for one step: raw folded stacks,
+        step-<users>.txt (`flamegraph.pl` or a few lines of Python sum them)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        spy = Path(sys.executable).with_name("py-spy")
+        return subprocess.Popen(
+            [str(spy), "record", "--pid", str(self.pid), "-d", str(int(seconds)), "-r", "100",
+             "-f", "raw", "-o", str(folder / f"step-{users}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
         self.app.stop()
@@ -275,9 +286,9 @@ class Desk(WsUser):
             await self.think()
         no = self.rng.choice(self.ctx.prepared.desk_students)
         r = self.last
-        run = await self.timed("desk_lookup", self.session.rerun([
-            text_state(r.widget("text_input", LOOKUP_LABEL), no),
-            trigger(r.widget("button", "查找"))]))
+        box, find = r.widget("text_input", LOOKUP_LABEL), r.widget("button", "查找")
+        run = await self.timed("desk_lookup", self.session.rerun(
+            [text_state(box, no), trigger(find)], fragment=find.fragment))
         if not any(no in t for t in run.texts):
             self.ctx.rec.add("desk_lookup", time.monotonic(), False, "row not shown")
             self.last = run
@@ -299,7 +310,8 @@ class Desk(WsUser):
             self.ctx.rec.add("desk_mark", time.monotonic(), False, "no 通过 button")
             self.last = run
             return
-        self.last = await self.timed("desk_mark", self.session.rerun([*ticks, trigger(button)]))
+        self.last = await self.timed("desk_mark", self.session.rerun([*ticks, trigger(button)],
+                                                                     fragment=button.fragment))
 
 
 class Dashboard(WsUser):
@@ -404,7 +416,7 @@ def make_user(kind: str, ctx: Context, rng: random.Random) -> VirtualUser:
 
 
 async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: float,
-               warmup: float, probe) -> list[dict]:
+               warmup: float, probe, profile_dir: Path | None = None) -> list[dict]:
     rng = random.Random(17)
     tasks: list[asyncio.Task] = []
     have: dict[str, int] = {"student": 0, "desk": 0, "dashboard": 0}
@@ -420,6 +432,7 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
         load_before = os.getloadavg()[0]
         cpu0, t0, client0 = server.cpu_seconds(), time.monotonic(), time.process_time()
         probe_result = {}
+        spy = server.profile(profile_dir, users, step_seconds) if profile_dir else None
         if probe is not None:
             try:
                 probe_result = await asyncio.to_thread(probe.measure, step_seconds)
@@ -429,6 +442,8 @@ async def ramp(ctx: Context, server: Server, steps: list[int], step_seconds: flo
             await asyncio.sleep(step_seconds)
         t1 = time.monotonic()
         cpu = (server.cpu_seconds() - cpu0) / (t1 - t0)
+        if spy is not None:
+            spy.wait(30)
         window = ctx.rec.window(t0, t1)
         actions = [s for s in window if not s.kind.endswith("_open")]
         ok = [s.seconds for s in actions if s.ok]
@@ -522,6 +537,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--chromium", action="store_true")
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--py-spy", type=Path, dest="py_spy", metavar="DIR",
+                    help="record each step's server profile with py-spy into DIR")
     args = ap.parse_args(argv)
     steps = [int(s) for s in args.steps.split(",")]
     if max(steps) > 1000 or args.step_seconds > 600:
@@ -536,7 +553,8 @@ def main(argv: list[str] | None = None) -> None:
         probe = (ChromiumProbe(server.url, prepared.desk_tokens[-1], prepared.desk_students,
                                prepared.students) if args.chromium else None)
         started = time.monotonic()
-        rows = asyncio.run(ramp(ctx, server, steps, args.step_seconds, args.warmup, probe))
+        rows = asyncio.run(ramp(ctx, server, steps, args.step_seconds, args.warmup, probe,
+                                 args.py_spy))
         summary = {"students": args.students, "steps": rows, "server_env": env,
                    "wall_seconds": round(time.monotonic() - started),
                    "machine": {"cpus": os.cpu_count(), "uptime": subprocess.run(

@@ -32,6 +32,7 @@ class Widget:
     kind: str
     id: str
     label: str
+    fragment: str = ""  # the st.fragment it was drawn in: a browser reruns only that part
 
 
 @dataclass
@@ -96,13 +97,16 @@ class StreamlitSession:
             await self.ws.close()
             self.ws = None
 
-    async def rerun(self, widgets: list[WidgetState] | None = None) -> Run:
-        """One user action: send the widget states, wait for the run(s) to finish."""
+    async def rerun(self, widgets: list[WidgetState] | None = None, fragment: str = "") -> Run:
+        """One user action: send the widget states, wait for the run(s) to finish. `fragment`:
+        the action is on a widget inside an st.fragment, which a browser reruns alone (pass
+        the widget's `fragment`); the run then sends only that fragment's elements."""
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = ""
         state.page_name = self.page
         state.page_script_hash = self.page_hash
+        state.fragment_id = fragment
         state.context_info.timezone = "Asia/Shanghai"
         state.context_info.locale = "zh-CN"
         state.context_info.url = f"{self.origin}/{self.page}"
@@ -133,6 +137,7 @@ class StreamlitSession:
                 if text:
                     run.texts.append(text)
                 if widget:
+                    widget.fragment = fwd.delta.fragment_id
                     run.widgets.append(widget)
                 if exc:
                     run.exception = exc

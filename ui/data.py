@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -78,30 +79,67 @@ def derived(name: str, build: Callable[..., T], *args, reads: tuple[str, ...] = 
     neither valid. The tables are recorded while `build` runs (every `read` it makes, and
     those of `derived` calls nested in it); `reads` names queries it reads otherwise. The
     result is shared by every session, not copied: treat it as read-only (dashboards return
-    frozen dataclasses; st.plotly_chart does not change a figure)."""
+    frozen dataclasses; st.plotly_chart does not change a figure).
+
+    One build per key at a time: sessions that need the same stale entry together (every
+    dashboard viewer's rerun after a desk's mark) wait for the one build and share it,
+    instead of each building it again while holding the interpreter lock in turn."""
     s = store()
     key = (name, s.identity, repr(args))
+    entry = _fresh(key, s)
+    if entry is not None:
+        return entry.value  # type: ignore[return-value]
+    with _build_lock(key):
+        entry = _fresh(key, s)  # built by another session while this one waited
+        if entry is not None:
+            return entry.value  # type: ignore[return-value]
+        # Taken before the build: a commit landing while it runs makes the entry stale at once.
+        stamp = s.version
+        stack = _reading.__dict__.setdefault("stack", [])
+        stack.append({t for q in reads for t in queries.tables(q)})
+        try:
+            value = build(*args)
+        finally:
+            tables = frozenset(stack.pop())
+        _note_reads(tables)
+        with _derived_lock:
+            _derived[key] = _Derived(tables, stamp, value)
+            _derived.move_to_end(key)
+            while len(_derived) > DERIVED_ENTRIES:
+                _derived.popitem(last=False)
+    return value
+
+
+def _fresh(key: tuple, s: Store) -> _Derived | None:
+    """The entry for `key` if no commit since its build wrote a table it read."""
     with _derived_lock:
         entry = _derived.get(key)
-        if entry is not None and s.data_version(entry.tables) <= entry.stamp:
-            _derived.move_to_end(key)
-            _note_reads(entry.tables)
-            return entry.value  # type: ignore[return-value]
-    # Taken before the build: a commit landing while it runs makes the entry stale at once.
-    stamp = s.version
-    stack = _reading.__dict__.setdefault("stack", [])
-    stack.append({t for q in reads for t in queries.tables(q)})
-    try:
-        value = build(*args)
-    finally:
-        tables = frozenset(stack.pop())
-    _note_reads(tables)
-    with _derived_lock:
-        _derived[key] = _Derived(tables, stamp, value)
+        if entry is None or s.data_version(entry.tables) > entry.stamp:
+            return None
         _derived.move_to_end(key)
-        while len(_derived) > DERIVED_ENTRIES:
-            _derived.popitem(last=False)
-    return value
+    _note_reads(entry.tables)
+    return entry
+
+
+_building: dict[tuple, list] = {}  # key → [lock, sessions holding or waiting for it]
+
+
+@contextmanager
+def _build_lock(key: tuple):
+    """The key's build lock; dropped when no session holds or waits for it (the keys carry
+    filters and days: kept for ever they would grow with every choice ever made). An RLock,
+    so a build that reaches its own key again does not hang."""
+    with _derived_lock:
+        slot = _building.setdefault(key, [threading.RLock(), 0])
+        slot[1] += 1
+    try:
+        with slot[0]:
+            yield
+    finally:
+        with _derived_lock:
+            slot[1] -= 1
+            if slot[1] == 0:
+                del _building[key]
 
 
 def current_batch() -> dict:

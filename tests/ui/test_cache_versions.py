@@ -109,3 +109,48 @@ def test_a_store_opened_again_does_not_find_the_old_openings_entries(tmp_path, m
     data.derived("again", lambda: built.append(1), reads=("batch_list",))
     close_all_stores()
     assert built == [1, 1]
+
+
+def test_sessions_needing_the_same_build_together_share_one(store):
+    """Ten sessions rerun a dashboard right after a mark: the stale entry is built once and
+    handed to all ten (each building it again cost the server a core at the load's peak)."""
+    import threading
+    import time
+
+    built = []
+    started = threading.Event()
+
+    def build(x):
+        built.append(x)
+        started.set()
+        time.sleep(0.3)  # a build long enough for the others to arrive while it runs
+        return {"x": x}
+
+    data.derived("shared", build, 1, reads=("completion_cube",))
+    with store.transaction(tables=("stage_status", "events")) as cur:  # a mark
+        cur.execute("SELECT 1")
+    results = []
+    sessions = [threading.Thread(target=lambda: results.append(
+        data.derived("shared", build, 1, reads=("completion_cube",)))) for _ in range(10)]
+    for t in sessions:
+        t.start()
+    for t in sessions:
+        t.join(10)
+    assert built == [1, 1]
+    assert len(results) == 10 and all(r is results[0] for r in results)
+    assert data._building == {}  # no lock left behind once nobody waits
+
+
+def test_a_build_that_fails_lets_the_next_session_build(store):
+    calls = []
+
+    def build():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the store was busy")
+        return "ok"
+
+    with pytest.raises(RuntimeError):
+        data.derived("flaky", build)
+    assert data.derived("flaky", build) == "ok"
+    assert len(calls) == 2 and data._building == {}
