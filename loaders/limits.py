@@ -29,8 +29,6 @@ class ImportLimits:
     quote_chars: int
     max_errors: int
     max_stored_skips: int
-    parallel_min_bytes: int = 8 * MB
-    parallel_reads: int = 1
 
     def child_spec(self) -> dict:
         """What the parser process needs to know (it imports nothing of ours)."""
@@ -39,8 +37,7 @@ class ImportLimits:
             "max_rows": self.max_rows, "max_columns": self.max_columns,
             "max_cells": self.max_cells, "max_sheets": self.max_sheets,
             "search_rows": self.header_search_rows, "memory_bytes": self.memory_bytes,
-            "cpu_seconds": self.cpu_seconds, "parallel_min_bytes": self.parallel_min_bytes,
-            "parallel_reads": self.parallel_reads,
+            "cpu_seconds": self.cpu_seconds,
         }
 
 
@@ -56,8 +53,6 @@ def parse_limits(text: str) -> ImportLimits:
         wall_seconds=float(c["wall_seconds"]), max_concurrent=int(c["max_concurrent"]),
         quote_chars=int(m["quote_chars"]), max_errors=int(m["max_errors"]),
         max_stored_skips=int(i["max_stored_skips"]),
-        parallel_min_bytes=int(c.get("parallel_read_min_mb", 8) * MB),
-        parallel_reads=max(1, int(c.get("parallel_reads", 1))),
     )
 
 

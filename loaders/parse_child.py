@@ -448,139 +448,6 @@ def _read_sheet(book, index: int) -> tuple[list[list], list[tuple[int, int, int,
     return grid, merged
 
 
-# ---------------------------------------------------------------- a big sheet on two cores
-
-# The pieces' path holds the sheet's XML, the pieces' workbooks and calamine's copies of them
-# at once (≈3× the XML, then the cells): a sheet beyond this share of memory_bytes is read
-# whole, as before, so that no file the whole read can take is refused for its pieces.
-_PIECES_UP_TO = 1 / 8
-
-
-def _split_sheet_xml(xml: bytes, parts: int) -> list[tuple[int, bytes]] | None:
-    """A big sheet's XML cut at row boundaries into `parts` sheets of its own (each with the
-    sheet's head and tail, without the <dimension>: the limits were checked on the whole), as
-    (first sheet row of the piece, XML). None when the XML is not plain enough to cut safely:
-    then the sheet is read whole."""
-    start, end = xml.find(b"<sheetData>"), xml.rfind(b"</sheetData>")
-    if start < 0 or end < start or xml.find(b"<sheetData>", start + 1) >= 0 or \
-            xml.find(b"</sheetData>", start, end) >= 0 or b"<!--" in xml or b"<![CDATA[" in xml:
-        return None
-    start += len(b"<sheetData>")
-    head = re.sub(rb"<dimension\b[^>]*?(/>|>.*?</dimension>)", b"", xml[:start], flags=re.S)
-    tail = xml[end:]
-    cuts = [(start, 1)]
-    for k in range(1, parts):
-        at = xml.find(b"<row ", start + (end - start) * k // parts, end)
-        if at < 0 or at <= cuts[-1][0] or \
-                not xml[max(0, at - 64):at].rstrip().endswith((b"</row>", b"/>")):
-            return None
-        row = re.match(rb'<row [^>]*?\br="(\d{1,9})"', xml[at:at + 200])
-        if not row or int(row.group(1)) <= cuts[-1][1]:
-            return None
-        cuts.append((at, int(row.group(1))))
-    cuts.append((end, 0))
-    view = memoryview(xml)
-    return [(first, b"".join((head, view[at:cuts[n + 1][0]], tail)))
-            for n, (at, first) in enumerate(cuts[:-1])]
-
-
-def _book_with(part: str, sheet_xml: bytes, others: dict[str, bytes]) -> bytes:
-    """The workbook again, uncompressed (calamine need not inflate it), with `part` holding
-    `sheet_xml` and the other parts from `others` (read once for all pieces)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
-        for name, body in others.items():
-            z.writestr(name, sheet_xml if name == part else body)
-    return out.getvalue()
-
-
-def _read_in_pieces(zf: zipfile.ZipFile, part: str, xml: bytes, index: int, spec: dict,
-                    while_reading) -> tuple[list[list], list, object] | None:
-    """Read a big sheet as `spec["parallel_reads"]` pieces in threads: calamine's parse runs
-    without the GIL, so the pieces (and `while_reading()`, run meanwhile on this thread) use
-    every core. Returns (grid, merged, what while_reading returned), the grid the same as a
-    whole read's; None (nothing read) when the sheet cannot be cut or a piece fails: the
-    caller then reads it whole, with its own error handling."""
-    import threading
-
-    import python_calamine as pc
-
-    pieces = _split_sheet_xml(xml, int(spec["parallel_reads"]))
-    if pieces is None:
-        return None
-    try:  # a damaged part calamine may never read (docProps, a theme): read it whole instead
-        others = {i.filename: (b"" if i.filename == part else zf.read(i)) for i in zf.infolist()
-                  if not i.is_dir()}
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
-        return None
-    books, firsts = [], [first for first, _piece in pieces]
-    while pieces:  # each piece dropped once it is in its workbook: memory_mb covers the copies
-        books.append(_book_with(part, pieces.pop(0)[1], others))
-    del others
-    sheets: list = [None] * len(books)
-
-    def read(n: int) -> None:
-        try:
-            sheets[n] = pc.CalamineWorkbook.from_filelike(io.BytesIO(books[n])).get_sheet_by_index(index)
-        except BaseException as exc:  # pyo3's PanicException is a BaseException
-            sheets[n] = exc
-
-    threads = [threading.Thread(target=read, args=(n,)) for n in range(len(books))]
-    for t in threads:
-        t.start()
-    try:
-        meanwhile = while_reading()
-    finally:
-        for t in threads:
-            t.join()
-    del books
-    if any(isinstance(s, BaseException) or s is None for s in sheets):
-        if any(isinstance(s, (KeyboardInterrupt, SystemExit, MemoryError)) for s in sheets):
-            raise next(s for s in sheets if isinstance(s, (KeyboardInterrupt, SystemExit, MemoryError)))
-        return None
-    try:
-        grid = _join_pieces(list(zip(firsts, sheets)))
-        merged = [(a[0] + 1, a[1] + 1, b[0] + 1, b[1] + 1) for a, b in (sheets[0].merged_cell_ranges or [])]
-    except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
-            raise
-        return None
-    if grid is None:
-        return None
-    return grid, merged, meanwhile
-
-
-def _join_pieces(pieces: list[tuple[int, object]]) -> list[list] | None:
-    """The pieces' cells as one grid from A1, as `to_python(skip_empty_area=False)` of the whole
-    sheet gives it: rows padded to one width, blank rows where a piece starts lower. None if a
-    piece holds a row outside its share (rows out of order): then the sheet is read whole."""
-    first_sheet = pieces[0][1]
-    grid = first_sheet.to_python(skip_empty_area=False)
-    width = len(grid[0]) if grid else 0
-    parts = []
-    for first, sheet in pieces[1:]:
-        rows = sheet.to_python(skip_empty_area=True)
-        if not rows:
-            continue
-        top, left = sheet.start
-        if top < first - 1:
-            return None
-        parts.append((top, left, rows))
-        width = max(width, left + len(rows[0]))
-    if parts and len(grid) > parts[0][0]:
-        return None
-    if grid and len(grid[0]) < width:
-        grid = [line + [""] * (width - len(line)) for line in grid]
-    for top, left, rows in parts:
-        if len(grid) > top:
-            return None
-        grid.extend([""] * width for _ in range(top - len(grid)))
-        if left or left + len(rows[0]) < width:
-            rows = [[""] * left + line + [""] * (width - left - len(line)) for line in rows]
-        grid.extend(rows)
-    return grid
-
-
 def _errors_as_na(zf: zipfile.ZipFile, part: str) -> bytes:
     """The workbook again, with every error cell of `part` holding #N/A."""
     out = io.BytesIO()
@@ -630,25 +497,12 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
     for index in order:
         name = metas[index].name
         overlay, hidden = {}, set()
-        grid = None
         if zf is not None and name in parts and parts[name] in zf.namelist():
-            xml = _checked_sheet_xml(zf, parts[name], name, spec)
-            marks: list = []
-            if spec.get("parallel_reads", 1) > 1 and \
-                    spec.get("parallel_min_bytes", float("inf")) <= len(xml) <= _PIECES_UP_TO * spec["memory_bytes"]:
-                # A big sheet: its pieces are parsed on every core while this thread looks
-                # for error cells, formulas and hidden rows in the XML.
-                read = _read_in_pieces(zf, parts[name], xml, index, spec,
-                                       lambda: marks.append(_cell_marks(xml)))
-                if read is not None:
-                    grid, merged, _ = read
-            overlay, hidden = marks[0] if marks else _cell_marks(xml)
-            del xml
+            overlay, hidden = _cell_marks(_checked_sheet_xml(zf, parts[name], name, spec))
         elif zf is None:
             overlay = xls_errors.get(name, {})
         try:
-            if grid is None:
-                grid, merged = _read_sheet(book, index)
+            grid, merged = _read_sheet(book, index)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
                 raise
