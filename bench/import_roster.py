@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import resource
 import statistics
 import tempfile
 import time
@@ -64,11 +65,26 @@ def timed(fn):
     return time.perf_counter() - t
 
 
-def one_import(data: bytes) -> float:
+def children_cpu() -> float:
+    """CPU seconds (user + sys) of the child processes reaped so far (the parser children)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def cpu_timed(fn, cpu: list) -> float:
+    """Wall seconds of fn(); appends (this process's CPU, the parser children's CPU) to `cpu`.
+    CPU time does not grow with the machine's load the way wall time does."""
+    p, c = time.process_time(), children_cpu()
+    wall = timed(fn)
+    cpu.append((time.process_time() - p, children_cpu() - c))
+    return wall
+
+
+def one_import(data: bytes, cpu: list) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.duckdb")
         try:
-            return timed(lambda: import_roster(store, data, "roster.xlsx", "2018-06", "bench"))
+            return cpu_timed(lambda: import_roster(store, data, "roster.xlsx", "2018-06", "bench"), cpu)
         finally:
             close_all_stores()
 
@@ -87,16 +103,17 @@ def child_start_costs(tiny: bytes, n: int = 5) -> tuple[float, float]:
 def loader_part(data: bytes) -> dict[str, float]:
     """The loader's own work, before the store's transaction: parse in the child (with the
     transfer and the column cleaning), column-wise validation, pinyin initials."""
-    t = time.perf_counter()
+    t, p, c = time.perf_counter(), time.process_time(), children_cpu()
     sheet = read_sheet(data, "roster.xlsx", [h for h in COLUMNS if h != "手机"], wanted=list(COLUMNS))
-    parsed = time.perf_counter()
+    parsed, parsed_cpu, child_cpu = time.perf_counter(), time.process_time(), children_cpu() - c
     df, errors = validate(sheet, ("A区", "B区", "C区", "虎溪"), load_colleges())
     assert not errors, errors[:3]
-    validated = time.perf_counter()
+    validated, validated_cpu = time.perf_counter(), time.process_time()
     initials_column(df["name"])
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), time.process_time()
     return {"parse": parsed - t, "validate": validated - parsed, "initials": done - validated,
-            "total": done - t}
+            "total": done - t, "cpu child": child_cpu, "cpu transfer+clean": parsed_cpu - p,
+            "cpu validate": validated_cpu - parsed_cpu, "cpu initials": done_cpu - validated_cpu}
 
 
 def main() -> None:
@@ -112,19 +129,26 @@ def main() -> None:
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
     data = path.read_bytes()
     assert bare_read(data) == args.rows + 1
-    bare, full, parts = [], [], []
+    bare, full, parts, bare_cpu, full_cpu = [], [], [], [], []
     for _ in range(args.repeat):  # interleaved, so all see the same load
-        bare.append(timed(lambda: bare_read(data)))
-        full.append(one_import(data))
+        bare.append(cpu_timed(lambda: bare_read(data), bare_cpu))
+        full.append(one_import(data, full_cpu))
         parts.append(loader_part(data))
     b, f = statistics.median(bare), statistics.median(full)
     runs = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
     print(f"rows {args.rows}: bare python_calamine read {b:.2f} s (runs {runs(bare)})")
     print(f"rows {args.rows}: import_roster          {f:.2f} s (runs {runs(full)})")
     print(f"ratio import / bare read: {f / b:.2f}×  (target ≤ 2×)")
+    bc = statistics.median(p for p, _c in bare_cpu)
+    fp, fc = statistics.median(p for p, _c in full_cpu), statistics.median(c for _p, c in full_cpu)
+    print(f"CPU seconds (medians): bare read {bc:.2f}; import_roster {fp + fc:.2f} = this process "
+          f"{fp:.2f} + parser child {fc:.2f}  (CPU ratio {(fp + fc) / bc:.2f}×)")
     for stage in ("parse", "validate", "initials", "total"):
         xs = [p[stage] for p in parts]
         print(f"  loader {stage:8s} {statistics.median(xs):.2f} s (runs {runs(xs)})")
+    for stage in ("cpu child", "cpu transfer+clean", "cpu validate", "cpu initials"):
+        xs = [p[stage] for p in parts]
+        print(f"  loader {stage:18s} {statistics.median(xs):.2f} s CPU (runs {runs(xs)})")
     print(f"ratio loader part (before the store's transaction) / bare read: "
           f"{statistics.median([p['total'] for p in parts]) / b:.2f}×")
     cold, warm = child_start_costs("学号\n2018000001\n".encode())

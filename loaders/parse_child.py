@@ -133,6 +133,19 @@ def _column(values) -> tuple[list[str], str | None]:
     return [t for t, _k in cells], "".join(k for _t, k in cells)
 
 
+def _packed_column(values) -> tuple[str | list[str], str | None]:
+    """pack(_column(values)), in one pass when every cell is text: the join itself refuses
+    anything else (TypeError), and only then are the cells looked at one by one."""
+    if not len(values):
+        return [], None
+    try:
+        joined = SEP.join(values)
+    except TypeError:
+        text, kind = _column(values)
+        return pack(text), kind
+    return (joined if joined.count(SEP) == len(values) - 1 else list(values)), None
+
+
 def pack(texts: list[str]) -> str | list[str]:
     """One string for a column (split again in Arrow by the app); the list itself if a cell
     holds the separator."""
@@ -174,20 +187,29 @@ def _table(grid: list[list], header_at: int, first_row: int, overlay: dict, hidd
         columns = list(zip(*body))  # the transposition in C
     else:
         columns = [[line[j] if j < len(line) else "" for line in body] for j in range(width)]
+    # The marked cells by column, as positions in `rows` (one dict lookup per marked cell,
+    # not one per cell of the sheet).
+    position = {row: pos for pos, row in enumerate(rows)} if marked else {}
+    marked_by_column: dict[int, list] = {}
+    for (row, col), mark in marked.items():
+        if row in position:
+            marked_by_column.setdefault(col, []).append((position[row], mark))
     for n, j in enumerate(cols):
+        hits = sorted(marked_by_column.get(j + 1, ()))
+        if not hits:
+            packed, kind = _packed_column(columns[j] if body else [])
+            texts.append(packed)
+            kinds.append(kind)
+            continue
         text, kind = _column(columns[j] if body else [])
-        hits = [(pos, marked[(row, j + 1)]) for pos, row in enumerate(rows) if (row, j + 1) in marked] \
-            if marked else []
-        if hits:
-            kind = list(kind) if kind is not None else ["x" if v == "" else "s" for v in text]
-            text = list(text)
-            for pos, (t, k) in hits:
-                text[pos], kind[pos] = t, k
-                if k == "m":
-                    merges[f"{rows[pos]}:{n}"] = merged_cells[(rows[pos], j + 1)]
-            kind = "".join(kind)
+        kind = list(kind) if kind is not None else ["x" if v == "" else "s" for v in text]
+        text = list(text)
+        for pos, (t, k) in hits:
+            text[pos], kind[pos] = t, k
+            if k == "m":
+                merges[f"{rows[pos]}:{n}"] = merged_cells[(rows[pos], j + 1)]
         texts.append(pack(text) if len(text) else [])
-        kinds.append(kind)
+        kinds.append("".join(kind))
     return {
         "header_row": first_row + header_at,
         "headers": [_cell(header[j])[0] for j in cols],
@@ -306,10 +328,9 @@ def _check_range(sheet: str, rows: int, cols: int, where: str, spec: dict) -> No
                              f"超出了 {spec['max_rows']} 行、{spec['max_columns']} 列的上限")
 
 
-def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> tuple[dict, set[int]]:
-    """Before calamine reads a sheet: its declared dimension and the cells it actually uses
-    must fit the limits. Then what calamine does not tell: error cells, formulas without a
-    saved result, hidden rows. Returns (overlay, hidden rows)."""
+def _checked_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> bytes:
+    """The sheet's XML, once its declared dimension and the cells it actually uses are known to
+    fit the limits (refused otherwise): only then may calamine read it."""
     info = zf.getinfo(part)
     if info.file_size > spec["max_xml_bytes"]:
         raise Refused(TOO_BIG, f"工作表“{sheet}”解压后有 {info.file_size // 1_000_000} MB，超过上限")
@@ -330,6 +351,12 @@ def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, sheet: str, spec: dict) -> t
     row_numbers = [int(n) for n in re.findall(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"', xml[-4096:])]
     if row_numbers:
         _check_range(sheet, max(row_numbers), 1, f"第 {max(row_numbers)} 行有内容", spec)
+    return xml
+
+
+def _cell_marks(xml: bytes) -> tuple[dict, set[int]]:
+    """What calamine does not tell: error cells, formulas without a saved result, hidden rows.
+    Returns (overlay, hidden rows)."""
     overlay = {}
     if b't="e"' in xml or b"<f" in xml:
         for m in re.finditer(rb"<(?:\w+:)?c\b([^>]*?)(/>|>(.*?)</(?:\w+:)?c>)", xml, re.S):
@@ -471,7 +498,7 @@ def _workbook_table(data: bytes, spec: dict, is_zip: bool) -> dict:
         name = metas[index].name
         overlay, hidden = {}, set()
         if zf is not None and name in parts and parts[name] in zf.namelist():
-            overlay, hidden = _scan_sheet_xml(zf, parts[name], name, spec)
+            overlay, hidden = _cell_marks(_checked_sheet_xml(zf, parts[name], name, spec))
         elif zf is None:
             overlay = xls_errors.get(name, {})
         try:

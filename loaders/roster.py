@@ -22,8 +22,8 @@ from clearance.store.db import Store, get_catalogue, get_colleges
 from clearance.store.roster_changes import StudentChanges, import_students
 from clearance.store.students import name_initials
 from loaders.sheets import (ImportRejected, Problem, Sheet, blank_problems, clean_codes, clean_names,
-                            duplicate_problems, invisible_problems, messages, read_sheet, show,
-                            student_no_check, value_problems)
+                            duplicate_problems, invisible_problems, messages, per_distinct,
+                            read_sheet, show, student_no_check, value_problems)
 
 # header → column in the store
 COLUMNS = {
@@ -69,7 +69,7 @@ def _colleges(column: pd.Series, colleges: Colleges, bad: pd.Series) -> tuple[pd
 
 
 def _aliased(values: pd.Series, aliases: dict[str, str]) -> pd.Series:
-    return values.map(aliases).fillna(values)
+    return per_distinct(values, lambda v: v.map(aliases).fillna(v).astype(values.dtype))
 
 
 def _normalise(sheet: Sheet) -> pd.DataFrame:
@@ -156,25 +156,34 @@ def validate(sheet: Sheet, campuses: tuple[str, ...], colleges: Colleges,
 
 def initials_column(names: pd.Series) -> pd.Series:
     """Pinyin initials for a whole column (张三 → zs), equal to `name_initials` name by name.
-    A name of two to four Chinese characters with no phrase of pypinyin's dictionary inside
-    (a phrase can change a reading) is translated character by character, each distinct
-    character converted once; any other name is converted whole."""
+    Each distinct name is looked at once. A name of two to four Chinese characters with no
+    phrase of pypinyin's dictionary inside (a phrase can change a reading) is translated
+    character by character, each distinct character converted once; any other name is
+    converted whole."""
+    return per_distinct(names.astype("str"), _initials)
+
+
+def _initials(names: pd.Series) -> pd.Series:
     from pypinyin.constants import PHRASES_DICT
 
-    names = names.astype("str")
     plain = names.str.fullmatch("[\u4e00-\u9fff]{1,4}")  # not a raw string: Arrow's RE2 reads it too
     for i in range(3):
         for j in range(i + 2, 5):
             part = names.str.slice(i, j)
             whole = plain & (part.str.len() == j - i)
-            phrases = {p for p in part[whole].unique() if p in PHRASES_DICT}
+            # .tolist(): iterating a pandas Arrow array is a Python call per element
+            phrases = set(part[whole].unique().tolist()) & PHRASES_DICT.keys()
             if phrases:
                 plain &= ~(whole & part.isin(phrases))
-    chars = set("".join(names[plain].unique()))
+    chars = set("".join(names[plain].unique().tolist()))
     table = str.maketrans({ch: name_initials(ch) for ch in chars})
-    out = names.where(~plain, names[plain].str.translate(table))
-    others = {name: name_initials(name) for name in names[~plain].unique()}
-    return out.where(plain, names.map(others)).astype("str")
+    out = names.copy()
+    out[plain] = names[plain].str.translate(table)
+    rest = ~plain
+    if rest.any():
+        others = names[rest]
+        out[rest] = others.map({n: name_initials(n) for n in others.unique().tolist()})
+    return out.astype("str")
 
 
 def import_roster(store: Store, data: bytes, file_name: str, batch_id: str,

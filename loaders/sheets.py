@@ -114,14 +114,27 @@ def _arrow(values) -> pa.Array:
     return pa.array(values, type=pa.large_string(), from_pandas=True)
 
 
+# Below this many cells a column is cleaned cell by cell in the kernels: finding the distinct
+# values first costs more than it saves (the fuzz test's files have a few rows each).
+DISTINCT_FROM = 1000
+
+
 def clean_column(values) -> pd.Series:
     """clean_text over a whole column, in Arrow kernels (NFKC, trim, one space)."""
     index = values.index if isinstance(values, pd.Series) else None
-    array = pc.fill_null(_arrow(values), "")
-    array = pc.utf8_normalize(array, form="NFKC")
-    array = pc.utf8_trim_whitespace(array)
-    array = pc.replace_substring_regex(array, pattern=r"\s+", replacement=" ")
-    return pd.Series(array, index=index, dtype="str")
+    return pd.Series(_clean_array(_arrow(values)), index=index, dtype="str")
+
+
+def _clean_array(array: pa.Array) -> pa.Array:
+    """Each distinct value cleaned once: a roster's 学院, 校区, 培养层次 … have a handful of
+    values in 100,000 cells, so the kernels run over the dictionary and a `take` spreads it."""
+    array = pc.fill_null(array, "")
+    encoded = pc.dictionary_encode(array) if len(array) >= DISTINCT_FROM else None
+    words = encoded.dictionary if encoded is not None else array
+    words = pc.utf8_normalize(words, form="NFKC")
+    words = pc.utf8_trim_whitespace(words)
+    words = pc.replace_substring_regex(words, pattern=r"\s+", replacement=" ")
+    return pc.take(words, encoded.indices) if encoded is not None else words
 
 
 def clean_code(value) -> str:
@@ -146,8 +159,26 @@ def clean_name(value) -> str:
 
 
 def clean_names(values: pd.Series) -> pd.Series:
+    return per_distinct(values, _clean_names)
+
+
+def _clean_names(values: pd.Series) -> pd.Series:
     chinese = values.str.contains("[\u4e00-\u9fff]", regex=True)
     return values.where(~chinese, values.str.replace(" ", "", regex=False))
+
+
+def per_distinct(values: pd.Series, fn) -> pd.Series:
+    """`fn` (a column → a column of the same length, value by value) run over the distinct
+    values only and spread back: a roster's 100,000 cells hold a few dozen colleges and
+    tens of thousands of names."""
+    if len(values) < DISTINCT_FROM:
+        return fn(values)
+    codes, distinct = pd.factorize(values)
+    if len(distinct) * 2 > len(values) or (codes < 0).any():
+        return fn(values)
+    out = fn(pd.Series(distinct, dtype=values.dtype)).take(codes)
+    out.index = values.index
+    return out
 
 
 # ---------------------------------------------------------------- reading
@@ -162,16 +193,13 @@ def _column_frame(table: dict, names: list[str], wanted: set[str] | None) -> tup
     for n, name in enumerate(names):
         if name in texts:
             continue  # a repeated column nobody reads: the first one counts
-        raw = table["columns"][n]
-        column = clean_column(raw) if wanted is None or name in wanted else \
-            pd.Series(_arrow(raw), dtype="str")
-        column.index = index
-        texts[name] = column
+        raw = _arrow(table["columns"][n])
+        column = _clean_array(raw) if wanted is None or name in wanted else raw
+        texts[name] = pd.Series(column, index=index, dtype="str")
         kind = table["kinds"][n]
         if kind is None:  # every cell was text: empty or not
-            empty = pc.equal(_arrow(raw), "").to_numpy(zero_copy_only=False) if len(index) else \
-                np.array([], dtype=bool)
-            kinds[name] = pd.Series(np.where(empty, "x", "s"), index=index, dtype="str")
+            empty = pc.fill_null(pc.equal(raw, ""), False)
+            kinds[name] = pd.Series(pc.if_else(empty, "x", "s"), index=index, dtype="str")
         else:
             letters = np.frombuffer(kind.encode("ascii"), dtype="S1").astype("U1")
             kinds[name] = pd.Series(letters, index=index, dtype="str")
