@@ -173,8 +173,15 @@ async def callback(request: Request) -> Response:
                             link_text="重新登录")
     result = await run_in_threadpool(sso.sign_in_identity, store, Identity(user, attributes),
                                      ticket, config)
+    return sign_in_response(request, result, next_path, "CAS", user)
+
+
+def sign_in_response(request: Request, result, next_path: str, protocol: str,
+                     user: str) -> Response:
+    """The answer to a finished campus sign-in, whatever the protocol: the refusal page, or the
+    session cookie and the way in (the student's own status, or the staff page asked for)."""
     if result.token is None:
-        log.info("CAS sign-in refused for %r: %s", user[:64], result.message)
+        log.info("%s sign-in refused for %r: %s", protocol, user[:64], result.message)
         return message_page(result.message, 403)
     response = signed_in_page(destination(result.kind, next_path))
     set_session_cookie(response, request, result.token, SESSION_MAX_HOURS * 3600)

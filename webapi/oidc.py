@@ -33,13 +33,11 @@ from starlette.routing import Route
 
 from clearance.adapters import oidc, sso
 from clearance.adapters.limits import client_of
-from clearance.adapters.sessions import SESSION_MAX_HOURS
 from clearance.adapters.signin import SLOW_DOWN, gate
 from clearance.rules.identity import Identity
 from clearance.root import open_store
-from webapi.auth import is_https, set_session_cookie
-from webapi.cas import HEADERS, NOT_ON, UNREACHABLE, destination, message_page, safe_next, \
-    signed_in_page
+from webapi.auth import is_https
+from webapi.cas import HEADERS, NOT_ON, UNREACHABLE, message_page, safe_next, sign_in_response
 
 log = logging.getLogger("clearance.sso")
 
@@ -152,11 +150,9 @@ async def callback(request: Request) -> Response:
     result = await run_in_threadpool(
         sso.sign_in_identity, open_store(), Identity(str(claims["sub"]), claims),
         request.query_params["code"], config, provider_session=oidc.provider_session(config, claims))
+    response = sign_in_response(request, result, pending.next_path, "OIDC", str(claims["sub"]))
     if result.token is None:
-        log.info("OIDC sign-in refused for %r: %s", str(claims["sub"])[:64], result.message)
-        return message_page(result.message, 403)
-    response = signed_in_page(destination(result.kind, pending.next_path))
-    set_session_cookie(response, request, result.token, SESSION_MAX_HOURS * 3600)
+        return response
     response.delete_cookie(BINDING_COOKIE, path=oidc.CALLBACK, httponly=True, samesite="lax")
     return response
 
