@@ -103,6 +103,11 @@ def message_page(message: str, status: int, *, link: str = "/", link_text: str =
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
+def sign_in_again(login: str, next_path: str) -> dict:
+    """message_page's link back to a protocol's sign-in, returning to `next_path` afterwards."""
+    return {"link": f"{login}?next={quote(next_path, safe='/')}", "link_text": "重新登录"}
+
+
 def signed_in_page(target: str) -> HTMLResponse:
     """A page of our own moves the browser on: the session cookie (SameSite=Strict) then goes
     with the next request even though this one came from the identity provider's site."""
@@ -146,10 +151,9 @@ async def callback(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     ticket = request.query_params.get("ticket", "")
     if not ticket:
-        return message_page(NO_TICKET, 400, link=f"{LOGIN}?next={quote(next_path)}",
-                            link_text="重新登录")
+        return message_page(NO_TICKET, 400, **sign_in_again(LOGIN, next_path))
     if len(ticket) > MAX_TICKET or not ticket.isascii() or not ticket.isprintable():
-        return message_page(INVALID, 403, link=f"{LOGIN}?next={quote(next_path)}", link_text="重新登录")
+        return message_page(INVALID, 403, **sign_in_again(LOGIN, next_path))
     # A made-up ticket costs a request to the CAS server: refused tickets slow their client
     # down like wrong passwords do (the sign-in limits of config/security.toml).
     keys = [("per_client", client_of(request.client.host if request.client else None,
@@ -165,12 +169,11 @@ async def callback(request: Request) -> Response:
         return message_page(UNREACHABLE, 502)
     if not user:
         log.info("CAS ticket refused by the server")
-        return message_page(INVALID, 403, link=f"{LOGIN}?next={quote(next_path)}", link_text="重新登录")
+        return message_page(INVALID, 403, **sign_in_again(LOGIN, next_path))
     gate().throttle.refund(keys, decision.stamp)
     store = open_store()
     if not await run_in_threadpool(sso.claim_ticket, store, ticket, "cas"):
-        return message_page(sso.REPLAYED, 403, link=f"{LOGIN}?next={quote(next_path)}",
-                            link_text="重新登录")
+        return message_page(sso.REPLAYED, 403, **sign_in_again(LOGIN, next_path))
     result = await run_in_threadpool(sso.sign_in_identity, store, Identity(user, attributes),
                                      ticket, config)
     return sign_in_response(request, result, next_path, "CAS", user)

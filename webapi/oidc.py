@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -37,7 +36,8 @@ from clearance.adapters.signin import SLOW_DOWN, gate
 from clearance.rules.identity import Identity
 from clearance.root import open_store
 from webapi.auth import is_https
-from webapi.cas import HEADERS, NOT_ON, UNREACHABLE, message_page, safe_next, sign_in_response
+from webapi.cas import HEADERS, NOT_ON, UNREACHABLE, message_page, safe_next, \
+    sign_in_again, sign_in_response
 
 log = logging.getLogger("clearance.sso")
 
@@ -54,10 +54,6 @@ DENIED = "统一身份认证未完成登录（已取消或被拒绝），请重�
 def _config() -> sso.SsoConfig | None:
     config = sso.sso_config()
     return config if config.mode == "oidc" else None
-
-
-def _again(next_path: str) -> dict:
-    return {"link": f"{LOGIN}?next={quote(next_path, safe='/')}", "link_text": "重新登录"}
 
 
 async def login(request: Request) -> Response:
@@ -96,19 +92,19 @@ def _pending(request: Request, config: sso.SsoConfig) -> oidc.Pending | Response
     state, code = params.get("state", ""), params.get("code", "")
     if params.get("error"):
         oidc.pending_logins.take(state)
-        return message_page(DENIED, 403, **_again("/"))
+        return message_page(DENIED, 403, **sign_in_again(LOGIN, "/"))
     if not code:
-        return message_page(NO_CODE, 400, **_again("/"))
+        return message_page(NO_CODE, 400, **sign_in_again(LOGIN, "/"))
     pending = oidc.pending_logins.take(state) if _plausible(state, MAX_STATE) else None
     browser = request.cookies.get(BINDING_COOKIE, "")
     if pending is None or not secrets.compare_digest(oidc.digest(browser), pending.browser):
         log.info("OIDC callback refused: unknown, used or foreign state")
-        return message_page(BAD_STATE, 403, **_again("/"))
+        return message_page(BAD_STATE, 403, **sign_in_again(LOGIN, "/"))
     # RFC 9207: a provider that names itself must be ours (a mix-up with another provider).
     if "iss" in params and params["iss"].rstrip("/") != config.oidc_issuer:
-        return message_page(INVALID, 403, **_again(pending.next_path))
+        return message_page(INVALID, 403, **sign_in_again(LOGIN, pending.next_path))
     if not _plausible(code, MAX_CODE):
-        return message_page(INVALID, 403, **_again(pending.next_path))
+        return message_page(INVALID, 403, **sign_in_again(LOGIN, pending.next_path))
     return pending
 
 
@@ -122,7 +118,7 @@ async def _claims(request: Request, config: sso.SsoConfig, code: str,
     if not decision.allowed:
         return message_page(SLOW_DOWN.format(wait=decision.wait_text), 429)
     if not await run_in_threadpool(sso.claim_ticket, open_store(), code, "oidc"):
-        return message_page(sso.REPLAYED, 403, **_again(pending.next_path))
+        return message_page(sso.REPLAYED, 403, **sign_in_again(LOGIN, pending.next_path))
     try:
         token = await run_in_threadpool(oidc.exchange_code, config, code, pending)
         claims = await run_in_threadpool(oidc.verify_id_token, config, token, pending.nonce)
@@ -132,7 +128,7 @@ async def _claims(request: Request, config: sso.SsoConfig, code: str,
         return message_page(UNREACHABLE, 502)
     except oidc.Refused as exc:
         log.info("OIDC sign-in refused: %s", exc)
-        return message_page(INVALID, 403, **_again(pending.next_path))
+        return message_page(INVALID, 403, **sign_in_again(LOGIN, pending.next_path))
     gate().throttle.refund(keys, decision.stamp)
     return claims
 
